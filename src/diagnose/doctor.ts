@@ -1,0 +1,124 @@
+// probe -> chain -> verdicts -> findings -> report, for every target at once.
+import { promises as fsp } from 'node:fs';
+import type { Certificate } from '../x509/certificate.js';
+import { certificateFromDer } from '../x509/load.js';
+import { probe, type ProbeResult } from '../probe/probe.js';
+import type { ResolveOverride } from '../probe/resolve.js';
+import type { Target } from '../probe/target.js';
+import { readOsRelease } from '../platform/os-release.js';
+import type { RootFs } from '../platform/rootfs.js';
+import { bundledRoots, type Env } from '../trust/stores.js';
+import { TrustViews, type ViewName } from '../trust/views.js';
+import type { ClientPlatform } from './client-trust-advice.js';
+import { sortFindings, type Finding } from './finding.js';
+import { networkFinding } from './network-findings.js';
+import { describeCertificate, type DoctorReport, type TargetReport } from './report.js';
+import { diagnoseChain } from './trust-findings.js';
+
+export interface DoctorOptions {
+  targets: Target[];
+  timeoutMs: number;
+  overrides: ResolveOverride[];
+  servername?: string;
+  dnsServers?: string[];
+  extraCaFiles: string[];
+  deciding: ViewName[];
+  fs: RootFs;
+  env: Env;
+  platform: NodeJS.Platform;
+  version: string;
+  now?: Date;
+  onProgress?: (label: string, stage: 'done') => void;
+}
+
+export interface DoctorRun {
+  report: DoctorReport;
+  /** The presented chains as parsed, by target label (for --save-chain). */
+  chains: Map<string, Certificate[]>;
+}
+
+async function clientPlatform(fs: RootFs, platform: NodeJS.Platform): Promise<ClientPlatform> {
+  if (platform !== 'linux') return { platform };
+  const release = await readOsRelease(fs);
+  const systemd = await fsp.stat('/run/systemd/system').then(() => true, () => false);
+  return { platform, ...(release ? { family: release.family } : {}), systemd };
+}
+
+/** The newest notBefore among Node's bundled roots: a clock earlier than that is wrong. */
+function clockFloor(): Date {
+  let max = 0;
+  for (const c of bundledRoots().certificates) max = Math.max(max, c.notBefore.getTime());
+  return new Date(max);
+}
+
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
+  const now = opts.now ?? new Date();
+  const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
+  // Load every store while the network work is in flight.
+  const storesReady = Promise.all(views.views.map((v) => views.store(v)));
+  const client = clientPlatform(opts.fs, opts.platform);
+  const chains = new Map<string, Certificate[]>();
+
+  const one = async (target: Target): Promise<TargetReport> => {
+    const p = await probe(target, {
+      timeoutMs: opts.timeoutMs, overrides: opts.overrides,
+      ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+    });
+    const presented = p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+    chains.set(target.label, presented);
+    let findings: Finding[] = [];
+    let verdicts: TargetReport['verdicts'] = [];
+    if (p.failure) {
+      findings = [networkFinding(p)!];
+    } else if (presented.length === 0) {
+      findings = [{
+        code: 'malformed-certificate', severity: 'error', title: `${target.label} sent no certificate that can be parsed`,
+        detail: 'The handshake completed, but the certificate message held nothing readable.', evidence: [], fixes: [],
+      }];
+    } else {
+      await storesReady;
+      const judgements = await views.judge(presented, p.verifyName);
+      verdicts = judgements.map((j) => j.verdict);
+      findings = await diagnoseChain({
+        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
+        now, client: await client, env: opts.env, clockFloor: clockFloor(),
+      });
+    }
+    findings = sortFindings(findings);
+    const decidingOk = verdicts.length > 0 && verdicts.filter((v) => opts.deciding.includes(v.view)).every((v) => v.ok);
+    opts.onProgress?.(target.label, 'done');
+    return toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'));
+  };
+
+  const targets = await Promise.all(opts.targets.map(one));
+  return {
+    report: {
+      schema: 1,
+      tool: { name: 'ollama-tls', version: opts.version },
+      ok: targets.every((t) => t.ok),
+      decidingViews: opts.deciding,
+      targets,
+    },
+    chains,
+  };
+}
+
+function toTargetReport(p: ProbeResult, presented: Certificate[], verdicts: TargetReport['verdicts'], findings: Finding[], ok: boolean): TargetReport {
+  const round = (n?: number) => (n === undefined ? undefined : Math.round(n * 10) / 10);
+  return {
+    target: p.target.label,
+    host: p.target.host,
+    port: p.target.port,
+    servername: p.servername ?? null,
+    address: p.address?.address ?? null,
+    addresses: p.addresses,
+    proxy: null,
+    tls: p.tls ?? null,
+    chainSource: p.chainSource ?? null,
+    chain: presented.map((c, i) => describeCertificate(c, i)),
+    verdicts,
+    findings,
+    ok,
+    timings: Object.fromEntries(Object.entries(p.timings).map(([k, v]) => [k, round(v)])) as TargetReport['timings'],
+  };
+}

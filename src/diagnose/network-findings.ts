@@ -1,0 +1,131 @@
+// Failures before there is a chain to judge: name resolution, TCP, the handshake itself.
+import type { ProbeFailure, ProbeResult } from '../probe/probe.js';
+import type { Finding, FindingCode, Fix } from './finding.js';
+
+type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[] };
+
+const PROXY_HINT = 'On a corporate network, outbound HTTPS often has to go through a proxy: set HTTPS_PROXY for Ollama (in its service environment) and NO_PROXY=localhost,127.0.0.1.';
+
+function printable(bytes: Buffer): string {
+  return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.').slice(0, 64);
+}
+
+const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stage: S }>, p: ProbeResult) => Text } = {
+  resolve: (f, p) => ({
+    code: 'dns-failure',
+    title: `Cannot resolve ${p.target.host}: ${f.message.replace(/^lookup [^:]+: /, '')}`,
+    detail:
+      `Go reports this as "dial tcp: lookup ${p.target.host}: no such host". Either the name is mistyped, this machine's DNS cannot see it ` +
+      `(VPN split DNS, a container without the host's resolver), or the network only resolves external names through a proxy. ${PROXY_HINT}`,
+    fixes: [
+      { title: 'Check the resolver this machine uses', command: `getent hosts ${p.target.host}; cat /etc/resolv.conf`, side: 'client' },
+      { title: 'If a proxy is required, set it for Ollama', command: 'sudo systemctl edit ollama   # [Service] Environment="HTTPS_PROXY=http://proxy.example:3128"', side: 'client' },
+    ],
+  }),
+  connect: (f, p) => {
+    const where = `${p.address?.address ?? f.attempts[f.attempts.length - 1]?.address ?? p.target.host}:${p.target.port}`;
+    switch (f.kind) {
+      case 'refused':
+        return {
+          code: 'connection-refused',
+          title: `Connection refused by ${where}`,
+          detail:
+            `Nothing listens on ${where}, or a firewall actively rejects the connection. For registry.ollama.ai this usually means outbound traffic ` +
+            `must go through a proxy. "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP. ${PROXY_HINT}`,
+          fixes: [
+            { title: 'Check the port and whether a service is listening there', command: `nc -vz ${p.target.host} ${p.target.port}`, side: 'client' },
+          ],
+        };
+      case 'timeout':
+        return {
+          code: 'connect-timeout',
+          title: `No answer from ${where} (connection timed out)`,
+          detail: `Packets to ${where} are silently dropped: a firewall, a wrong address, or a network that only allows traffic through a proxy. ${PROXY_HINT}`,
+          fixes: [{ title: 'Find out whether a proxy is required (ask IT, or check the browser\'s proxy settings)', side: 'client' }],
+        };
+      case 'unreachable':
+        return {
+          code: 'host-unreachable',
+          title: `No route to ${where}`,
+          detail: 'The network stack has no route to that address (no default route, IPv6 without connectivity, or a VPN that owns the routes).',
+          fixes: [{ title: 'Check routes and interfaces', command: 'ip route', side: 'client' }],
+        };
+      default:
+        return {
+          code: 'connection-reset',
+          title: `The connection to ${where} failed: ${f.message}`,
+          detail: 'The TCP connection could not be established.',
+          fixes: [],
+        };
+    }
+  },
+  handshake: (f, p) => {
+    const where = p.target.label;
+    switch (f.kind) {
+      case 'timeout':
+        return {
+          code: 'handshake-timeout',
+          title: `${where} accepted the connection but never completed a TLS handshake`,
+          detail:
+            'Something took the TCP connection and then stayed silent: a service that is not TLS and waits for the client to speak first, an overloaded ' +
+            'server, or a middlebox that blackholes TLS it does not like. Go reports "net/http: TLS handshake timeout".',
+          fixes: [{ title: 'Check what listens on that port', command: `openssl s_client -connect ${where} -servername ${p.servername ?? p.target.host} </dev/null`, side: 'client' }],
+        };
+      case 'reset':
+      case 'closed':
+        return {
+          code: 'connection-reset',
+          title: `${where} ${f.kind === 'reset' ? 'reset' : 'closed'} the connection during the TLS handshake`,
+          detail:
+            'The peer or something on the way hung up as soon as it saw the ClientHello. Firewalls that filter by SNI do this to names they block; so do ' +
+            `servers that do not serve ${p.servername ?? p.target.host} at all. Go reports "connection reset by peer" or "EOF".`,
+          fixes: [
+            { title: 'Compare with another network or a proxy; ask IT whether the name is blocked', side: 'client' },
+          ],
+        };
+      case 'not-tls':
+        return {
+          code: 'not-tls',
+          title: `${where} does not speak TLS${f.firstBytes?.toString('latin1').startsWith('HTTP/') ? ' (it answered in plain HTTP)' : ''}`,
+          detail:
+            `The first bytes back were "${f.firstBytes ? printable(f.firstBytes) : ''}", not a TLS record. Go reports "first record does not look like a TLS handshake" ` +
+            'or "server gave HTTP response to HTTPS client". Either use http:// for this port, or the TLS port is a different one (Ollama itself serves plain HTTP on 11434).',
+          fixes: [{ title: 'Point the client at the HTTPS port, or use http:// if this service is meant to be plain HTTP', side: 'client' }],
+        };
+      case 'protocol-mismatch':
+        return {
+          code: 'protocol-mismatch',
+          title: `${where} and this client share no TLS version`,
+          detail:
+            'Go (and so Ollama) and current Node only speak TLS 1.2 and 1.3 as clients; the server offers only something older, or refuses what we offer. ' +
+            `${f.alert ? `The server's alert was ${f.alert.name} (${f.alert.description}). ` : ''}The server needs a TLS 1.2+ configuration.`,
+          fixes: [{ title: 'Enable TLS 1.2 and 1.3 on the server', command: 'ssl_protocols TLSv1.2 TLSv1.3;   # nginx', side: 'server' }],
+        };
+      case 'alert':
+        return {
+          code: f.alert?.description === 116 ? 'client-cert-required' : 'tls-alert',
+          title: `${where} refused the handshake: ${f.alert ? `${f.alert.name} (alert ${f.alert.description})` : f.message}`,
+          detail:
+            f.alert?.description === 40
+              ? 'handshake_failure usually means no cipher or curve in common, or (with TLS 1.2) that the server requires a client certificate we did not send.'
+              : f.alert?.description === 112
+                ? `unrecognized_name: the server does not serve the name sent in SNI (${p.servername ?? 'none sent'}).`
+                : 'The server sent a fatal TLS alert. Its name says what it disliked.',
+          fixes: [{ title: 'Look at the server\'s TLS configuration and logs for the reason', side: 'server' }],
+        };
+      default:
+        return { code: 'tls-alert', title: `TLS handshake with ${where} failed: ${f.message}`, detail: 'The handshake failed locally.', fixes: [] };
+    }
+  },
+};
+
+export function networkFinding(p: ProbeResult): Finding | undefined {
+  const f = p.failure;
+  if (!f) return undefined;
+  const text = (BY_STAGE[f.stage] as (f: ProbeFailure, p: ProbeResult) => Text)(f, p);
+  const evidence = [f.message];
+  if (f.stage === 'connect') for (const a of f.attempts) if (a.error) evidence.push(`${a.address}: ${a.error.code} after ${Math.round(a.ms)} ms`);
+  if (f.stage === 'handshake' && f.code) evidence.push(`Node error code ${f.code}`);
+  if (p.addresses.length) evidence.push(`addresses: ${p.addresses.map((a) => `${a.address} (${a.source})`).join(', ')}`);
+  return { code: text.code, severity: 'error', title: text.title, detail: text.detail, evidence, fixes: text.fixes };
+}

@@ -1,0 +1,443 @@
+// From verdicts to diagnoses. A client's message is often vaguer than the truth ("unknown
+// authority" covers a missing intermediate, a private root and a self-signed server alike), so
+// each failing verdict is re-examined against the chain and every store we know.
+import type { Certificate } from '../x509/certificate.js';
+import { formatName } from '../x509/certificate.js';
+import type { Env, TrustStore } from '../trust/stores.js';
+import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
+import { chainFacts, daysBetween, issuersIn, type ChainFacts } from './chain-facts.js';
+import { INSECURE_FLAG_NOTE, sslCertFileFix, trustCaFixes, type ClientPlatform } from './client-trust-advice.js';
+import type { Finding, FindingCode, Fix, Severity } from './finding.js';
+
+export interface ChainDiagnosisInput {
+  presented: Certificate[];
+  judgements: Judgement[];
+  deciding: ViewName[];
+  views: TrustViews;
+  /** The name verified (SNI or host) and the target as printed. */
+  verifyName: string;
+  label: string;
+  now: Date;
+  client: ClientPlatform;
+  env: Env;
+  /** Newest notBefore among the bundled roots: a clock before it is certainly wrong. */
+  clockFloor: Date;
+}
+
+const EXPIRING_DAYS = 30;
+// Codes that mean "no path to a trusted root", where the chain itself says which gap it is.
+const TRUST_GAP = new Set(['unknown-authority', 'missing-intermediate', 'untrusted-root', 'self-signed-leaf']);
+
+export const certName = (c: Certificate): string => c.commonName ?? (formatName(c.subject) || `serial ${c.serialHex}`);
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+interface Ctx {
+  input: ChainDiagnosisInput;
+  facts: ChainFacts;
+  judgement: Judgement;
+  view: ViewName;
+  leaf: Certificate;
+  top: Certificate;
+  /** The certificate the problem is about. */
+  subject: Certificate;
+  /** Other views that accept this chain, for "why curl or a browser may still work". */
+  acceptedBy: ViewName[];
+  /** For trust gaps: where else the missing issuer was found. */
+  issuerElsewhere?: { view: ViewName; cert: Certificate; origin: string };
+}
+
+type Text = { title: string; detail: string; fixes: Fix[]; evidence?: string[] };
+
+function storeSummary(store: TrustStore): string {
+  const used = store.sources.filter((s) => s.status === 'loaded' || s.status === 'empty' || s.kind === 'env');
+  return used.map((s) => `${s.path} (${s.status === 'loaded' ? `${s.certificates} certificates` : s.status})`).join(', ') || 'no readable source';
+}
+
+function acceptedSentence(c: Ctx, why: string): string {
+  if (c.acceptedBy.length === 0) return '';
+  const who = c.acceptedBy.map((v) => VIEW_DESCRIPTIONS[v]).join('; ');
+  return ` Meanwhile ${who} ${c.acceptedBy.length > 1 ? 'accept' : 'accepts'} it${why ? `: ${why}` : ''}.`;
+}
+
+const saveChain = (c: Ctx): Fix => ({
+  title: 'Save the certificates the server sends, to hand to your IT team or to trust the right one',
+  command: `ollama-tls doctor ${c.input.label} --save-chain ${c.input.verifyName}-chain.pem`,
+  side: 'client',
+});
+
+const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
+  'missing-intermediate': (c) => {
+    const aia = c.top.aia.caIssuers[0];
+    return {
+      title: `${c.input.label} sends an incomplete chain: the intermediate that issued its certificate is missing`,
+      detail:
+        `The server sent ${c.facts.presented.length} certificate${c.facts.presented.length > 1 ? 's' : ''}, and "${certName(c.top)}" was issued by ` +
+        `"${formatName(c.top.issuer)}", which it did not send. Go (and so Ollama) never downloads missing intermediates, so it cannot ` +
+        `link the certificate to a trusted root and reports "certificate signed by unknown authority". Browsers often still work because they ` +
+        `cache intermediates or fetch them from the address in the certificate${aia ? ` (${aia})` : ''}. This is a server configuration mistake.` +
+        acceptedSentence(c, ''),
+      fixes: [
+        { title: 'On the server, send the full chain: the certificate first, then each intermediate (nginx: ssl_certificate points at the full chain)', command: 'cat server.crt intermediate.crt > fullchain.pem', side: 'server' },
+        ...(aia ? [{ title: 'Until the server is fixed, the intermediate can be downloaded from the certificate\'s AIA address and trusted here (Go accepts an intermediate as an anchor)', command: `curl -fsSL ${aia} -o intermediate.der && openssl x509 -inform DER -in intermediate.der -out intermediate.pem`, side: 'client' as const }] : []),
+      ],
+    };
+  },
+
+  'untrusted-root': (c) => {
+    const sent = c.facts.topSelfSigned && c.top !== c.leaf;
+    const rootName = sent ? certName(c.top) : formatName(c.top.issuer);
+    const where = sent
+      ? `The chain is complete and ends at the self-signed root "${rootName}", which the server sent along, but that root is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`
+      : `The chain ends at "${certName(c.top)}", issued by "${rootName}", which was not sent and is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`;
+    return {
+      title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"`,
+      detail:
+        `${where} This is what a private CA, or a TLS-inspecting proxy (Zscaler, Netskope, Palo Alto, ...), looks like: the certificate is signed by an ` +
+        `authority your organisation runs, and Go programs such as Ollama reject it until that authority's root certificate is in the store Go reads ` +
+        `(${storeSummary(c.judgement.store)}).` + acceptedSentence(c, 'the root is in the store it reads'),
+      fixes: [
+        ...(sent ? [] : [{ title: `Get the root certificate "${rootName}" from your IT team (it is often on an internal wiki or in the browser's certificate viewer)`, side: 'client' as const }]),
+        saveChain(c),
+        ...trustCaFixes(c.input.client, 'corp-root.pem'),
+        ...(c.input.client.platform === 'linux' ? [sslCertFileFix('/etc/ollama/ca-bundle.pem')] : []),
+        INSECURE_FLAG_NOTE,
+      ],
+    };
+  },
+
+  'self-signed-leaf': (c) => ({
+    title: `${c.input.label} presents a self-signed certificate`,
+    detail:
+      `The server's certificate "${certName(c.leaf)}" is signed by itself, so no CA vouches for it. Go accepts such a certificate only if that exact ` +
+      `certificate is among its roots. This is typical of a freshly installed reverse proxy, NAS or appliance that generated its own certificate.` +
+      acceptedSentence(c, 'that certificate is in its store'),
+    fixes: [
+      { title: 'Best: give the server a certificate from a CA (Let\'s Encrypt, your internal CA, or mkcert for a lab), with the host name as a SAN', side: 'server' },
+      saveChain(c),
+      ...trustCaFixes(c.input.client, `${c.input.verifyName}-chain.pem`),
+    ],
+  }),
+
+  'trusted-by-system-not-go': (c) => {
+    const other = c.issuerElsewhere;
+    const env = c.input.env;
+    const origin = other?.origin ?? '';
+    let reason: string;
+    if (env.SSL_CERT_FILE || env.SSL_CERT_DIR) {
+      const vars = [env.SSL_CERT_FILE && `SSL_CERT_FILE=${env.SSL_CERT_FILE}`, env.SSL_CERT_DIR && `SSL_CERT_DIR=${env.SSL_CERT_DIR}`].filter(Boolean).join(' and ');
+      reason = `${vars} replace${env.SSL_CERT_FILE && env.SSL_CERT_DIR ? '' : 's'} where Go looks, and the CA is not there`;
+    } else if (/\/[0-9a-f]{8}\.\d+$/.test(origin)) {
+      reason = `it is present only as an OpenSSL hash link (${origin}) pointing inside its own directory, which Go deliberately skips; run the distribution's update tool so it lands in the bundle file`;
+    } else {
+      reason = `Go reads ${storeSummary(c.judgement.store)}`;
+    }
+    return {
+      title: `The OS store trusts ${c.input.label}, but Ollama's Go runtime reads different roots`,
+      detail:
+        `curl, Python and other OpenSSL tools accept this chain because ${other ? `"${certName(other.cert)}" is in the system store (${origin})` : 'the system store holds its root'}. ` +
+        `Go does not see it: ${reason}.`,
+      fixes: [
+        ...(env.SSL_CERT_FILE ? [{ title: 'Unset SSL_CERT_FILE where Ollama runs, or point it at a bundle that also holds your CA', command: 'unset SSL_CERT_FILE', side: 'client' as const }] : []),
+        ...(env.SSL_CERT_DIR ? [{ title: 'Unset SSL_CERT_DIR where Ollama runs, or add the CA to one of its directories', command: 'unset SSL_CERT_DIR', side: 'client' as const }] : []),
+        ...trustCaFixes(c.input.client, other ? `"${origin}"` : 'corp-root.pem'),
+      ],
+    };
+  },
+
+  'unknown-authority': (c) => ({
+    title: `${VIEW_DESCRIPTIONS[c.view]} cannot build a trusted chain for ${c.input.label}`,
+    detail:
+      `No path from the server's certificate to a trusted root passes every check: ${c.judgement.verdict.message}. ` +
+      `Usually a certificate's signature does not verify against its supposed issuer (a corrupted or mismatched chain).` + acceptedSentence(c, ''),
+    fixes: [saveChain(c), { title: 'On the server, re-install the certificate together with the chain your CA issued with it', side: 'server' }],
+  }),
+
+  expired: (c) => {
+    const ago = daysBetween(c.subject.notAfter, c.input.now);
+    return {
+      title: `The certificate for ${c.input.verifyName} expired ${ago} day${ago === 1 ? '' : 's'} ago (${day(c.subject.notAfter)})`,
+      detail:
+        `"${certName(c.subject)}" was valid until ${c.subject.notAfter.toISOString()}. Every client refuses an expired certificate, so this is not something to ` +
+        `fix on your side${c.input.now < c.input.clockFloor ? ' (unless your clock is wrong: see the clock finding)' : ''}.`,
+      fixes: [{ title: 'Renew the certificate on the server (certbot renew, or let Caddy/Traefik renew automatically)', command: 'sudo certbot renew', side: 'server' }],
+    };
+  },
+
+  'expired-intermediate': (c) => ({
+    title: `The intermediate CA "${certName(c.subject)}" in the chain expired on ${day(c.subject.notAfter)}`,
+    detail:
+      `The server still sends an intermediate certificate that is past its end date, typically after its CA rolled over to a new intermediate. ` +
+      `Go fails on it even when a valid alternative exists elsewhere, because Go only builds paths from what the server sends and its roots.` + acceptedSentence(c, ''),
+    fixes: [{ title: 'On the server, replace the intermediate with the current one from your CA (download the current chain from the CA)', side: 'server' }],
+  }),
+
+  'not-yet-valid': (c) => {
+    const skew = c.input.now < c.input.clockFloor;
+    return {
+      title: `The certificate for ${c.input.verifyName} is not valid until ${c.subject.notBefore.toISOString()}`,
+      detail:
+        `"${certName(c.subject)}" only becomes valid in ${daysBetween(c.input.now, c.subject.notBefore)} day(s). ` +
+        (skew
+          ? 'This machine\'s clock is behind (see the clock finding): that, not the certificate, is the likely cause.'
+          : 'Either the server uses a certificate issued with a future start date, or this machine\'s clock is behind.'),
+      fixes: [
+        { title: 'Check this machine\'s clock and enable time sync', command: 'timedatectl status && sudo timedatectl set-ntp true', side: 'client' },
+        { title: 'On the server, install a certificate whose validity has started', side: 'server' },
+      ],
+    };
+  },
+
+  'hostname-mismatch': (c) => {
+    const names = [...(c.leaf.san?.dns ?? []), ...(c.leaf.san?.ip ?? [])];
+    return {
+      title: `The certificate is for ${names.length ? names.slice(0, 4).join(', ') + (names.length > 4 ? ', ...' : '') : `"${certName(c.leaf)}"`}, not ${c.input.verifyName}`,
+      detail:
+        `The server answered with a certificate for other names. Either this address serves another site (check DNS, the hosts file and --resolve), ` +
+        `a proxy or load balancer presents its default certificate, or the certificate lacks this name.`,
+      fixes: [
+        { title: 'Connect with a name the certificate lists, or reissue the certificate with this name as a SAN', side: 'server' },
+        { title: 'Check which address the name resolves to here', command: `getent hosts ${c.input.verifyName}`, side: 'client' },
+      ],
+    };
+  },
+
+  'cn-only': (c) => ({
+    title: `The certificate names ${c.input.verifyName} only in its Common Name; Go requires a Subject Alternative Name`,
+    detail:
+      `"${certName(c.leaf)}" has no subjectAltName extension. Go stopped falling back to the Common Name in Go 1.15 and removed the ` +
+      `GODEBUG=x509ignoreCN=0 escape hatch in Go 1.17, so Ollama rejects it with "x509: certificate relies on legacy Common Name field".` +
+      acceptedSentence(c, 'it still falls back to the Common Name'),
+    fixes: [{
+      title: 'Reissue the certificate with the host name as a SAN',
+      command: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout key.pem -out cert.pem -subj "/CN=${c.input.verifyName}" -addext "subjectAltName=DNS:${c.input.verifyName}"`,
+      side: 'server',
+    }],
+  }),
+
+  'ip-san-missing': (c) => ({
+    title: `You connect by IP address (${c.input.verifyName}), and the certificate has no IP address SAN for it`,
+    detail:
+      `To verify an IP address, Go and Node look only at IP-address entries in the subjectAltName; DNS names and the Common Name do not count. ` +
+      `The certificate lists ${(c.leaf.san?.ip.length ? c.leaf.san.ip.join(', ') : 'no IP addresses')}${c.leaf.san?.dns.length ? ` and the names ${c.leaf.san.dns.join(', ')}` : ''}.`,
+    fixes: [
+      { title: 'Connect by a host name the certificate lists (OLLAMA_HOST=https://name:port)', side: 'client' },
+      { title: 'Or reissue the certificate with the address as an IP SAN', command: `-addext "subjectAltName=IP:${c.input.verifyName}"`, side: 'server' },
+    ],
+  }),
+
+  'weak-signature': (c) => ({
+    title: `"${certName(c.subject)}" is signed with ${c.subject.signature.name}, which Go refuses`,
+    detail:
+      `Go has rejected SHA-1 signatures on certificates since Go 1.18, and Go 1.24 removed the GODEBUG=x509sha1=1 override, so no setting brings ` +
+      `them back for Ollama. OpenSSL 3 refuses them at its default security level too.` + acceptedSentence(c, ''),
+    fixes: [{ title: 'Reissue the certificate with a SHA-256 (or stronger) signature', side: 'server' }],
+  }),
+
+  'weak-key': (c) => ({
+    title: `"${certName(c.subject)}" has a ${c.subject.publicKey.bits}-bit ${c.subject.publicKey.type} key`,
+    detail:
+      `OpenSSL 3.2 and later (Node 22+, current Linux distributions) refuse RSA keys under 2048 bits at their default security level; Go still accepts ` +
+      `1024 bits but refuses anything smaller. Keys this size are considered breakable.`,
+    fixes: [{ title: 'Reissue the certificate with an RSA 2048+ or ECDSA P-256 key', side: 'server' }],
+  }),
+
+  'wrong-eku': (c) => ({
+    title: `"${certName(c.subject)}" is not valid for TLS servers`,
+    detail:
+      `Its extended key usage allows ${(c.subject.extKeyUsage ?? []).map((o) => EKU_LABEL[o] ?? o).join(', ') || 'something else'}, not serverAuth. ` +
+      `Go and OpenSSL both refuse a server certificate that lacks serverAuth when the extension is present (a client certificate installed on the server is the usual cause).`,
+    fixes: [{ title: 'Reissue the certificate with extendedKeyUsage = serverAuth', side: 'server' }],
+  }),
+
+  'invalid-ca': (c) => ({
+    title: `"${certName(c.subject)}" is not allowed to issue the certificate below it`,
+    detail:
+      `${invalidCaReason(c.subject, c.facts)} Go and OpenSSL refuse to build a chain through it.` + acceptedSentence(c, ''),
+    fixes: [{ title: 'Issue the server certificate from a proper CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign, a path length that allows it)', side: 'server' }],
+  }),
+
+  'malformed-certificate': (c) => ({
+    title: `Go cannot parse a certificate that ${c.input.label} sends`,
+    detail: `Go's certificate parser is stricter than OpenSSL's: ${c.judgement.verdict.message}. Ollama fails before it even checks trust.`,
+    fixes: [{ title: 'Reissue the offending certificate with a conforming encoding (positive serial number, no duplicate extensions, ASCII DNS names)', side: 'server' }],
+  }),
+
+  'unhandled-critical-extension': (c) => ({
+    title: `"${certName(c.subject)}" has a critical extension the client does not understand`,
+    detail: `A certificate may mark an extension critical, and clients must then refuse it if they do not implement it: ${c.judgement.verdict.message}.`,
+    fixes: [{ title: 'Reissue the certificate without that critical extension (or mark it non-critical)', side: 'server' }],
+  }),
+};
+
+const EKU_LABEL: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning', '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+function attributeOr(name: Certificate['issuer'], fallback: string): string {
+  return name.rdns.flat().find((a) => a.type === 'CN')?.value ?? fallback;
+}
+
+function invalidCaReason(ca: Certificate, facts: ChainFacts): string {
+  if (!ca.basicConstraints) return 'It has no basicConstraints extension, so it is not a CA certificate.';
+  if (!ca.basicConstraints.ca) return 'Its basicConstraints say CA:FALSE: it is an end-entity certificate, not a CA.';
+  if (ca.keyUsage && !ca.keyUsage.has('keyCertSign')) return `Its keyUsage (${[...ca.keyUsage].join(', ')}) does not include keyCertSign.`;
+  const at = facts.linked.indexOf(ca);
+  if (ca.basicConstraints.pathLen !== null && at > 0) {
+    return `Its path length constraint (pathLen ${ca.basicConstraints.pathLen}) allows ${ca.basicConstraints.pathLen} intermediate(s) below it, but the chain has ${at - 1}.`;
+  }
+  return 'Its constraints do not allow this chain.';
+}
+
+/** Which certificate a failing verdict is about. */
+function subjectOf(j: Judgement, leaf: Certificate): Certificate {
+  if (j.go?.error) {
+    const e = j.go.error;
+    if (e.kind === 'unknown-authority') {
+      if (e.hint?.error.kind === 'insecure-algorithm') return e.cert; // the weakly signed child
+      if (e.hint) return e.hint.cert; // the CA that could not sign
+      return e.cert;
+    }
+    if ('cert' in e) return e.cert;
+  }
+  if (j.openssl?.error) return j.openssl.error.cert;
+  return leaf;
+}
+
+function isSignatureFailure(j: Judgement): boolean {
+  if (j.go?.error?.kind === 'unknown-authority' && j.go.error.hint?.error.kind === 'bad-signature') return true;
+  if (j.go?.error?.kind === 'bad-signature') return true;
+  return j.openssl?.error?.name === 'CERT_SIGNATURE_FAILURE';
+}
+
+/** Where, among all the stores we loaded, the top certificate's issuer lives. */
+async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate, except: ViewName): Promise<Ctx['issuerElsewhere']> {
+  for (const view of input.views.views) {
+    if (view === except) continue;
+    const store = await input.views.store(view);
+    const found = issuersIn(store.certificates, top)[0];
+    if (found) return { view, cert: found, origin: store.origin.get(found.sha256) ?? view };
+  }
+  return undefined;
+}
+
+async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgement): Promise<{ code: FindingCode; issuerElsewhere?: Ctx['issuerElsewhere'] }> {
+  const code = (j.verdict.code ?? 'unknown-authority') as FindingCode;
+  if (!TRUST_GAP.has(code) || isSignatureFailure(j)) return { code };
+  if (facts.leafSelfSigned) return { code: 'self-signed-leaf' };
+  const top = facts.linked[facts.linked.length - 1]!;
+  if (!facts.topSelfSigned) {
+    const elsewhere = await findIssuerElsewhere(input, top, j.verdict.view);
+    if (elsewhere && j.verdict.view === 'go' && elsewhere.view === 'system' && !input.views.goUsesPlatformVerifier) {
+      return { code: 'trusted-by-system-not-go', issuerElsewhere: elsewhere };
+    }
+    if (top === facts.presented[0]) return { code: 'missing-intermediate', ...(elsewhere ? { issuerElsewhere: elsewhere } : {}) };
+  }
+  return { code: 'untrusted-root' };
+}
+
+function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[]): Finding {
+  const text = (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
+  return { code, severity, title: text.title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes };
+}
+
+function chainEvidence(facts: ChainFacts): string[] {
+  const out = [`the server sent ${facts.presented.length} certificate${facts.presented.length > 1 ? 's' : ''}: ${facts.presented.map((c) => `"${certName(c)}"`).join(', ')}`];
+  const top = facts.linked[facts.linked.length - 1]!;
+  if (!facts.topSelfSigned) out.push(`"${certName(top)}" was issued by "${formatName(top.issuer)}", which the server did not send`);
+  return out;
+}
+
+/** Every finding about the presented chain, for one target. */
+export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding[]> {
+  const facts = chainFacts(input.presented);
+  const leaf = input.presented[0]!;
+  const top = facts.linked[facts.linked.length - 1]!;
+  const findings: Finding[] = [];
+  const byCode = new Map<FindingCode, Finding>();
+  const decidingFailed = input.judgements.filter((j) => input.deciding.includes(j.verdict.view) && !j.verdict.ok);
+  const accepting = input.judgements.filter((j) => j.verdict.ok).map((j) => j.verdict.view);
+
+  const add = (f: Finding) => {
+    const same = byCode.get(f.code);
+    if (same) {
+      same.evidence.push(...f.evidence.filter((e) => !same.evidence.includes(e)));
+      return;
+    }
+    byCode.set(f.code, f);
+    findings.push(f);
+  };
+
+  const explain = async (j: Judgement, severity: Severity, prefix = '') => {
+    const { code, issuerElsewhere } = await classify(input, facts, j);
+    let finalCode = code;
+    const subject = subjectOf(j, leaf);
+    if (code === 'expired' && subject !== leaf) finalCode = 'expired-intermediate';
+    const ctx: Ctx = {
+      input, facts, judgement: j, view: j.verdict.view, leaf, top, subject,
+      acceptedBy: accepting.filter((v) => v !== j.verdict.view), ...(issuerElsewhere ? { issuerElsewhere } : {}),
+    };
+    const evidence = [`${j.verdict.view}: ${j.verdict.message}`, ...(TRUST_GAP.has(finalCode) ? chainEvidence(facts) : [])];
+    if (TRUST_GAP.has(finalCode) || finalCode === 'trusted-by-system-not-go') {
+      evidence.push(`${j.verdict.view} roots: ${storeSummary(j.store)}`);
+    }
+    const f = buildFinding(finalCode, severity, ctx, evidence);
+    if (prefix) f.title = `${prefix}${f.title.charAt(0).toLowerCase()}${f.title.slice(1)}`;
+    add(f);
+  };
+
+  for (const j of decidingFailed) await explain(j, 'error');
+  if (decidingFailed.length === 0) {
+    for (const j of input.judgements.filter((x) => !x.verdict.ok)) {
+      await explain(j, 'warning', `${VIEW_DESCRIPTIONS[j.verdict.view]} would reject this: `);
+    }
+  }
+
+  // Lints that hold whatever the stores say.
+  if (!facts.inOrder && !byCode.has('chain-order')) {
+    const strays = facts.strays.map((c) => `"${certName(c)}"`);
+    add({
+      code: 'chain-order', severity: 'warning',
+      title: strays.length ? `${input.label} sends certificates that are not part of its chain` : `${input.label} sends its chain out of order`,
+      detail:
+        'TLS expects the server certificate first, then each certificate followed by the one that issued it. Go and OpenSSL re-sort what they get, ' +
+        'so they cope, but stricter clients (older Java, some embedded TLS stacks) fail, and stray certificates waste bytes in every handshake.',
+      evidence: [
+        `sent: ${input.presented.map((c) => `"${certName(c)}"`).join(' -> ')}`,
+        `expected: ${facts.linked.map((c) => `"${certName(c)}"`).join(' -> ')}`,
+        ...(strays.length ? [`not part of the chain: ${strays.join(', ')}`] : []),
+      ],
+      fixes: [{ title: 'Rebuild the server\'s chain file in order: certificate, intermediate(s); the root may be left out', command: 'cat server.crt intermediate.crt > fullchain.pem', side: 'server' }],
+    });
+  }
+  for (const c of facts.linked) {
+    const left = daysBetween(input.now, c.notAfter);
+    if (c.notAfter > input.now && left < EXPIRING_DAYS && !byCode.has('expiring-soon')) {
+      add({
+        code: 'expiring-soon', severity: 'warning',
+        title: `"${certName(c)}" expires in ${left} day${left === 1 ? '' : 's'} (${day(c.notAfter)})`,
+        detail: `When it expires every client, Ollama included, will refuse ${input.label}. Automated renewal usually renews 30 days ahead; if it has not, it is probably failing.`,
+        evidence: [`notAfter ${c.notAfter.toISOString()}`],
+        fixes: [{ title: 'Renew the certificate now and check the renewal job', command: 'sudo certbot renew --dry-run', side: 'server' }],
+      });
+    }
+    if ((c.publicKey.type === 'RSA' || c.publicKey.type === 'RSA-PSS') && c.publicKey.bits < 2048 && !byCode.has('weak-key')) {
+      add(buildFinding('weak-key', 'warning', { input, facts, judgement: input.judgements[0]!, view: 'go', leaf, top, subject: c, acceptedBy: [] }, [`${certName(c)}: ${c.publicKey.bits}-bit RSA`]));
+    }
+  }
+  if (input.now < input.clockFloor) {
+    add({
+      code: 'clock-skew', severity: decidingFailed.some((j) => j.verdict.code === 'not-yet-valid') ? 'error' : 'warning',
+      title: `This machine's clock looks wrong: it says ${input.now.toISOString()}`,
+      detail:
+        `The root certificates bundled with this Node.js were issued as late as ${input.clockFloor.toISOString().slice(0, 10)}, so the current date cannot be ` +
+        'earlier than that. A wrong clock makes valid certificates look expired or not yet valid (common after a VM or WSL resumes from sleep).',
+      evidence: [`local time ${input.now.toISOString()}`],
+      fixes: [
+        { title: 'Turn on time synchronisation', command: 'sudo timedatectl set-ntp true', side: 'client' },
+        { title: 'In WSL, resync from the Windows host clock', command: 'sudo hwclock -s', side: 'client' },
+      ],
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,410 @@
+// One TLS handshake over an already-connected stream, with the server's
+// certificate chain captured exactly as it was sent (order, extras, gaps).
+//
+// Node's TLS sits on top of a small recording Duplex instead of the raw
+// socket, so we see every inbound byte. TLS 1.2 certificates are plaintext;
+// for TLS 1.3 we decrypt the server's handshake flight with the secret Node
+// reports through the `keylog` event (see tls-wire.ts).
+
+import { isIP } from 'node:net';
+import { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import {
+  alertName,
+  looksLikeTls,
+  readServerFlight,
+  serverHandshakeSecretFromKeylog,
+  type ServerFlight,
+  type TlsAlert,
+} from './tls-wire.js';
+
+export interface HandshakeOptions {
+  /** An already-connected TCP socket (or a proxy tunnel). */
+  socket: Duplex;
+  /** What the user asked for (name or IP literal). */
+  host: string;
+  /** SNI to send; when host is an IP literal and none is given, no SNI is sent (Node refuses IP SNI). */
+  servername?: string;
+  /** Default ['h2', 'http/1.1'] (what Go's net/http offers). */
+  alpn?: string[];
+  /** The whole handshake must finish within this. */
+  timeoutMs: number;
+  /** Passthrough (client certificates, `ca` for Node's own check, versions, ciphers). rejectUnauthorized is always forced off. */
+  tlsOptions?: Partial<tls.ConnectionOptions>;
+}
+
+export interface HandshakeResult {
+  /** Still open; the caller closes it. */
+  tlsSocket: tls.TLSSocket;
+  /** e.g. 'TLSv1.3' */
+  protocol: string | null;
+  /** IANA/standard name, e.g. 'TLS_AES_256_GCM_SHA384'. */
+  cipher: string | null;
+  alpn: string | null;
+  /** DER certificates in the exact order the server sent them. */
+  chain: Buffer[];
+  /** 'api' only if wire parsing failed: then `chain` is getPeerCertificate(true) order (reordered, maybe with a local root). */
+  chainSource: 'wire' | 'api';
+  /** Why the wire capture could not be used (only when chainSource is 'api'). */
+  wireProblem?: string;
+  /** The server answered a HelloRetryRequest first (TLS 1.3 key share mismatch). */
+  helloRetryRequest: boolean;
+  /** Node's own verdict for this handshake (tlsSocket.authorized / authorizationError). */
+  node: { authorized: boolean; error: string | null };
+  handshakeMs: number;
+}
+
+export type HandshakeFailureKind = 'timeout' | 'reset' | 'closed' | 'not-tls' | 'alert' | 'protocol-mismatch' | 'error';
+
+export class HandshakeFailure extends Error {
+  kind: HandshakeFailureKind;
+  /** A TLS alert from the server, e.g. { level: 2, description: 70, name: 'protocol_version' }. */
+  alert?: { level: number; description: number; name: string };
+  /** Up to 64 bytes the peer sent first (for not-tls: e.g. 'HTTP/1.1 400 Bad Request'). */
+  firstBytes?: Buffer;
+  /** Node's error code if any (ERR_SSL_WRONG_VERSION_NUMBER, ECONNRESET, ...). */
+  code?: string;
+
+  constructor(
+    kind: HandshakeFailureKind,
+    message: string,
+    extra: { alert?: TlsAlert; firstBytes?: Buffer; code?: string; cause?: unknown } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'HandshakeFailure';
+    this.kind = kind;
+    if (extra.alert) this.alert = extra.alert;
+    if (extra.firstBytes) this.firstBytes = extra.firstBytes;
+    if (extra.code) this.code = extra.code;
+  }
+}
+
+const DEFAULT_ALPN = ['h2', 'http/1.1'];
+const FIRST_BYTES_LENGTH = 64;
+/** protocol_version (RFC 8446 6.2) */
+const ALERT_PROTOCOL_VERSION = 70;
+/** OpenSSL reasons that mean "no TLS version in common", raised locally. */
+const LOCAL_PROTOCOL_MISMATCH_CODES = new Set([
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_VERSION_TOO_LOW',
+  'ERR_SSL_WRONG_SSL_VERSION',
+]);
+const LOCAL_PROTOCOL_MISMATCH_TEXT = /unsupported protocol|no protocols available|version too low|tlsv1 alert protocol version/i;
+
+/**
+ * Sits between Node's TLS and the real socket: forwards writes out, pushes
+ * every inbound chunk up to TLS and keeps a copy until told to stop. Also
+ * remembers how the peer went away (FIN, reset) for failure classification.
+ */
+class RecordingDuplex extends Duplex {
+  private readonly chunks: Buffer[] = [];
+  private recording = true;
+  firstBytes: Buffer | undefined;
+  /** The peer sent FIN. */
+  peerEnded = false;
+  /** The first error the underlying stream raised. */
+  innerError: (Error & { code?: string }) | undefined;
+
+  private readonly onData = (chunk: Buffer | string): void => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.recording) {
+      this.chunks.push(Buffer.from(buf));
+      if (!this.firstBytes || this.firstBytes.length < FIRST_BYTES_LENGTH) {
+        this.firstBytes = Buffer.concat([this.firstBytes ?? Buffer.alloc(0), buf]).subarray(0, FIRST_BYTES_LENGTH);
+      }
+    }
+    if (!this.push(buf)) this.inner.pause();
+  };
+  private readonly onEnd = (): void => {
+    this.peerEnded = true;
+    this.push(null);
+  };
+  private readonly onError = (err: Error): void => {
+    this.innerError ??= err;
+    this.destroy(err);
+  };
+  private readonly onClose = (): void => {
+    if (!this.destroyed) this.destroy();
+  };
+
+  constructor(private readonly inner: Duplex) {
+    super();
+    inner.on('data', this.onData);
+    inner.on('end', this.onEnd);
+    inner.on('error', this.onError);
+    inner.on('close', this.onClose);
+  }
+
+  /** Everything received so far (while recording). */
+  captured(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** Stop keeping copies; bytes keep flowing. */
+  stopRecording(): void {
+    this.recording = false;
+    this.chunks.length = 0;
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.inner.write(chunk, encoding, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.inner.off('data', this.onData);
+    this.inner.off('end', this.onEnd);
+    this.inner.off('close', this.onClose);
+    // Keep swallowing late errors from the inner stream: nobody else listens.
+    this.inner.off('error', this.onError);
+    this.inner.on('error', noop);
+    this.inner.destroy();
+    callback(error);
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Which SNI to send, the way Go's crypto/tls does it (hostnameInSNI): the
+ * explicit servername, else the host; never an IP literal (RFC 6066 3; Node
+ * refuses them too), and without trailing dots.
+ */
+export function pickServername(host: string, servername?: string): string | undefined {
+  let name = servername !== undefined && servername !== '' ? servername : host;
+  let bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  const zone = bare.lastIndexOf('%');
+  if (zone > 0) bare = bare.slice(0, zone);
+  if (isIP(bare)) return undefined;
+  while (name.endsWith('.')) name = name.slice(0, -1);
+  return name === '' ? undefined : name;
+}
+
+/**
+ * Performs a TLS handshake over `opts.socket` and returns the negotiated
+ * parameters, the chain exactly as the server sent it, and Node's verdict.
+ * Rejects with a HandshakeFailure; on failure all sockets are destroyed.
+ */
+export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult> {
+  const started = performance.now();
+  const raw = opts.socket;
+  const wire = new RecordingDuplex(raw);
+  const keylog: string[] = [];
+  const servername = pickServername(opts.host, opts.servername);
+
+  const connectOptions: tls.ConnectionOptions = {
+    ...opts.tlsOptions,
+    socket: wire,
+    host: opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host,
+    ALPNProtocols: opts.alpn ?? DEFAULT_ALPN,
+    // We judge the chain ourselves; Node's verdict is only reported.
+    rejectUnauthorized: false,
+  };
+  // Node would otherwise derive SNI from `host`; an empty string means "send none".
+  connectOptions.servername = servername ?? '';
+
+  return new Promise<HandshakeResult>((resolve, reject) => {
+    let settled = false;
+    let tlsSocket: tls.TLSSocket | undefined;
+
+    const onKeylog = (line: Buffer): void => {
+      keylog.push(line.toString('latin1'));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      if (tlsSocket) {
+        tlsSocket.off('secureConnect', onSecureConnect);
+        tlsSocket.off('error', onError);
+        tlsSocket.off('close', onClose);
+        tlsSocket.off('keylog', onKeylog);
+      }
+    };
+    const fail = (failure: HandshakeFailure): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (tlsSocket) {
+        tlsSocket.on('error', noop); // late errors from a socket we are throwing away
+        tlsSocket.destroy();
+      }
+      wire.destroy();
+      raw.destroy();
+      reject(failure);
+    };
+    const onError = (err: Error & { code?: string }): void => {
+      fail(classifyFailure(err, wire, keylog));
+    };
+    const onClose = (): void => {
+      fail(classifyFailure(undefined, wire, keylog));
+    };
+    const onSecureConnect = (): void => {
+      if (settled || !tlsSocket) return;
+      settled = true;
+      cleanup();
+      const captured = wire.captured();
+      wire.stopRecording();
+      const flight = readServerFlight(captured, {
+        serverHandshakeTrafficSecret: serverHandshakeSecretFromKeylog(keylog),
+      });
+      const sock = tlsSocket;
+      let chain: Buffer[];
+      let chainSource: 'wire' | 'api';
+      let wireProblem: string | undefined;
+      const leaf = sock.getPeerCertificate()?.raw as Buffer | undefined;
+      if (!flight.certificates || flight.certificates.length === 0) {
+        wireProblem = flight.problem ?? 'the server sent an empty Certificate message';
+      } else if (leaf && !leaf.equals(flight.certificates[0]!)) {
+        // Sanity check: the first certificate on the wire is the one Node verified.
+        wireProblem = 'the certificate read off the wire differs from the one Node negotiated';
+      }
+      if (wireProblem === undefined) {
+        chain = flight.certificates!;
+        chainSource = 'wire';
+      } else {
+        chain = chainFromApi(sock);
+        chainSource = 'api';
+      }
+      const cipher = sock.getCipher() as (tls.CipherNameAndProtocol & { standardName?: string }) | undefined;
+      const alpn = sock.alpnProtocol;
+      const result: HandshakeResult = {
+        tlsSocket: sock,
+        protocol: sock.getProtocol() ?? flight.version ?? null,
+        cipher: cipher?.standardName ?? cipher?.name ?? null,
+        alpn: typeof alpn === 'string' ? alpn : null,
+        chain,
+        chainSource,
+        helloRetryRequest: flight.helloRetryRequest,
+        node: {
+          authorized: sock.authorized,
+          error: sock.authorizationError ? String(sock.authorizationError) : null,
+        },
+        handshakeMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      if (wireProblem) result.wireProblem = wireProblem;
+      resolve(result);
+    };
+
+    const timer = setTimeout(() => {
+      fail(
+        new HandshakeFailure('timeout', `TLS handshake did not finish within ${opts.timeoutMs} ms`, {
+          ...(wire.firstBytes ? { firstBytes: wire.firstBytes } : {}),
+        }),
+      );
+    }, opts.timeoutMs);
+
+    try {
+      tlsSocket = tls.connect(connectOptions);
+    } catch (err) {
+      fail(classifyFailure(err as Error & { code?: string }, wire, keylog));
+      return;
+    }
+    tlsSocket.on('keylog', onKeylog);
+    tlsSocket.once('secureConnect', onSecureConnect);
+    tlsSocket.on('error', onError);
+    tlsSocket.once('close', onClose);
+  });
+}
+
+/** getPeerCertificate(true) flattened: Node's order (leaf, then by issuance), as DER. */
+function chainFromApi(sock: tls.TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  const seen = new Set<tls.DetailedPeerCertificate>();
+  let cert = sock.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  while (cert && cert.raw && !seen.has(cert)) {
+    seen.add(cert);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Why did the handshake fail? Evidence in order of strength: bytes that are
+ * not TLS, an alert the server sent, Node/OpenSSL's error, then how the
+ * transport went away.
+ */
+function classifyFailure(
+  err: (Error & { code?: string }) | undefined,
+  wire: RecordingDuplex,
+  keylog: string[],
+): HandshakeFailure {
+  const firstBytes = wire.firstBytes;
+  const code = err?.code ?? wire.innerError?.code;
+  const base = { ...(code ? { code } : {}), ...(err ? { cause: err } : {}) };
+  const detail = err ? `: ${err.message.trim()}` : '';
+
+  if (firstBytes && !looksLikeTls(firstBytes)) {
+    return new HandshakeFailure('not-tls', `the server did not answer with TLS (first bytes: ${describeBytes(firstBytes)})`, {
+      ...base,
+      firstBytes,
+    });
+  }
+
+  let flight: ServerFlight | undefined;
+  if (firstBytes) {
+    flight = readServerFlight(wire.captured(), { serverHandshakeTrafficSecret: serverHandshakeSecretFromKeylog(keylog) });
+  }
+  const alert = flight?.alerts.find((a) => a.level === 2) ?? flight?.alerts[0] ?? alertFromError(err);
+  if (alert) {
+    const kind = alert.description === ALERT_PROTOCOL_VERSION ? 'protocol-mismatch' : 'alert';
+    return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})${detail}`, {
+      ...base,
+      alert,
+      ...(firstBytes ? { firstBytes } : {}),
+    });
+  }
+
+  if (err && ((code && LOCAL_PROTOCOL_MISMATCH_CODES.has(code)) || LOCAL_PROTOCOL_MISMATCH_TEXT.test(err.message))) {
+    return new HandshakeFailure('protocol-mismatch', `no TLS protocol version in common with the server${detail}`, {
+      ...base,
+      ...(firstBytes ? { firstBytes } : {}),
+    });
+  }
+
+  const innerCode = wire.innerError?.code;
+  if (innerCode === 'ECONNRESET') {
+    return new HandshakeFailure('reset', `the connection was reset during the TLS handshake${detail}`, {
+      ...base,
+      code: innerCode,
+      ...(firstBytes ? { firstBytes } : {}),
+    });
+  }
+  if (wire.peerEnded || innerCode === 'EPIPE' || !err) {
+    const answered = firstBytes ? 'after a partial TLS answer' : 'without a TLS answer';
+    return new HandshakeFailure('closed', `the server closed the connection ${answered}${detail}`, {
+      ...base,
+      ...(firstBytes ? { firstBytes } : {}),
+    });
+  }
+  if (code === 'ECONNRESET' && !err.message.includes('before secure TLS connection')) {
+    return new HandshakeFailure('reset', `the connection was reset during the TLS handshake${detail}`, base);
+  }
+  return new HandshakeFailure('error', `TLS handshake failed${detail}`, {
+    ...base,
+    ...(firstBytes ? { firstBytes } : {}),
+  });
+}
+
+/** OpenSSL reports received alerts as "...:SSL alert number 40" (code ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE ...). */
+function alertFromError(err: (Error & { code?: string }) | undefined): TlsAlert | undefined {
+  const match = err ? /alert number (\d+)/i.exec(err.message) : null;
+  if (!match) return undefined;
+  const description = Number(match[1]);
+  return { level: 2, description, name: alertName(description) };
+}
+
+function describeBytes(bytes: Buffer): string {
+  const printable = bytes.every((b) => b === 0x0d || b === 0x0a || b === 0x09 || (b >= 0x20 && b < 0x7f));
+  return printable ? JSON.stringify(bytes.toString('latin1')) : bytes.toString('hex');
+}

@@ -1,0 +1,241 @@
+// Where each client reads its roots from, and what it finds there. Each loader records its
+// sources (path, outcome, count) because "Go read a different file than you think" is itself
+// a diagnosis.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import type { Certificate } from '../x509/certificate.js';
+import { certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
+import type { RootFs } from '../platform/rootfs.js';
+import { GO_CERT_DIRECTORIES, GO_CERT_FILES } from './store-paths.js';
+
+export interface StoreSource {
+  path: string;
+  kind: 'file' | 'dir' | 'bundled' | 'keychain' | 'windows' | 'env';
+  status: 'loaded' | 'missing' | 'unreadable' | 'empty' | 'skipped';
+  certificates: number;
+  note?: string;
+}
+
+export interface TrustStore {
+  certificates: Certificate[];
+  sources: StoreSource[];
+  /** Where each certificate (by SHA-256) was first found. */
+  origin: Map<string, string>;
+}
+
+export type Env = Record<string, string | undefined>;
+
+const errCode = (e: unknown) => (e as NodeJS.ErrnoException)?.code ?? 'error';
+
+/** A store being filled: de-duplicated by fingerprint, remembering where each came from. */
+class StoreBuilder {
+  readonly certificates: Certificate[] = [];
+  readonly sources: StoreSource[] = [];
+  readonly origin = new Map<string, string>();
+
+  add(certs: Certificate[], from: string): number {
+    let n = 0;
+    for (const c of certs) {
+      if (this.origin.has(c.sha256)) continue;
+      this.origin.set(c.sha256, from);
+      this.certificates.push(c);
+      n++;
+    }
+    return n;
+  }
+
+  merge(store: TrustStore): number {
+    let n = 0;
+    for (const c of store.certificates) n += this.add([c], store.origin.get(c.sha256) ?? 'unknown');
+    return n;
+  }
+
+  done(): TrustStore {
+    return { certificates: this.certificates, sources: this.sources, origin: this.origin };
+  }
+}
+
+/**
+ * Go's Linux/BSD loadSystemRoots: the FIRST bundle file that can be read (SSL_CERT_FILE replaces
+ * the list), then every file of every directory (SSL_CERT_DIR, colon-separated, replaces those),
+ * skipping symlinks that point inside the same directory (OpenSSL's hash links). Only PEM counts;
+ * a certificate Go cannot parse is skipped silently.
+ */
+export async function loadGoUnixRoots(fs: RootFs, env: Env): Promise<TrustStore> {
+  const store = new StoreBuilder();
+  const goOk = (c: Certificate) => c.goParseErrors.length === 0;
+
+  const fileEnv = env.SSL_CERT_FILE;
+  const files = fileEnv ? [fileEnv] : GO_CERT_FILES;
+  const kind = fileEnv ? 'env' : 'file';
+  let found = false;
+  for (const file of files) {
+    if (found) {
+      store.sources.push({ path: file, kind, status: 'skipped', certificates: 0, note: 'Go stops at the first bundle it can read' });
+      continue;
+    }
+    try {
+      const pem = certificatesFromPem((await fs.readFile(file)).toString('latin1'));
+      const n = store.add(pem.certificates.filter(goOk), file);
+      found = true;
+      store.sources.push({ path: file, kind, status: n ? 'loaded' : 'empty', certificates: n, ...(fileEnv ? { note: 'from SSL_CERT_FILE' } : {}) });
+    } catch (e) {
+      const code = errCode(e);
+      store.sources.push({
+        path: file, kind, status: code === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0,
+        ...(fileEnv ? { note: `SSL_CERT_FILE points here${code === 'ENOENT' ? ' but the file does not exist' : ` but it cannot be read (${code})`}` } : {}),
+      });
+    }
+  }
+
+  const dirEnv = env.SSL_CERT_DIR;
+  const dirs = dirEnv ? dirEnv.split(':').filter(Boolean) : GO_CERT_DIRECTORIES;
+  const dirKind = dirEnv ? 'env' : 'dir';
+  for (const dir of dirs) {
+    let entries;
+    try {
+      entries = (await fs.readdir(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      store.sources.push({ path: dir, kind: dirKind, status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
+      continue;
+    }
+    let n = 0;
+    let hashLinks = 0;
+    for (const entry of entries) {
+      const full = path.posix.join(dir, entry.name);
+      if (entry.isSymbolicLink()) {
+        const target = await fs.readlink(full).catch(() => undefined);
+        if (target !== undefined && !target.includes('/')) { hashLinks++; continue; }
+      }
+      try {
+        n += store.add(certificatesFromPem((await fs.readFile(full)).toString('latin1')).certificates.filter(goOk), full);
+      } catch {
+        // Sub-directories and unreadable entries are skipped by Go too.
+      }
+    }
+    const notes = [dirEnv ? 'from SSL_CERT_DIR' : '', hashLinks ? `${hashLinks} same-directory links skipped, as Go does` : ''].filter(Boolean);
+    store.sources.push({ path: dir, kind: dirKind, status: n ? 'loaded' : 'empty', certificates: n, ...(notes.length ? { note: notes.join('; ') } : {}) });
+  }
+  return store.done();
+}
+
+/**
+ * The distribution's own store, as OpenSSL-based tools (curl, wget, apt, Python) read it:
+ * the distro bundle plus the hashed directory, ignoring SSL_CERT_FILE/SSL_CERT_DIR.
+ */
+export async function loadLinuxSystemRoots(fs: RootFs): Promise<TrustStore> {
+  return loadGoUnixRoots(fs, {});
+}
+
+let bundled: TrustStore | undefined;
+
+/** The Mozilla-derived roots compiled into this Node.js. */
+export function bundledRoots(): TrustStore {
+  if (!bundled) {
+    const store = new StoreBuilder();
+    const where = `Node.js ${process.version} bundled roots`;
+    const n = store.add(certificatesFromPem(tls.rootCertificates.join('\n')).certificates, where);
+    store.sources.push({ path: where, kind: 'bundled', status: 'loaded', certificates: n });
+    bundled = store.done();
+  }
+  return bundled;
+}
+
+/** Node.js's default roots: bundled + NODE_EXTRA_CA_CERTS (+ the OS store with --use-system-ca). */
+export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<TrustStore>): Promise<TrustStore> {
+  const store = new StoreBuilder();
+  const base = bundledRoots();
+  store.merge(base);
+  store.sources.push(...base.sources);
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      const pem = certificatesFromPem((await fs.readFile(extra)).toString('latin1'));
+      const n = store.add(pem.certificates, extra);
+      store.sources.push({ path: extra, kind: 'env', status: pem.certificates.length ? 'loaded' : 'empty', certificates: n, note: 'from NODE_EXTRA_CA_CERTS' });
+    } catch (e) {
+      // Node only warns ("Ignoring extra certs from ...") and carries on without them.
+      store.sources.push({ path: extra, kind: 'env', status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0, note: 'NODE_EXTRA_CA_CERTS is set but Node cannot read it' });
+    }
+  }
+  if (usesSystemCa(env)) {
+    const n = store.merge(await system());
+    store.sources.push({ path: 'OS store (--use-system-ca)', kind: 'env', status: n ? 'loaded' : 'empty', certificates: n });
+  }
+  return store.done();
+}
+
+/** Node 22.15+/23.8+: NODE_USE_SYSTEM_CA=1 or --use-system-ca in NODE_OPTIONS adds the OS store. */
+export function usesSystemCa(env: Env): boolean {
+  return env.NODE_USE_SYSTEM_CA === '1' || /(^|\s)--use-system-ca(\s|$)/.test(env.NODE_OPTIONS ?? '');
+}
+
+const run = promisify(execFile);
+
+/** macOS: the system roots, the System keychain (admin-added CAs) and the login keychain. */
+async function loadDarwinRoots(env: Env): Promise<TrustStore> {
+  const keychains = [
+    '/System/Library/Keychains/SystemRootCertificates.keychain',
+    '/Library/Keychains/System.keychain',
+    ...(env.HOME ? [path.join(env.HOME, 'Library/Keychains/login.keychain-db')] : []),
+  ];
+  const store = new StoreBuilder();
+  for (const keychain of keychains) {
+    try {
+      const { stdout } = await run('/usr/bin/security', ['find-certificate', '-a', '-p', keychain], { maxBuffer: 64 << 20 });
+      const n = store.add(certificatesFromPem(stdout).certificates, keychain);
+      store.sources.push({ path: keychain, kind: 'keychain', status: n ? 'loaded' : 'empty', certificates: n });
+    } catch {
+      store.sources.push({ path: keychain, kind: 'keychain', status: 'unreadable', certificates: 0 });
+    }
+  }
+  return store.done();
+}
+
+/** Windows: the machine and user Root stores (what Go's platform verifier consults). */
+async function loadWindowsRoots(): Promise<TrustStore> {
+  const where = 'Cert:\\LocalMachine\\Root + Cert:\\CurrentUser\\Root';
+  const script = 'Get-ChildItem Cert:\\LocalMachine\\Root, Cert:\\CurrentUser\\Root | ForEach-Object { [Convert]::ToBase64String($_.RawData) }';
+  const store = new StoreBuilder();
+  try {
+    const { stdout } = await run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', script], { maxBuffer: 64 << 20 });
+    let n = 0;
+    for (const line of stdout.split(/\r?\n/).filter(Boolean)) n += store.add(certificatesFromBytes(Buffer.from(line.trim(), 'base64')).certificates, where);
+    store.sources.push({ path: where, kind: 'windows', status: n ? 'loaded' : 'empty', certificates: n });
+  } catch {
+    store.sources.push({ path: where, kind: 'windows', status: 'unreadable', certificates: 0 });
+  }
+  return store.done();
+}
+
+/** The OS store on this platform. Newer Node reads macOS/Windows stores natively (tls.getCACertificates). */
+export async function loadOsRoots(fs: RootFs, env: Env, platform: NodeJS.Platform): Promise<TrustStore> {
+  if (platform === 'darwin' || platform === 'win32') {
+    const native = (tls as unknown as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+    if (native && fs.isHostRoot) {
+      const store = new StoreBuilder();
+      const where = 'OS store (tls.getCACertificates)';
+      const n = store.add(certificatesFromPem(native('system').join('\n')).certificates, where);
+      store.sources.push({ path: where, kind: platform === 'darwin' ? 'keychain' : 'windows', status: 'loaded', certificates: n });
+      return store.done();
+    }
+    return platform === 'darwin' ? loadDarwinRoots(env) : loadWindowsRoots();
+  }
+  return loadLinuxSystemRoots(fs);
+}
+
+/** The OS store plus files given with --ca (PEM bundles or single DER certificates). */
+export async function loadExtraRoots(base: TrustStore, files: string[]): Promise<TrustStore> {
+  const store = new StoreBuilder();
+  store.merge(base);
+  store.sources.push(...base.sources);
+  for (const file of files) {
+    // --ca files are the user's own files on this machine, even when --root points elsewhere.
+    const n = store.add(certificatesFromBytes(await readFile(file)).certificates, file);
+    store.sources.push({ path: file, kind: 'file', status: n ? 'loaded' : 'empty', certificates: n, note: 'from --ca' });
+  }
+  return store.done();
+}

@@ -1,0 +1,284 @@
+// The trust views: each is a set of roots plus the rules of a real client, and each verdict is
+// what that client would decide about the presented chain, in that client's own words.
+import tls from 'node:tls';
+import type { Certificate } from '../x509/certificate.js';
+import type { RootFs } from '../platform/rootfs.js';
+import { parseIp } from '../x509/ip.js';
+import { GoCertPool, goTlsErrorText, goVerifyServer, type GoError, type GoVerifyResult } from './go-verify.js';
+import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
+import {
+  bundledRoots, loadExtraRoots, loadGoUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
+} from './stores.js';
+
+export const VIEW_NAMES = ['go', 'node', 'system', 'mozilla', 'extra'] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+/** The verdict as the contract's JSON carries it. */
+export interface Verdict {
+  view: ViewName;
+  ok: boolean;
+  /** A finding code naming what the client's message says; null when the client accepts. */
+  code: string | null;
+  /** What that client would print. */
+  message: string;
+}
+
+/** A verdict plus what the diagnosis needs to explain it. */
+export interface Judgement {
+  verdict: Verdict;
+  rules: 'go' | 'node' | 'openssl';
+  store: TrustStore;
+  /** The path the client validated (or got furthest with), leaf first. */
+  path: Certificate[];
+  go?: GoVerifyResult;
+  openssl?: OpenSslVerifyResult;
+  /** Set when the chain verified but the name did not. */
+  hostnameError?: string;
+}
+
+export const VIEW_DESCRIPTIONS: Record<ViewName, string> = {
+  go: 'Ollama (Go crypto/x509)',
+  node: 'Node.js tls (bundled roots + NODE_EXTRA_CA_CERTS)',
+  system: 'the OS trust store (curl, Python, git)',
+  mozilla: 'the public web PKI (Mozilla roots)',
+  extra: 'the OS store plus --ca files, under Go rules',
+};
+
+export interface TrustContext {
+  fs: RootFs;
+  env: Env;
+  platform: NodeJS.Platform;
+  now: Date;
+  extraCaFiles: string[];
+}
+
+/** Loads each view's roots once and judges any number of chains against them. */
+export class TrustViews {
+  private stores = new Map<ViewName, Promise<TrustStore>>();
+  private goPool?: Promise<GoCertPool>;
+  private osStore?: Promise<TrustStore>;
+  private sslStores = new Map<ViewName, Promise<OpenSslStore>>();
+  private systemLevel?: Promise<number>;
+
+  constructor(readonly ctx: TrustContext) {}
+
+  get views(): ViewName[] {
+    return VIEW_NAMES.filter((v) => v !== 'extra' || this.ctx.extraCaFiles.length > 0);
+  }
+
+  private os(): Promise<TrustStore> {
+    return (this.osStore ??= loadOsRoots(this.ctx.fs, this.ctx.env, this.ctx.platform));
+  }
+
+  /** Go reads SSL_CERT_FILE/SSL_CERT_DIR on Linux and the BSDs; on macOS and Windows it asks the OS. */
+  get goUsesPlatformVerifier(): boolean {
+    return this.ctx.platform === 'darwin' || this.ctx.platform === 'win32';
+  }
+
+  store(view: ViewName): Promise<TrustStore> {
+    let s = this.stores.get(view);
+    if (!s) {
+      const { fs, env } = this.ctx;
+      switch (view) {
+        case 'go': s = this.goUsesPlatformVerifier ? this.os() : loadGoUnixRoots(fs, env); break;
+        case 'node': s = loadNodeRoots(fs, env, () => this.os()); break;
+        case 'system': s = this.os(); break;
+        case 'mozilla': s = Promise.resolve(bundledRoots()); break;
+        case 'extra': s = this.os().then((base) => loadExtraRoots(base, this.ctx.extraCaFiles)); break;
+      }
+      this.stores.set(view, s);
+    }
+    return s;
+  }
+
+  private async goRoots(view: 'go' | 'extra'): Promise<GoCertPool> {
+    if (view === 'extra') return new GoCertPool((await this.store('extra')).certificates);
+    return (this.goPool ??= this.store('go').then((s) => new GoCertPool(s.certificates)));
+  }
+
+  private sslStore(view: ViewName): Promise<OpenSslStore> {
+    let s = this.sslStores.get(view);
+    if (!s) {
+      s = this.store(view).then((t) => new OpenSslStore(t.certificates));
+      this.sslStores.set(view, s);
+    }
+    return s;
+  }
+
+  /** Judge one presented chain under every view. `name` is what the client verifies (SNI or host). */
+  async judge(presented: Certificate[], name: string): Promise<Judgement[]> {
+    return Promise.all(this.views.map((v) => this.judgeView(v, presented, name)));
+  }
+
+  async judgeView(view: ViewName, presented: Certificate[], name: string): Promise<Judgement> {
+    const store = await this.store(view);
+    if (view === 'go' || view === 'extra') {
+      const roots = await this.goRoots(view);
+      const go = goVerifyServer(presented, { dnsName: name, roots, now: this.ctx.now });
+      const path = go.chains[0] ?? furthestGoPath(presented);
+      if (!go.error) return { verdict: { view, ok: true, code: null, message: okMessage(path) }, rules: 'go', store, path, go };
+      const message = this.goUsesPlatformVerifier && view === 'go' ? platformGoText(go.error, name, this.ctx.platform) : goTlsErrorText(go.error);
+      return { verdict: { view, ok: false, code: goErrorCode(go.error), message }, rules: 'go', store, path, go };
+    }
+
+    const nodeRules = view === 'node' || view === 'mozilla';
+    const level = nodeRules ? nodeSecurityLevel() : await this.systemSecurityLevel();
+    const openssl = opensslVerify({
+      presented, store: await this.sslStore(view), now: this.ctx.now, securityLevel: level, stopAtFirstError: !nodeRules,
+    });
+    const path = openssl.chain;
+    if (openssl.error) {
+      const e = openssl.error.name;
+      const message = nodeRules ? nodeVerifyText(e) : `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}`;
+      return { verdict: { view, ok: false, code: OPENSSL_CODES[e], message }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
+    }
+    // The chain verified; now the name, each client its own way.
+    if (nodeRules) {
+      const err = tls.checkServerIdentity(name, presented[0]!.x509().toLegacyObject() as unknown as tls.PeerCertificate);
+      if (err) {
+        const ipList = /IP: .* is not in the cert's list: $/.test(err.message);
+        return {
+          verdict: { view, ok: false, code: ipList ? 'ip-san-missing' : 'hostname-mismatch', message: `${(err as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${err.message}` },
+          rules: 'node', store, path, openssl, hostnameError: err.message,
+        };
+      }
+    } else if (!opensslHostMatches(presented[0]!, name)) {
+      const isIp = parseIp(name.replace(/^\[(.*)\]$/, '$1')) !== undefined;
+      const e: OpenSslErrorName = isIp ? 'IP_ADDRESS_MISMATCH' : 'HOSTNAME_MISMATCH';
+      return {
+        verdict: { view, ok: false, code: isIp && !presented[0]!.san?.ip.length ? 'ip-san-missing' : 'hostname-mismatch', message: `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}` },
+        rules: 'openssl', store, path, openssl, hostnameError: OPENSSL_ERRORS[e].text,
+      };
+    }
+    return { verdict: { view, ok: true, code: null, message: okMessage(path) }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
+  }
+
+  /** Debian/Ubuntu/RHEL build or configure OpenSSL at security level 2; openssl.cnf may say otherwise. */
+  private systemSecurityLevel(): Promise<number> {
+    return (this.systemLevel ??= (async () => {
+      for (const cnf of ['/etc/ssl/openssl.cnf', '/usr/lib/ssl/openssl.cnf', '/etc/pki/tls/openssl.cnf']) {
+        try {
+          const m = (await this.ctx.fs.readFile(cnf)).toString('utf8').match(/^\s*CipherString\s*=.*@SECLEVEL=(\d)/m);
+          if (m) return Number(m[1]);
+        } catch {
+          // not there: try the next
+        }
+      }
+      return 2;
+    })());
+  }
+}
+
+/** Node's security level: OpenSSL 3.2 raised the default from 1 to 2; a cipher string may set it. */
+export function nodeSecurityLevel(): number {
+  const fromCiphers = tls.DEFAULT_CIPHERS.match(/@SECLEVEL=(\d)/);
+  if (fromCiphers) return Number(fromCiphers[1]);
+  const [major, minor] = process.versions.openssl.split('.').map(Number) as [number, number];
+  return major > 3 || (major === 3 && minor >= 2) ? 2 : 1;
+}
+
+function okMessage(path: Certificate[]): string {
+  const names = path.map((c) => c.commonName ?? c.subject.rdns.flat()[0]?.value ?? 'unnamed');
+  return `ok: ${names.join(' -> ')}`;
+}
+
+/** When Go fails, the chain it got furthest with: the presented certificates that link up. */
+function furthestGoPath(presented: Certificate[]): Certificate[] {
+  const path = [presented[0]!];
+  const pool = presented.slice(1);
+  for (;;) {
+    const top = path[path.length - 1]!;
+    const next = pool.find((c) => c.subject.raw.equals(top.issuer.raw) && !path.includes(c));
+    if (!next || top.selfIssued) return path;
+    path.push(next);
+  }
+}
+
+// Node's X509ErrorCode: only these names surface; any other verify error is 'UNSPECIFIED'.
+const NODE_CODES = new Set<OpenSslErrorName>([
+  'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE', 'HOSTNAME_MISMATCH',
+]);
+
+// Node 24 appends a hint to the two errors a locally installed root most often explains.
+const USE_SYSTEM_CA_HINT = new Set<OpenSslErrorName>(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+
+export function nodeVerifyText(e: OpenSslErrorName, nodeMajor = Number(process.versions.node.split('.')[0])): string {
+  const code = NODE_CODES.has(e) ? e : 'UNSPECIFIED';
+  const hint = nodeMajor >= 24 && USE_SYSTEM_CA_HINT.has(e) ? '; if the root CA is installed locally, try running Node.js with --use-system-ca' : '';
+  return `${code}: ${OPENSSL_ERRORS[e].text}${hint}`;
+}
+
+/** What an OpenSSL verify error means, as a finding code. */
+export const OPENSSL_CODES: Record<OpenSslErrorName, string> = {
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown-authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown-authority',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'missing-intermediate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted-root',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed-leaf',
+  CERT_SIGNATURE_FAILURE: 'unknown-authority',
+  CERT_NOT_YET_VALID: 'not-yet-valid',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_CHAIN_TOO_LONG: 'invalid-ca',
+  INVALID_CA: 'invalid-ca',
+  PATH_LENGTH_EXCEEDED: 'invalid-ca',
+  KEYUSAGE_NO_CERTSIGN: 'invalid-ca',
+  INVALID_PURPOSE: 'wrong-eku',
+  UNHANDLED_CRITICAL_EXTENSION: 'unhandled-critical-extension',
+  PERMITTED_VIOLATION: 'invalid-ca',
+  EXCLUDED_VIOLATION: 'invalid-ca',
+  HOSTNAME_MISMATCH: 'hostname-mismatch',
+  IP_ADDRESS_MISMATCH: 'ip-san-missing',
+  EE_KEY_TOO_SMALL: 'weak-key',
+  CA_KEY_TOO_SMALL: 'weak-key',
+  CA_MD_TOO_WEAK: 'weak-signature',
+};
+
+/** What a Go verification error means, as a finding code; a hint's inner reason wins. */
+export function goErrorCode(e: GoError): string {
+  switch (e.kind) {
+    case 'unknown-authority':
+      if (e.hint) {
+        const inner = goErrorCode(e.hint.error);
+        if (inner === 'weak-signature' || inner === 'invalid-ca') return inner;
+      }
+      return 'unknown-authority';
+    case 'invalid':
+      switch (e.reason) {
+        case 'Expired': return e.detail.includes(' is before ') ? 'not-yet-valid' : 'expired';
+        case 'IncompatibleUsage': return 'wrong-eku';
+        case 'NameMismatch': return 'unknown-authority';
+        default: return 'invalid-ca';
+      }
+    case 'hostname':
+      if (!e.cert.san && e.cert.commonName) return 'cn-only';
+      if (parseIp(e.host) && !e.cert.san?.ip.length) return 'ip-san-missing';
+      return 'hostname-mismatch';
+    case 'constraint-violation': return 'invalid-ca';
+    case 'insecure-algorithm': return 'weak-signature';
+    case 'unsupported-algorithm': return 'weak-signature';
+    case 'bad-signature': return 'unknown-authority';
+    case 'unhandled-critical': return 'unhandled-critical-extension';
+    case 'parse': return 'malformed-certificate';
+    case 'signature-limit': return 'unknown-authority';
+  }
+}
+
+/**
+ * Go on macOS and Windows hands the chain to the OS verifier and maps only a few outcomes to its
+ * own errors (root_darwin.go, root_windows.go); the rest surface as the OS's text.
+ */
+function platformGoText(e: GoError, host: string, platform: NodeJS.Platform): string {
+  const code = goErrorCode(e);
+  if (code === 'hostname-mismatch' || code === 'cn-only' || code === 'ip-san-missing') return goTlsErrorText(e);
+  if (platform === 'darwin') {
+    if (code === 'expired' || code === 'not-yet-valid') return `tls: failed to verify certificate: x509: certificate has expired or is not yet valid: “${host}” certificate is expired`;
+    if (code === 'unknown-authority' || code === 'missing-intermediate' || code === 'untrusted-root') return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+    return `tls: failed to verify certificate: x509: “${host}” certificate is not standards compliant`;
+  }
+  if (code === 'expired' || code === 'not-yet-valid') return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid: ';
+  if (code === 'unknown-authority') return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+  return goTlsErrorText(e);
+}

@@ -1,0 +1,485 @@
+// The certificate model every other module reads: one parse of the DER, decoded into the
+// facts Go, OpenSSL and the findings need. Native objects (X509Certificate, KeyObject) are
+// built lazily, only for certificates a path actually touches.
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  TAG, ctx, children, content, decodeInteger, decodeOid, decodeString, decodeTime, DerError, expectTag, readTlv, whole,
+  type Tlv,
+} from './der.js';
+import {
+  EXT, HASH_OIDS, KEY_USAGE_BITS, NAME_ATTRIBUTES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS, SIGNATURE_ALGORITHMS, UNKNOWN_SIGNATURE,
+  type KeyUsageName, type SignatureAlgorithm,
+} from './oids.js';
+
+export interface NameAttribute {
+  oid: string;
+  /** Short name (CN, O, ...) or the dotted OID when unknown. */
+  type: string;
+  value: string;
+  /** ASN.1 tag of the value; OpenSSL only case-folds string types when comparing names. */
+  tag: number;
+}
+
+export interface Name {
+  /** Relative distinguished names in encoding order (country first, usually). */
+  rdns: NameAttribute[][];
+  /** The DER of the Name: Go compares names byte for byte. */
+  raw: Buffer;
+  /** Comparison key with OpenSSL's canonical form (case-folded, whitespace-collapsed strings). */
+  canonical: string;
+}
+
+export interface PublicKeyInfo {
+  type: 'RSA' | 'RSA-PSS' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA' | 'unknown';
+  bits: number;
+  curve?: string;
+  /** DER of the SubjectPublicKeyInfo: equal keys have equal bytes. */
+  spki: Buffer;
+}
+
+export interface SubjectAltNames {
+  dns: string[];
+  ip: string[];
+  email: string[];
+  uri: string[];
+  /** Entries of other kinds (directory names, other names...). */
+  other: number;
+}
+
+export interface NameConstraints {
+  permittedDns: string[];
+  excludedDns: string[];
+  permittedIp: { ip: Buffer; mask: Buffer }[];
+  excludedIp: { ip: Buffer; mask: Buffer }[];
+  permittedEmail: string[];
+  excludedEmail: string[];
+  permittedUri: string[];
+  excludedUri: string[];
+}
+
+export interface Extension {
+  oid: string;
+  critical: boolean;
+  value: Buffer;
+}
+
+export class Certificate {
+  readonly der: Buffer;
+  readonly tbs: Buffer;
+  readonly version: number;
+  readonly serialHex: string;
+  readonly serialNegative: boolean;
+  readonly signatureOid: string;
+  readonly signature: SignatureAlgorithm;
+  readonly issuer: Name;
+  readonly subject: Name;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly publicKey: PublicKeyInfo;
+  readonly extensions: Extension[];
+  readonly basicConstraints?: { critical: boolean; ca: boolean; pathLen: number | null };
+  /** Undefined when the certificate has no keyUsage extension. */
+  readonly keyUsage?: Set<KeyUsageName>;
+  /** EKU OIDs; undefined when the certificate has no extKeyUsage extension. */
+  readonly extKeyUsage?: string[];
+  /** Undefined when the certificate has no subjectAltName extension at all. */
+  readonly san?: SubjectAltNames;
+  readonly subjectKeyId?: Buffer;
+  readonly authorityKeyId?: Buffer;
+  readonly authorityCertSerialHex?: string;
+  readonly aia: { ocsp: string[]; caIssuers: string[] };
+  /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
+  readonly sctCount: number;
+  readonly nameConstraints?: NameConstraints;
+  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
+  readonly goParseErrors: string[];
+  private native?: X509Certificate;
+  private key?: KeyObject;
+  private digests = new Map<string, string>();
+
+  constructor(der: Buffer) {
+    this.der = der;
+    const outer = expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Certificate SEQUENCE');
+    if (outer.end !== der.length) throw new DerError('trailing data after certificate');
+    const [tbsTlv, sigAlgTlv] = children(der, outer);
+    expectTag(tbsTlv, TAG.SEQUENCE, 'TBSCertificate');
+    this.tbs = whole(der, tbsTlv!);
+    const goErrors: string[] = [];
+
+    const fields = children(der, tbsTlv!);
+    let i = 0;
+    this.version = 1;
+    if (fields[0]?.tag === ctx(0, true)) {
+      const v = expectTag(children(der, fields[0])[0], TAG.INTEGER, 'version');
+      this.version = der[v.body]! + 1;
+      i++;
+    }
+    const serial = decodeInteger(content(der, expectTag(fields[i++], TAG.INTEGER, 'serialNumber')));
+    this.serialHex = serial.hex;
+    this.serialNegative = serial.negative;
+    // Go 1.23+ refuses negative serials unless GODEBUG=x509negativeserial=1.
+    if (serial.negative) goErrors.push('x509: negative serial number');
+    i++; // inner signature AlgorithmIdentifier (must equal the outer one; OpenSSL checks only in strict mode)
+    this.issuer = parseName(der, expectTag(fields[i++], TAG.SEQUENCE, 'issuer'));
+    const validity = children(der, expectTag(fields[i++], TAG.SEQUENCE, 'validity'));
+    this.notBefore = decodeTime(der, validity[0]!);
+    this.notAfter = decodeTime(der, validity[1]!);
+    this.subject = parseName(der, expectTag(fields[i++], TAG.SEQUENCE, 'subject'));
+    this.publicKey = parsePublicKey(der, expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo'));
+    this.extensions = [];
+    for (; i < fields.length; i++) {
+      if (fields[i]!.tag !== ctx(3, true)) continue;
+      const list = expectTag(children(der, fields[i]!)[0], TAG.SEQUENCE, 'extensions');
+      for (const e of children(der, list)) {
+        const parts = children(der, e);
+        const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
+        const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
+        const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
+        this.extensions.push({ oid, critical, value });
+      }
+    }
+    const seen = new Set<string>();
+    for (const e of this.extensions) {
+      if (seen.has(e.oid)) goErrors.push('x509: certificate contains duplicate extensions');
+      seen.add(e.oid);
+    }
+
+    const sigAlg = children(der, expectTag(sigAlgTlv, TAG.SEQUENCE, 'signatureAlgorithm'));
+    this.signatureOid = decodeOid(content(der, expectTag(sigAlg[0], TAG.OID, 'signature OID')));
+    this.signature = describeSignature(der, this.signatureOid, sigAlg[1]);
+
+    this.aia = { ocsp: [], caIssuers: [] };
+    let sctCount = 0;
+    for (const e of this.extensions) {
+      try {
+        switch (e.oid) {
+          case EXT.basicConstraints: this.basicConstraints = { critical: e.critical, ...parseBasicConstraints(e.value) }; break;
+          case EXT.keyUsage: this.keyUsage = parseKeyUsage(e.value); break;
+          case EXT.extKeyUsage: this.extKeyUsage = parseOidList(e.value); break;
+          case EXT.subjectAltName: this.san = parseSan(e.value, goErrors); break;
+          case EXT.subjectKeyIdentifier: this.subjectKeyId = content(e.value, readTlv(e.value, 0)); break;
+          case EXT.authorityKeyIdentifier: {
+            const aki = parseAki(e.value);
+            this.authorityKeyId = aki.keyId;
+            this.authorityCertSerialHex = aki.serialHex;
+            break;
+          }
+          case EXT.authorityInfoAccess: this.aia = parseAia(e.value); break;
+          case EXT.sctList: sctCount = countScts(e.value); break;
+          case EXT.nameConstraints: this.nameConstraints = parseNameConstraints(e.value); break;
+        }
+      } catch (err) {
+        if (!(err instanceof DerError)) throw err;
+        goErrors.push(`x509: malformed extension ${e.oid}`);
+      }
+    }
+    this.sctCount = sctCount;
+    this.goParseErrors = goErrors;
+  }
+
+  /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
+  digest(algorithm: 'sha256' | 'sha1'): string {
+    let d = this.digests.get(algorithm);
+    if (!d) {
+      d = createHash(algorithm).update(this.der).digest('hex');
+      this.digests.set(algorithm, d);
+    }
+    return d;
+  }
+
+  get sha256(): string {
+    return this.digest('sha256');
+  }
+
+  get isCA(): boolean {
+    return this.basicConstraints?.ca === true;
+  }
+
+  /** Subject and issuer are the same name (RFC 5280 "self-issued"), compared as OpenSSL does. */
+  get selfIssued(): boolean {
+    return this.subject.canonical === this.issuer.canonical;
+  }
+
+  /**
+   * OpenSSL's EXFLAG_SS: self-issued, and any authority key id matches the subject key id.
+   * Neither Go nor OpenSSL checks the self-signature of a root; this is a structural fact.
+   */
+  get selfSigned(): boolean {
+    if (!this.selfIssued) return false;
+    if (this.authorityKeyId && this.subjectKeyId && !this.authorityKeyId.equals(this.subjectKeyId)) return false;
+    return true;
+  }
+
+  get commonName(): string | undefined {
+    return firstAttribute(this.subject, 'CN');
+  }
+
+  /** Node's native certificate object (OpenSSL underneath), built on first use. */
+  x509(): X509Certificate {
+    return (this.native ??= new X509Certificate(this.der));
+  }
+
+  publicKeyObject(): KeyObject {
+    return (this.key ??= createPublicKey({ key: this.publicKey.spki, format: 'der', type: 'spki' }));
+  }
+
+  /** Whether `issuer`'s key produced this certificate's signature (native OpenSSL check). */
+  signedBy(issuer: Certificate): boolean {
+    try {
+      return this.x509().verify(issuer.publicKeyObject());
+    } catch {
+      return false;
+    }
+  }
+
+  toPem(): string {
+    const lines = this.der.toString('base64').match(/.{1,64}/g) ?? [];
+    return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+  }
+}
+
+export function firstAttribute(name: Name, type: string): string | undefined {
+  for (const rdn of name.rdns) for (const a of rdn) if (a.type === type) return a.value;
+  return undefined;
+}
+
+/** Every value of one attribute type, in encoding order. */
+export function attributes(name: Name, type: string): string[] {
+  return name.rdns.flatMap((rdn) => rdn.filter((a) => a.type === type).map((a) => a.value));
+}
+
+// RFC 4514 escaping, most specific RDN first, as Go's pkix.Name.String() and the contract print it.
+export function formatName(name: Name): string {
+  return name.rdns
+    .slice()
+    .reverse()
+    .map((rdn) => rdn.map((a) => `${a.type}=${escapeDnValue(a.value)}`).join('+'))
+    .join(',');
+}
+
+function escapeDnValue(v: string): string {
+  let out = v.replace(/([,+"\\<>;])/g, '\\$1');
+  if (out.startsWith('#') || out.startsWith(' ')) out = `\\${out}`;
+  if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;
+  return out;
+}
+
+const STRING_TAGS = new Set<number>([
+  TAG.UTF8_STRING, TAG.PRINTABLE_STRING, TAG.T61_STRING, TAG.IA5_STRING, TAG.BMP_STRING, TAG.UNIVERSAL_STRING, 0x1a /* Visible */,
+]);
+
+function parseName(der: Buffer, seq: Tlv): Name {
+  const rdns: NameAttribute[][] = [];
+  const canon: string[] = [];
+  for (const set of children(der, seq)) {
+    const rdn: NameAttribute[] = [];
+    const canonRdn: string[] = [];
+    for (const atv of children(der, expectTag(set, TAG.SET, 'RDN'))) {
+      const [typeTlv, valueTlv] = children(der, atv);
+      const oid = decodeOid(content(der, expectTag(typeTlv, TAG.OID, 'attribute type')));
+      const value = valueTlv ? decodeString(der, valueTlv) : '';
+      rdn.push({ oid, type: NAME_ATTRIBUTES[oid] ?? oid, value, tag: valueTlv?.tag ?? 0 });
+      // X509_NAME_cmp compares a canonical encoding: string values converted to UTF-8, ASCII
+      // lower-cased, outer whitespace dropped and inner runs collapsed; other values as bytes.
+      const canonValue = valueTlv && STRING_TAGS.has(valueTlv.tag)
+        ? value.replace(/[A-Z]/g, (c) => c.toLowerCase()).trim().replace(/\s+/g, ' ')
+        : `#${valueTlv ? content(der, valueTlv).toString('hex') : ''}`;
+      canonRdn.push(`${oid}=${canonValue}`);
+    }
+    rdns.push(rdn);
+    canon.push(canonRdn.sort().join('+'));
+  }
+  return { rdns, raw: Buffer.from(whole(der, seq)), canonical: canon.join('/') };
+}
+
+function parsePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
+  const [algTlv, keyTlv] = children(der, seq);
+  const alg = children(der, expectTag(algTlv, TAG.SEQUENCE, 'key algorithm'));
+  const oid = decodeOid(content(der, expectTag(alg[0], TAG.OID, 'key algorithm OID')));
+  const type = PUBLIC_KEY_ALGORITHMS[oid] ?? 'unknown';
+  const spki = Buffer.from(whole(der, seq));
+  const bits = content(der, expectTag(keyTlv, TAG.BIT_STRING, 'subjectPublicKey')).subarray(1);
+  switch (type) {
+    case 'RSA':
+    case 'RSA-PSS': {
+      const rsa = readTlv(bits, 0);
+      const modulus = content(bits, expectTag(children(bits, rsa)[0], TAG.INTEGER, 'RSA modulus'));
+      let k = 0;
+      while (k < modulus.length - 1 && modulus[k] === 0) k++;
+      const top = modulus[k]!;
+      const bitLength = (modulus.length - k - 1) * 8 + (top === 0 ? 0 : 32 - Math.clz32(top));
+      return { type, bits: bitLength, spki };
+    }
+    case 'EC': {
+      const param = alg[1];
+      const curve = param?.tag === TAG.OID ? NAMED_CURVES[decodeOid(content(der, param))] : undefined;
+      return { type, bits: curve?.bits ?? 0, curve: curve?.name ?? 'explicit or unknown curve', spki };
+    }
+    case 'Ed25519':
+      return { type, bits: 256, spki };
+    case 'Ed448':
+      return { type, bits: 456, spki };
+    default:
+      return { type, bits: 0, spki };
+  }
+}
+
+function describeSignature(der: Buffer, oid: string, params: Tlv | undefined): SignatureAlgorithm {
+  const known = SIGNATURE_ALGORITHMS[oid];
+  if (!known) return { ...UNKNOWN_SIGNATURE, name: oid };
+  if (known.key !== 'RSA-PSS' || !params || params.tag !== TAG.SEQUENCE) return known;
+  // RSASSA-PSS-params: hashAlgorithm [0] EXPLICIT AlgorithmIdentifier DEFAULT sha1.
+  let hash: SignatureAlgorithm['hash'] = 'sha1';
+  const hashTlv = children(der, params).find((t) => t.tag === ctx(0, true));
+  if (hashTlv) {
+    const algId = children(der, children(der, hashTlv)[0]!);
+    hash = HASH_OIDS[decodeOid(content(der, algId[0]!))] ?? 'unknown';
+  }
+  const bits = { sha1: 63, sha256: 128, sha384: 192, sha512: 256 } as Record<string, number>;
+  return {
+    ...known,
+    hash,
+    goName: hash === 'sha1' ? '0' : `${hash.toUpperCase()}-RSAPSS`,
+    secBits: bits[hash] ?? 0,
+    goUnsupported: !['sha256', 'sha384', 'sha512'].includes(hash),
+  };
+}
+
+function parseBasicConstraints(value: Buffer): { ca: boolean; pathLen: number | null } {
+  const seq = expectTag(readTlv(value, 0), TAG.SEQUENCE, 'BasicConstraints');
+  let ca = false;
+  let pathLen: number | null = null;
+  for (const t of children(value, seq)) {
+    if (t.tag === TAG.BOOLEAN) ca = value[t.body] !== 0;
+    if (t.tag === TAG.INTEGER) pathLen = parseInt(decodeInteger(content(value, t)).hex || '0', 16);
+  }
+  return { ca, pathLen };
+}
+
+function parseKeyUsage(value: Buffer): Set<KeyUsageName> {
+  const bits = content(value, expectTag(readTlv(value, 0), TAG.BIT_STRING, 'KeyUsage')).subarray(1);
+  const out = new Set<KeyUsageName>();
+  KEY_USAGE_BITS.forEach((name, i) => {
+    const byte = bits[i >> 3];
+    if (byte !== undefined && byte & (0x80 >> (i & 7))) out.add(name);
+  });
+  return out;
+}
+
+function parseOidList(value: Buffer): string[] {
+  const seq = expectTag(readTlv(value, 0), TAG.SEQUENCE, 'OID list');
+  return children(value, seq).map((t) => decodeOid(content(value, expectTag(t, TAG.OID, 'OID'))));
+}
+
+function ipToString(b: Buffer): string {
+  if (b.length === 4) return Array.from(b).join('.');
+  if (b.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+    // Compress the longest run of zero groups, as inet_ntop does.
+    let best = -1, bestLen = 0;
+    for (let i = 0; i < 8; ) {
+      if (groups[i] !== '0') { i++; continue; }
+      let j = i;
+      while (j < 8 && groups[j] === '0') j++;
+      if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+      i = j;
+    }
+    if (best < 0) return groups.join(':');
+    return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  }
+  return b.toString('hex');
+}
+
+const isIa5 = (s: string) => /^[\x00-\x7f]*$/.test(s);
+
+function parseSan(value: Buffer, goErrors: string[]): SubjectAltNames {
+  const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], other: 0 };
+  for (const t of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'GeneralNames'))) {
+    const text = () => value.toString('latin1', t.body, t.end);
+    switch (t.tag) {
+      case ctx(1, false): san.email.push(text()); break;
+      case ctx(2, false): {
+        const name = text();
+        if (!isIa5(name)) goErrors.push(`x509: SAN dNSName is malformed`);
+        san.dns.push(name);
+        break;
+      }
+      case ctx(6, false): san.uri.push(text()); break;
+      case ctx(7, false): {
+        const ip = content(value, t);
+        if (ip.length !== 4 && ip.length !== 16) goErrors.push(`x509: cannot parse IP address of length ${ip.length}`);
+        san.ip.push(ipToString(ip));
+        break;
+      }
+      default: san.other++;
+    }
+  }
+  return san;
+}
+
+export { ipToString };
+
+function parseAki(value: Buffer): { keyId?: Buffer; serialHex?: string } {
+  const out: { keyId?: Buffer; serialHex?: string } = {};
+  for (const t of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'AuthorityKeyIdentifier'))) {
+    if (t.tag === ctx(0, false)) out.keyId = Buffer.from(content(value, t));
+    if (t.tag === ctx(2, false)) out.serialHex = decodeInteger(content(value, t)).hex;
+  }
+  return out;
+}
+
+function parseAia(value: Buffer): { ocsp: string[]; caIssuers: string[] } {
+  const out = { ocsp: [] as string[], caIssuers: [] as string[] };
+  for (const ad of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'AuthorityInfoAccess'))) {
+    const [method, location] = children(value, ad);
+    if (!method || !location || location.tag !== ctx(6, false)) continue;
+    const oid = decodeOid(content(value, method));
+    const url = value.toString('latin1', location.body, location.end);
+    if (oid === '1.3.6.1.5.5.7.48.1') out.ocsp.push(url);
+    if (oid === '1.3.6.1.5.5.7.48.2') out.caIssuers.push(url);
+  }
+  return out;
+}
+
+// RFC 6962 3.3: the extension holds an OCTET STRING with a TLS-encoded SignedCertificateTimestampList.
+function countScts(value: Buffer): number {
+  const list = content(value, expectTag(readTlv(value, 0), TAG.OCTET_STRING, 'SCT list'));
+  if (list.length < 2) return 0;
+  const total = list.readUInt16BE(0);
+  let at = 2, n = 0;
+  while (at + 2 <= Math.min(list.length, 2 + total)) {
+    at += 2 + list.readUInt16BE(at);
+    n++;
+  }
+  return n;
+}
+
+function parseNameConstraints(value: Buffer): NameConstraints {
+  const nc: NameConstraints = {
+    permittedDns: [], excludedDns: [], permittedIp: [], excludedIp: [],
+    permittedEmail: [], excludedEmail: [], permittedUri: [], excludedUri: [],
+  };
+  for (const subtrees of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'NameConstraints'))) {
+    const permitted = subtrees.tag === ctx(0, true);
+    for (const subtree of children(value, subtrees)) {
+      const base = children(value, subtree)[0];
+      if (!base) continue;
+      const text = value.toString('latin1', base.body, base.end);
+      if (base.tag === ctx(2, false)) (permitted ? nc.permittedDns : nc.excludedDns).push(text);
+      else if (base.tag === ctx(1, false)) (permitted ? nc.permittedEmail : nc.excludedEmail).push(text);
+      else if (base.tag === ctx(6, false)) (permitted ? nc.permittedUri : nc.excludedUri).push(text);
+      else if (base.tag === ctx(7, false)) {
+        const b = content(value, base);
+        const half = b.length / 2;
+        (permitted ? nc.permittedIp : nc.excludedIp).push({ ip: Buffer.from(b.subarray(0, half)), mask: Buffer.from(b.subarray(half)) });
+      }
+    }
+  }
+  return nc;
+}
+
+/** Parse one DER certificate; throws DerError (or Node's) on garbage. */
+export function parseCertificate(der: Buffer): Certificate {
+  return new Certificate(der);
+}

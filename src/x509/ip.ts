@@ -1,0 +1,24 @@
+// IP addresses as bytes, for comparing a target with IP SANs the way Go's net.IP.Equal does.
+import { isIP } from 'node:net';
+
+/** 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for IPv6; undefined when not an IP literal. */
+export function parseIp(s: string): Buffer | undefined {
+  const v = isIP(s);
+  if (v === 4) return Buffer.from(s.split('.').map(Number));
+  if (v === 6) {
+    const [head, tail = ''] = s.includes('::') ? s.split('::') : [s, undefined as unknown as string];
+    const groups = (x: string) => (x ? x.split(':') : []);
+    let h = groups(head!), t = groups(tail);
+    // An embedded IPv4 tail (::ffff:1.2.3.4) is two groups.
+    const expand = (g: string[]) => g.flatMap((p) => (p.includes('.') ? (() => { const b = p.split('.').map(Number); return [((b[0]! << 8) | b[1]!).toString(16), ((b[2]! << 8) | b[3]!).toString(16)]; })() : [p]));
+    h = expand(h); t = expand(t);
+    const fill = s.includes('::') ? Array(8 - h.length - t.length).fill('0') : [];
+    const all = [...h, ...fill, ...t];
+    const buf = Buffer.alloc(16);
+    all.forEach((g, i) => buf.writeUInt16BE(parseInt(g, 16), i * 2));
+    // Go's net.IP.Equal treats ::ffff:a.b.c.d and a.b.c.d as the same address.
+    if (buf.subarray(0, 10).every((b) => b === 0) && buf[10] === 0xff && buf[11] === 0xff) return Buffer.from(buf.subarray(12));
+    return buf;
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+// Run the built CLI the way a user does: a child process, real arguments, real exit code.
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from './servers.js';
+
+export const BIN = path.join(ROOT, 'bin/ollama-tls.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+// Variables that change what the CLI trusts or how it talks; tests set them explicitly.
+const SCRUB = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_USE_SYSTEM_CA',
+  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'FORCE_COLOR'];
+
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of SCRUB) delete env[k];
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: cliEnv(opts.env), timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 99) : 0;
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+export async function runDoctorJson(args: string[], env: Record<string, string> = {}): Promise<{ result: CliResult; report: DoctorJson }> {
+  const result = await runCli(['doctor', '--json', ...args], { env });
+  let report: DoctorJson;
+  try {
+    report = JSON.parse(result.stdout) as DoctorJson;
+  } catch {
+    throw new Error(`doctor --json printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return { result, report };
+}
+
+export interface DoctorJson {
+  schema: number;
+  tool: { name: string; version: string };
+  ok: boolean;
+  targets: {
+    target: string; host: string; port: number; servername: string | null; address: string | null; proxy: null;
+    addresses: { address: string; source: string }[];
+    tls: { protocol: string; cipher: string; alpn: string | null } | null;
+    chain: { index: number; subject: string; issuer: string; sha256: string; pem: string; san: string[]; isCA: boolean; selfSigned: boolean; keyType: string; keyBits: number; signatureAlgorithm: string }[];
+    verdicts: { view: string; ok: boolean; code: string | null; message: string }[];
+    findings: { code: string; severity: string; title: string; detail: string; evidence: string[]; fixes: { title: string; command?: string }[] }[];
+    ok: boolean;
+  }[];
+}
+
+/** Build the Go reference client once; undefined when Go is not installed. */
+export function goClientBinary(): string | undefined {
+  if (spawnSync('go', ['version']).status !== 0) return undefined;
+  const source = path.join(ROOT, 'test/go/tlsclient.go');
+  const tag = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), 'ollama-tls-go-ref');
+  const bin = path.join(dir, `tlsclient-${tag}`);
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    // Build beside the target and rename, so parallel test files never run a half-written binary.
+    const partial = `${bin}.${process.pid}`;
+    const built = spawnSync('go', ['build', '-o', partial, source], {
+      env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'off', GOCACHE: path.join(dir, 'cache') },
+      encoding: 'utf8',
+    });
+    if (built.status !== 0) throw new Error(`could not build the Go reference client:\n${built.stderr}`);
+    renameSync(partial, bin);
+  }
+  return bin;
+}
+
+/** What a real Go client (Ollama's runtime) says about host:port; 'ok' on success. */
+export function goSays(bin: string, address: string, servername: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(bin, [address, servername], { env: cliEnv(env), timeout: 20_000 }, (_err, stdout) => resolve(stdout.trim()));
+  });
+}
