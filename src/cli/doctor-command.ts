@@ -1,15 +1,14 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
 import { access, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { runDoctor } from '../diagnose/doctor.js';
 import { RootFs } from '../platform/rootfs.js';
 import { parseResolveOption, ResolveOptionError } from '../probe/resolve.js';
 import { DEFAULT_TARGETS, parseTarget, TargetError } from '../probe/target.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { EXIT, UserError } from './exit.js';
-import { renderDoctor } from './render-doctor.js';
 import { styleFor } from './style.js';
 import { toolVersion } from './version.js';
+import { ipVersion } from '../x509/ip.js';
 
 export interface DoctorFlags {
   json?: boolean;
@@ -49,7 +48,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   }
   const timeoutMs = parseTimeout(flags.timeout);
   for (const server of flags.dnsServer ?? []) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d+)?$/.test(server) && !isIP(server)) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d+)?$/.test(server) && !ipVersion(server)) {
       throw new UserError(`--dns-server "${server}": give an IP address, optionally with :port (e.g. 1.1.1.1 or [::1]:5353)`);
     }
   }
@@ -100,6 +99,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
   } else {
+    const { renderDoctor } = await import('./render-doctor.js');
     process.stdout.write(renderDoctor(run.report, { style: styleFor(process.stdout), verbose: Boolean(flags.verbose), now: new Date(), width: Math.min(process.stdout.columns || 100, 110) }));
   }
   return run.report.ok ? EXIT.OK : EXIT.PROBLEM;

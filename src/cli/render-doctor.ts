@@ -92,14 +92,13 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   }
   if (t.chain.length) out.push(...renderChain(t, o));
   if (t.verdicts.length) {
-    out.push(`  ${s.bold('Verdicts')}`);
+    out.push(`  ${s.bold('Verdicts')} ${s.dim('(* decides the result)')}`);
     for (const v of t.verdicts) {
       const mark = v.ok ? s.green('ok  ') : s.red('FAIL');
       const decides = deciding.includes(v.view) ? '*' : ' ';
-      out.push(`  ${decides}${v.view.padEnd(8)} ${mark} ${v.ok ? s.dim(v.message) : v.message}`);
-      out.push(s.dim(`             ${VIEW_DESCRIPTIONS[v.view as ViewName]}`));
+      out.push(`  ${decides} ${v.view.padEnd(8)}${mark}  ${v.ok ? s.dim(v.message) : v.message}`);
+      if (o.verbose) out.push(s.dim(`             ${VIEW_DESCRIPTIONS[v.view as ViewName]}`));
     }
-    out.push(s.dim(`  * decides the result (--decide to change)`));
   }
   if (t.findings.length) {
     out.push(`  ${s.bold('Findings')}`);
@@ -108,11 +107,14 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   return out.join('\n');
 }
 
+const LEGEND = 'Views: go = Ollama (Go crypto/x509), node = Node.js, system = the OS store (curl, Python), mozilla = the public web PKI, extra = the OS store plus --ca.';
+
 export function renderDoctor(report: DoctorReport, o: RenderOptions): string {
   const parts = report.targets.map((t) => renderTarget(t, report.decidingViews, o));
+  if (report.targets.some((t) => t.verdicts.length)) parts.push(o.style.dim(wrap(LEGEND, o.width, '')));
   const bad = report.targets.filter((t) => !t.ok).length;
   const summary = report.ok
     ? o.style.green(`All ${report.targets.length} target${report.targets.length === 1 ? '' : 's'} pass.`)
     : o.style.red(`${bad} of ${report.targets.length} target${report.targets.length === 1 ? '' : 's'} ${bad === 1 ? 'has' : 'have'} problems.`);
-  return `${parts.join('\n\n')}\n\n${summary}\n`;
+  return `${parts.join('\n\n')}\n${summary}\n`;
 }

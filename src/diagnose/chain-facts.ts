@@ -49,7 +49,7 @@ export function chainFacts(presented: Certificate[]): ChainFacts {
 /** Certificates in `pool` that issued `cert` (by name, key id and signature). */
 export function issuersIn(pool: Iterable<Certificate>, cert: Certificate): Certificate[] {
   const out: Certificate[] = [];
-  for (const c of pool) if (c.subject.canonical === cert.issuer.canonical && issues(c, cert)) out.push(c);
+  for (const c of pool) if (issues(c, cert)) out.push(c);
   return out;
 }
 

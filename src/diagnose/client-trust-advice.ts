@@ -35,11 +35,9 @@ export function trustCaFixes(p: ClientPlatform, pem: string): Fix[] {
     default:
       return [
         { title: 'Add the CA to the system store that Go reads', command: LINUX_ADD_CA[p.family ?? 'unknown'](pem), side: 'client' },
-        {
-          title: 'Restart Ollama: Go loads its roots once per process',
-          command: p.systemd === false ? 'restart the "ollama serve" process' : 'sudo systemctl restart ollama',
-          side: 'client',
-        },
+        p.systemd === false
+          ? { title: 'Restart "ollama serve": Go loads its roots once per process', side: 'client' }
+          : { title: 'Restart Ollama: Go loads its roots once per process', command: 'sudo systemctl restart ollama', side: 'client' },
       ];
   }
 }

@@ -6,6 +6,13 @@ type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[] };
 
 const PROXY_HINT = 'On a corporate network, outbound HTTPS often has to go through a proxy: set HTTPS_PROXY for Ollama (in its service environment) and NO_PROXY=localhost,127.0.0.1.';
 
+/** Loopback, link-local and private addresses, and single-label names: never reached through a proxy. */
+function isLocal(host: string): boolean {
+  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|f[cd][0-9a-f]{2}:|fe80:)/i.test(host) || host === 'localhost' || !host.includes('.') && !host.includes(':');
+}
+
+const proxyHint = (p: ProbeResult) => (isLocal(p.target.host) ? '' : ` ${PROXY_HINT}`);
+
 function printable(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.').slice(0, 64);
 }
@@ -16,7 +23,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
     title: `Cannot resolve ${p.target.host}: ${f.message.replace(/^lookup [^:]+: /, '')}`,
     detail:
       `Go reports this as "dial tcp: lookup ${p.target.host}: no such host". Either the name is mistyped, this machine's DNS cannot see it ` +
-      `(VPN split DNS, a container without the host's resolver), or the network only resolves external names through a proxy. ${PROXY_HINT}`,
+      `(VPN split DNS, a container without the host's resolver), or the network only resolves external names through a proxy.${proxyHint(p)}`,
     fixes: [
       { title: 'Check the resolver this machine uses', command: `getent hosts ${p.target.host}; cat /etc/resolv.conf`, side: 'client' },
       { title: 'If a proxy is required, set it for Ollama', command: 'sudo systemctl edit ollama   # [Service] Environment="HTTPS_PROXY=http://proxy.example:3128"', side: 'client' },
@@ -30,8 +37,8 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           code: 'connection-refused',
           title: `Connection refused by ${where}`,
           detail:
-            `Nothing listens on ${where}, or a firewall actively rejects the connection. For registry.ollama.ai this usually means outbound traffic ` +
-            `must go through a proxy. "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP. ${PROXY_HINT}`,
+            `Nothing listens on ${where}, or a firewall actively rejects the connection.` +
+            (isLocal(p.target.host) ? '' : ` For registry.ollama.ai this usually means outbound traffic must go through a proxy; "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP.${proxyHint(p)}`),
           fixes: [
             { title: 'Check the port and whether a service is listening there', command: `nc -vz ${p.target.host} ${p.target.port}`, side: 'client' },
           ],
@@ -40,7 +47,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
         return {
           code: 'connect-timeout',
           title: `No answer from ${where} (connection timed out)`,
-          detail: `Packets to ${where} are silently dropped: a firewall, a wrong address, or a network that only allows traffic through a proxy. ${PROXY_HINT}`,
+          detail: `Packets to ${where} are silently dropped: a firewall, a wrong address, or a network that only allows traffic through a proxy.${proxyHint(p)}`,
           fixes: [{ title: 'Find out whether a proxy is required (ask IT, or check the browser\'s proxy settings)', side: 'client' }],
         };
       case 'unreachable':

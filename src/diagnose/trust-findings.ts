@@ -50,13 +50,24 @@ type Text = { title: string; detail: string; fixes: Fix[]; evidence?: string[] }
 
 function storeSummary(store: TrustStore): string {
   const used = store.sources.filter((s) => s.status === 'loaded' || s.status === 'empty' || s.kind === 'env');
-  return used.map((s) => `${s.path} (${s.status === 'loaded' ? `${s.certificates} certificates` : s.status})`).join(', ') || 'no readable source';
+  const count = (n: number) => `${n} certificate${n === 1 ? '' : 's'}`;
+  return used.map((s) => `${s.path} (${s.status === 'loaded' ? count(s.certificates) : s.status})`).join(', ') || 'no readable source';
 }
+
+// How a view is named inside a sentence about who else accepts the chain.
+const WHO: Record<ViewName, string> = {
+  go: 'Ollama (Go)',
+  node: 'Node.js',
+  system: 'OS-store tools such as curl',
+  mozilla: 'a client with only the public web roots',
+  extra: 'Go with your --ca files',
+};
 
 function acceptedSentence(c: Ctx, why: string): string {
   if (c.acceptedBy.length === 0) return '';
-  const who = c.acceptedBy.map((v) => VIEW_DESCRIPTIONS[v]).join('; ');
-  return ` Meanwhile ${who} ${c.acceptedBy.length > 1 ? 'accept' : 'accepts'} it${why ? `: ${why}` : ''}.`;
+  const names = c.acceptedBy.map((v) => WHO[v]);
+  const who = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+  return ` Meanwhile ${who} ${names.length > 1 ? 'accept' : 'accepts'} it${why ? `: ${why}` : ''}, which is why it can work elsewhere.`;
 }
 
 const saveChain = (c: Ctx): Fix => ({
@@ -89,14 +100,18 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     const where = sent
       ? `The chain is complete and ends at the self-signed root "${rootName}", which the server sent along, but that root is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`
       : `The chain ends at "${certName(c.top)}", issued by "${rootName}", which was not sent and is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`;
+    const fingerprint = sent ? c.top.sha256 : undefined;
     return {
       title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"`,
+      ...(fingerprint ? { evidence: [`root certificate sent by the server: "${certName(c.top)}", SHA-256 ${fingerprint}`] } : {}),
       detail:
         `${where} This is what a private CA, or a TLS-inspecting proxy (Zscaler, Netskope, Palo Alto, ...), looks like: the certificate is signed by an ` +
         `authority your organisation runs, and Go programs such as Ollama reject it until that authority's root certificate is in the store Go reads ` +
-        `(${storeSummary(c.judgement.store)}).` + acceptedSentence(c, 'the root is in the store it reads'),
+        `(${storeSummary(c.judgement.store)}).` + acceptedSentence(c, 'the root is in the store they read'),
       fixes: [
-        ...(sent ? [] : [{ title: `Get the root certificate "${rootName}" from your IT team (it is often on an internal wiki or in the browser's certificate viewer)`, side: 'client' as const }]),
+        sent
+          ? { title: `Check with your IT team that "${rootName}" with SHA-256 ${fingerprint} is theirs before trusting it (it is the last certificate in the saved chain)`, side: 'client' as const }
+          : { title: `Get the root certificate "${rootName}" from your IT team (often on an internal wiki, or in the browser's certificate viewer)`, side: 'client' as const },
         saveChain(c),
         ...trustCaFixes(c.input.client, 'corp-root.pem'),
         ...(c.input.client.platform === 'linux' ? [sslCertFileFix('/etc/ollama/ca-bundle.pem')] : []),
@@ -110,7 +125,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `The server's certificate "${certName(c.leaf)}" is signed by itself, so no CA vouches for it. Go accepts such a certificate only if that exact ` +
       `certificate is among its roots. This is typical of a freshly installed reverse proxy, NAS or appliance that generated its own certificate.` +
-      acceptedSentence(c, 'that certificate is in its store'),
+      acceptedSentence(c, 'that certificate is in the store they read'),
     fixes: [
       { title: 'Best: give the server a certificate from a CA (Let\'s Encrypt, your internal CA, or mkcert for a lab), with the host name as a SAN', side: 'server' },
       saveChain(c),
@@ -126,8 +141,11 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     if (env.SSL_CERT_FILE || env.SSL_CERT_DIR) {
       const vars = [env.SSL_CERT_FILE && `SSL_CERT_FILE=${env.SSL_CERT_FILE}`, env.SSL_CERT_DIR && `SSL_CERT_DIR=${env.SSL_CERT_DIR}`].filter(Boolean).join(' and ');
       reason = `${vars} replace${env.SSL_CERT_FILE && env.SSL_CERT_DIR ? '' : 's'} where Go looks, and the CA is not there`;
-    } else if (/\/[0-9a-f]{8}\.\d+$/.test(origin)) {
-      reason = `it is present only as an OpenSSL hash link (${origin}) pointing inside its own directory, which Go deliberately skips; run the distribution's update tool so it lands in the bundle file`;
+    } else if (other && !c.judgement.store.sources.some((s) => s.path === origin && s.status === 'loaded')) {
+      const skipped = c.judgement.store.sources.find((s) => s.path === origin && s.status === 'skipped');
+      reason = skipped
+        ? `Go reads only the first bundle file it finds (${c.judgement.store.sources.find((s) => s.status === 'loaded' && s.kind !== 'dir')?.path ?? 'another file'}), and the CA is in ${origin}`
+        : `in ${origin} it is stored in a form Go ignores (a "TRUSTED CERTIFICATE" PEM block, a PEM block with headers, or a certificate Go's parser rejects)`;
     } else {
       reason = `Go reads ${storeSummary(c.judgement.store)}`;
     }
@@ -206,7 +224,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `"${certName(c.leaf)}" has no subjectAltName extension. Go stopped falling back to the Common Name in Go 1.15 and removed the ` +
       `GODEBUG=x509ignoreCN=0 escape hatch in Go 1.17, so Ollama rejects it with "x509: certificate relies on legacy Common Name field".` +
-      acceptedSentence(c, 'it still falls back to the Common Name'),
+      acceptedSentence(c, 'OpenSSL-based clients still fall back to the Common Name'),
     fixes: [{
       title: 'Reissue the certificate with the host name as a SAN',
       command: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout key.pem -out cert.pem -subj "/CN=${c.input.verifyName}" -addext "subjectAltName=DNS:${c.input.verifyName}"`,
@@ -316,7 +334,7 @@ async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate,
     if (view === except) continue;
     const store = await input.views.store(view);
     const found = issuersIn(store.certificates, top)[0];
-    if (found) return { view, cert: found, origin: store.origin.get(found.sha256) ?? view };
+    if (found) return { view, cert: found, origin: store.origin.get(found) ?? view };
   }
   return undefined;
 }

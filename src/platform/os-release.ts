@@ -34,7 +34,7 @@ export function parseOsRelease(text: string): OsRelease {
 export async function readOsRelease(fs: RootFs): Promise<OsRelease | undefined> {
   for (const p of ['/etc/os-release', '/usr/lib/os-release']) {
     try {
-      return parseOsRelease((await fs.readFile(p)).toString('utf8'));
+      return parseOsRelease(fs.readFileSync(p).toString('utf8'));
     } catch {
       // try the next location
     }

@@ -6,10 +6,10 @@
 // for TLS 1.3 we decrypt the server's handshake flight with the secret Node
 // reports through the `keylog` event (see tls-wire.ts).
 
-import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
+import { ipVersion } from '../x509/ip.js';
 import {
   alertName,
   looksLikeTls,
@@ -186,7 +186,7 @@ export function pickServername(host: string, servername?: string): string | unde
   let bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
   const zone = bare.lastIndexOf('%');
   if (zone > 0) bare = bare.slice(0, zone);
-  if (isIP(bare)) return undefined;
+  if (ipVersion(bare)) return undefined;
   while (name.endsWith('.')) name = name.slice(0, -1);
   return name === '' ? undefined : name;
 }

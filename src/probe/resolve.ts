@@ -3,8 +3,8 @@
 // "suddenly" belongs to someone else, so provenance is reported, not just the answer.
 import { lookup, Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import path from 'node:path';
+import { ipVersion } from '../x509/ip.js';
 
 export type AddressSource = 'resolve' | 'literal' | 'hosts' | 'dns';
 
@@ -28,7 +28,7 @@ export function parseResolveOption(text: string): ResolveOverride {
   if (!m) throw new ResolveOptionError(`--resolve "${text}": expected HOST:PORT:ADDRESS, e.g. registry.ollama.ai:443:127.0.0.1`);
   const addresses = m[3]!.split(',').map((a) => a.trim().replace(/^\[(.*)\]$/, '$1'));
   for (const a of addresses) {
-    if (!isIP(a)) throw new ResolveOptionError(`--resolve "${text}": "${a}" is not an IP address`);
+    if (!ipVersion(a)) throw new ResolveOptionError(`--resolve "${text}": "${a}" is not an IP address`);
   }
   return { host: m[1]!.toLowerCase(), port: m[2] === '*' ? '*' : Number(m[2]), addresses };
 }
@@ -50,7 +50,7 @@ async function readHostsFile(file: string): Promise<Map<string, string[]>> {
   }
   for (const line of text.split(/\r?\n/)) {
     const fields = line.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
-    if (fields.length < 2 || !isIP(fields[0]!.replace(/%.*/, ''))) continue;
+    if (fields.length < 2 || !ipVersion(fields[0]!.replace(/%.*/, ''))) continue;
     for (const name of fields.slice(1)) {
       const key = name.toLowerCase();
       const list = map.get(key) ?? [];
@@ -95,10 +95,10 @@ async function lookupWith(servers: string[], host: string): Promise<{ address: s
 }
 
 export async function resolveHost(host: string, port: number, opts: ResolveOptions): Promise<ResolvedAddress[]> {
-  const fam = (a: string): 4 | 6 => (isIP(a) === 6 ? 6 : 4);
+  const fam = (a: string): 4 | 6 => (ipVersion(a) === 6 ? 6 : 4);
   const forced = opts.overrides.find((o) => (o.host === host || o.host === '*') && (o.port === port || o.port === '*'));
   if (forced) return forced.addresses.map((address) => ({ address, family: fam(address), source: 'resolve' as const }));
-  if (isIP(host)) return [{ address: host, family: fam(host), source: 'literal' }];
+  if (ipVersion(host)) return [{ address: host, family: fam(host), source: 'literal' }];
 
   hostsCache ??= readHostsFile(opts.hostsFile ?? hostsFilePath());
   const fromHosts = (await hostsCache).get(host);

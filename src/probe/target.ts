@@ -1,6 +1,6 @@
 // What the user asked us to check: `host`, `host:port`, `[v6]:port`, a bare IPv6 literal, or an
 // https:// URL. Anything else is a usage error (exit 2) with a message saying what is accepted.
-import { isIP } from 'node:net';
+import { ipVersion } from '../x509/ip.js';
 
 export interface Target {
   /** The argument as given. */
@@ -20,7 +20,7 @@ export class TargetError extends Error {}
 export const DEFAULT_TARGETS = ['registry.ollama.ai:443', 'dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com:443'];
 
 export function formatHostPort(host: string, port: number): string {
-  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return `${ipVersion(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 function parsePort(text: string, input: string): number {
@@ -31,7 +31,7 @@ function parsePort(text: string, input: string): number {
 }
 
 function normaliseHost(host: string, input: string): string {
-  if (isIP(host)) return host.toLowerCase();
+  if (ipVersion(host)) return host.toLowerCase();
   const h = host.toLowerCase().replace(/\.$/, '');
   if (!/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(h) && !/^xn--/.test(h)) {
     throw new TargetError(`"${input}" is not a host name, IP address or https:// URL`);
@@ -61,11 +61,11 @@ export function parseTarget(input: string): Target {
   }
   if (raw.startsWith('[')) {
     const m = raw.match(/^\[([^\]]+)\](?::(.*))?$/);
-    if (!m || isIP(m[1]!) !== 6) throw new TargetError(`"${input}": brackets are for IPv6 addresses, as in [::1]:443`);
+    if (!m || ipVersion(m[1]!) !== 6) throw new TargetError(`"${input}": brackets are for IPv6 addresses, as in [::1]:443`);
     const port = m[2] !== undefined ? parsePort(m[2], input) : 443;
     return { input, host: m[1]!.toLowerCase(), port, label: formatHostPort(m[1]!.toLowerCase(), port) };
   }
-  if (isIP(raw) === 6) return { input, host: raw.toLowerCase(), port: 443, label: formatHostPort(raw.toLowerCase(), 443) };
+  if (ipVersion(raw) === 6) return { input, host: raw.toLowerCase(), port: 443, label: formatHostPort(raw.toLowerCase(), 443) };
   const colon = raw.lastIndexOf(':');
   const hostPart = colon >= 0 ? raw.slice(0, colon) : raw;
   const port = colon >= 0 ? parsePort(raw.slice(colon + 1), input) : 443;

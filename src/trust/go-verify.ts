@@ -3,25 +3,26 @@
 // the SAME error text as Ollama would, so the structure follows Go's verify.go closely:
 // leaf validity, hostname, then depth-first path building where roots are tried before
 // intermediates and the error of the last candidate considered is what surfaces.
-import { isIP } from 'node:net';
 import { parseIp } from '../x509/ip.js';
 import type { Certificate } from '../x509/certificate.js';
 import { EKU, GO_HANDLED_CRITICAL } from '../x509/oids.js';
+import { ipVersion } from '../x509/ip.js';
 
 /** A Go CertPool: insertion order, de-duplicated, indexed by raw subject. */
 export class GoCertPool {
   readonly certs: Certificate[] = [];
   private byName = new Map<string, number[]>();
-  private have = new Set<string>();
+  // Certificates are parsed once per distinct DER (x509/load.ts), so identity is equality.
+  private have = new Set<Certificate>();
 
   constructor(certs: Iterable<Certificate> = []) {
     for (const c of certs) this.add(c);
   }
 
   add(cert: Certificate): void {
-    if (this.have.has(cert.sha256)) return;
-    this.have.add(cert.sha256);
-    const key = cert.subject.raw.toString('hex');
+    if (this.have.has(cert)) return;
+    this.have.add(cert);
+    const key = cert.subjectRaw.toString('latin1');
     const list = this.byName.get(key) ?? [];
     list.push(this.certs.length);
     this.byName.set(key, list);
@@ -29,7 +30,7 @@ export class GoCertPool {
   }
 
   contains(cert: Certificate): boolean {
-    return this.have.has(cert.sha256);
+    return this.have.has(cert) || this.certs.some((c) => c.der.equals(cert.der));
   }
 
   get size(): number {
@@ -40,8 +41,10 @@ export class GoCertPool {
   findPotentialParents(cert: Certificate): Certificate[] {
     const matching: Certificate[] = [], oneKeyId: Certificate[] = [], mismatch: Certificate[] = [];
     const aki = cert.authorityKeyId ?? Buffer.alloc(0);
-    for (const idx of this.byName.get(cert.issuer.raw.toString('hex')) ?? []) {
+    for (const idx of this.byName.get(cert.issuerRaw.toString('latin1')) ?? []) {
       const candidate = this.certs[idx]!;
+      // AppendCertsFromPEM silently drops what x509.ParseCertificate rejects.
+      if (candidate.goParseErrors.length > 0) continue;
       const ski = candidate.subjectKeyId ?? Buffer.alloc(0);
       if (ski.equals(aki)) matching.push(candidate);
       else if ((ski.length === 0 && aki.length > 0) || (ski.length > 0 && aki.length === 0)) oneKeyId.push(candidate);
@@ -192,7 +195,7 @@ function isValid(c: Certificate, type: CertType, current: Certificate[], opts: G
   if (c.extensions.some((e) => e.critical && !GO_HANDLED_CRITICAL.has(e.oid))) return { kind: 'unhandled-critical', cert: c };
 
   const child = current[current.length - 1];
-  if (child && !child.issuer.raw.equals(c.subject.raw)) {
+  if (child && !child.issuerRaw.equals(c.subjectRaw)) {
     return { kind: 'invalid', reason: 'NameMismatch', cert: c, detail: '' };
   }
 
@@ -238,7 +241,7 @@ export function goTime(d: Date, utc = false): string {
 function alreadyInChain(candidate: Certificate, chain: Certificate[]): boolean {
   const candidateSan = candidate.extensions.find((e) => e.oid === '2.5.29.17')?.value;
   for (const c of chain) {
-    if (!candidate.subject.raw.equals(c.subject.raw)) continue;
+    if (!candidate.subjectRaw.equals(c.subjectRaw)) continue;
     if (!candidate.publicKey.spki.equals(c.publicKey.spki)) continue;
     const san = c.extensions.find((e) => e.oid === '2.5.29.17')?.value;
     if (!candidateSan && !san) return true;
@@ -386,7 +389,7 @@ function checkNameConstraints(ca: Certificate, leaf: Certificate): GoError | und
     for (const uri of cert.san.uri) {
       let host = '';
       try { host = new URL(uri).hostname; } catch { /* unparsable URIs fail every constraint below */ }
-      const e = check('URI', uri, (con) => host !== '' && !isIP(host) && matchDomainConstraint(host, con), nc.permittedUri, nc.excludedUri);
+      const e = check('URI', uri, (con) => host !== '' && !ipVersion(host) && matchDomainConstraint(host, con), nc.permittedUri, nc.excludedUri);
       if (e) return e;
     }
   }

@@ -39,10 +39,15 @@ export interface OpenSslError {
   cert: Certificate;
 }
 
-/** An X509_STORE: trust anchors looked up by (canonical) subject name. */
+/**
+ * An X509_STORE: trust anchors looked up by subject name. OpenSSL compares names in a canonical
+ * form (case and spacing folded); nearly always the bytes are identical, so the store is indexed
+ * by the raw bytes and builds the canonical index only when a lookup misses.
+ */
 export class OpenSslStore {
-  private bySubject = new Map<string, Certificate[]>();
-  private have = new Set<string>();
+  private byRaw = new Map<string, Certificate[]>();
+  private byCanonical?: Map<string, Certificate[]>;
+  private have = new Set<Certificate>();
   readonly certs: Certificate[] = [];
 
   constructor(certs: Iterable<Certificate> = []) {
@@ -50,20 +55,33 @@ export class OpenSslStore {
   }
 
   add(cert: Certificate): void {
-    if (this.have.has(cert.sha256)) return;
-    this.have.add(cert.sha256);
-    const list = this.bySubject.get(cert.subject.canonical) ?? [];
+    if (this.have.has(cert)) return;
+    this.have.add(cert);
+    const key = cert.subjectRaw.toString('latin1');
+    const list = this.byRaw.get(key) ?? [];
     list.push(cert);
-    this.bySubject.set(cert.subject.canonical, list);
+    this.byRaw.set(key, list);
     this.certs.push(cert);
+    this.byCanonical = undefined;
   }
 
   get size(): number {
     return this.certs.length;
   }
 
-  withSubject(canonical: string): Certificate[] {
-    return this.bySubject.get(canonical) ?? [];
+  /** Store certificates whose subject is `cert`'s issuer. */
+  possibleIssuers(cert: Certificate): Certificate[] {
+    const exact = this.byRaw.get(cert.issuerRaw.toString('latin1'));
+    if (exact) return exact;
+    if (!this.byCanonical) {
+      this.byCanonical = new Map();
+      for (const c of this.certs) {
+        const list = this.byCanonical.get(c.subject.canonical) ?? [];
+        list.push(c);
+        this.byCanonical.set(c.subject.canonical, list);
+      }
+    }
+    return this.byCanonical.get(cert.issuer.canonical) ?? [];
   }
 }
 
@@ -243,7 +261,7 @@ function sigAlgMatchesKey(issuer: Certificate, subject: Certificate): boolean {
 
 /** ossl_x509_likely_issued: names, authority key id, and signature type against the key. */
 export function likelyIssued(issuer: Certificate, subject: Certificate): boolean {
-  if (issuer.subject.canonical !== subject.issuer.canonical) return false;
+  if (!issuer.subjectRaw.equals(subject.issuerRaw) && issuer.subject.canonical !== subject.issuer.canonical) return false;
   if (subject.authorityKeyId && issuer.subjectKeyId && !subject.authorityKeyId.equals(issuer.subjectKeyId)) return false;
   if (subject.authorityCertSerialHex && subject.authorityCertSerialHex !== issuer.serialHex) return false;
   return sigAlgMatchesKey(issuer, subject);
@@ -254,7 +272,7 @@ const timeOk = (c: Certificate, now: Date) => now >= c.notBefore && now <= c.not
 /** X509_STORE_CTX_get1_issuer: first matching anchor valid now, else the one expiring last. */
 function storeIssuer(store: OpenSslStore, x: Certificate, now: Date): Certificate | undefined {
   let best: Certificate | undefined;
-  for (const c of store.withSubject(x.issuer.canonical)) {
+  for (const c of store.possibleIssuers(x)) {
     if (!likelyIssued(c, x)) continue;
     if (timeOk(c, now)) return c;
     if (!best || c.notAfter > best.notAfter) best = c;

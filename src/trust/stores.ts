@@ -1,15 +1,15 @@
 // Where each client reads its roots from, and what it finds there. Each loader records its
 // sources (path, outcome, count) because "Go read a different file than you think" is itself
 // a diagnosis.
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import type { Certificate } from '../x509/certificate.js';
-import { certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
+import { pemBlocks, type PemBlock } from '../x509/der.js';
+import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
 import type { RootFs } from '../platform/rootfs.js';
-import { GO_CERT_DIRECTORIES, GO_CERT_FILES } from './store-paths.js';
+import { readOsRelease } from '../platform/os-release.js';
+import { GO_CERT_DIRECTORIES, GO_CERT_FILES, OPENSSL_DEFAULTS } from './store-paths.js';
 
 export interface StoreSource {
   path: string;
@@ -22,8 +22,8 @@ export interface StoreSource {
 export interface TrustStore {
   certificates: Certificate[];
   sources: StoreSource[];
-  /** Where each certificate (by SHA-256) was first found. */
-  origin: Map<string, string>;
+  /** Where each certificate was first found. */
+  origin: Map<Certificate, string>;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -34,13 +34,14 @@ const errCode = (e: unknown) => (e as NodeJS.ErrnoException)?.code ?? 'error';
 class StoreBuilder {
   readonly certificates: Certificate[] = [];
   readonly sources: StoreSource[] = [];
-  readonly origin = new Map<string, string>();
+  // Certificates are parsed once per distinct DER (x509/load.ts), so identity is equality.
+  readonly origin = new Map<Certificate, string>();
 
   add(certs: Certificate[], from: string): number {
     let n = 0;
     for (const c of certs) {
-      if (this.origin.has(c.sha256)) continue;
-      this.origin.set(c.sha256, from);
+      if (this.origin.has(c)) continue;
+      this.origin.set(c, from);
       this.certificates.push(c);
       n++;
     }
@@ -49,7 +50,7 @@ class StoreBuilder {
 
   merge(store: TrustStore): number {
     let n = 0;
-    for (const c of store.certificates) n += this.add([c], store.origin.get(c.sha256) ?? 'unknown');
+    for (const c of store.certificates) n += this.add([c], store.origin.get(c) ?? 'unknown');
     return n;
   }
 
@@ -58,15 +59,36 @@ class StoreBuilder {
   }
 }
 
+// Go's view and the OpenSSL view read the same files; read and split each one once per run.
+const pemCache = new WeakMap<RootFs, Map<string, PemBlock[] | NodeJS.ErrnoException>>();
+
+function readPemFile(fs: RootFs, file: string): PemBlock[] {
+  let perFs = pemCache.get(fs);
+  if (!perFs) pemCache.set(fs, (perFs = new Map()));
+  let entry = perFs.get(file);
+  if (!entry) {
+    try {
+      entry = pemBlocks(fs.readFileSync(file).toString('latin1'));
+    } catch (e) {
+      entry = e as NodeJS.ErrnoException;
+    }
+    perFs.set(file, entry);
+  }
+  if (entry instanceof Error) throw entry;
+  return entry;
+}
+
 /**
  * Go's Linux/BSD loadSystemRoots: the FIRST bundle file that can be read (SSL_CERT_FILE replaces
  * the list), then every file of every directory (SSL_CERT_DIR, colon-separated, replaces those),
- * skipping symlinks that point inside the same directory (OpenSSL's hash links). Only PEM counts;
- * a certificate Go cannot parse is skipped silently.
+ * skipping symlinks that point inside the same directory (OpenSSL's hash links: their targets are
+ * read anyway). Only PEM counts. `reader` says whose PEM rules apply: Go ignores "TRUSTED
+ * CERTIFICATE" blocks and blocks with headers; OpenSSL reads them. (A root Go cannot parse is
+ * skipped by Go; GoCertPool leaves those out when it looks for parents.)
  */
-export async function loadGoUnixRoots(fs: RootFs, env: Env): Promise<TrustStore> {
+export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openssl' = 'go'): Promise<TrustStore> {
   const store = new StoreBuilder();
-  const goOk = (c: Certificate) => c.goParseErrors.length === 0;
+  const pemOptions = { goRules: reader === 'go' };
 
   const fileEnv = env.SSL_CERT_FILE;
   const files = fileEnv ? [fileEnv] : GO_CERT_FILES;
@@ -78,8 +100,8 @@ export async function loadGoUnixRoots(fs: RootFs, env: Env): Promise<TrustStore>
       continue;
     }
     try {
-      const pem = certificatesFromPem((await fs.readFile(file)).toString('latin1'));
-      const n = store.add(pem.certificates.filter(goOk), file);
+      const pem = certificatesFromBlocks(readPemFile(fs, file), pemOptions);
+      const n = store.add(pem.certificates, file);
       found = true;
       store.sources.push({ path: file, kind, status: n ? 'loaded' : 'empty', certificates: n, ...(fileEnv ? { note: 'from SSL_CERT_FILE' } : {}) });
     } catch (e) {
@@ -97,37 +119,59 @@ export async function loadGoUnixRoots(fs: RootFs, env: Env): Promise<TrustStore>
   for (const dir of dirs) {
     let entries;
     try {
-      entries = (await fs.readdir(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      entries = fs.readdirSync(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (e) {
       store.sources.push({ path: dir, kind: dirKind, status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
       continue;
     }
     let n = 0;
+    let read = 0;
     let hashLinks = 0;
     for (const entry of entries) {
-      const full = path.posix.join(dir, entry.name);
+      const full = `${dir.endsWith('/') ? dir.slice(0, -1) : dir}/${entry.name}`;
       if (entry.isSymbolicLink()) {
-        const target = await fs.readlink(full).catch(() => undefined);
+        let target: string | undefined;
+        try {
+          target = fs.readlinkSync(full);
+        } catch {
+          target = undefined;
+        }
         if (target !== undefined && !target.includes('/')) { hashLinks++; continue; }
       }
       try {
-        n += store.add(certificatesFromPem((await fs.readFile(full)).toString('latin1')).certificates.filter(goOk), full);
+        const certs = certificatesFromBlocks(readPemFile(fs, full), pemOptions).certificates;
+        read += certs.length;
+        n += store.add(certs, full);
       } catch {
         // Sub-directories and unreadable entries are skipped by Go too.
       }
     }
-    const notes = [dirEnv ? 'from SSL_CERT_DIR' : '', hashLinks ? `${hashLinks} same-directory links skipped, as Go does` : ''].filter(Boolean);
-    store.sources.push({ path: dir, kind: dirKind, status: n ? 'loaded' : 'empty', certificates: n, ...(notes.length ? { note: notes.join('; ') } : {}) });
+    const notes = [
+      dirEnv ? 'from SSL_CERT_DIR' : '',
+      read > n ? `${read - n} already in the bundle` : '',
+      hashLinks ? `${hashLinks} same-directory links skipped, as Go does` : '',
+    ].filter(Boolean);
+    store.sources.push({ path: dir, kind: dirKind, status: read ? 'loaded' : 'empty', certificates: read, ...(notes.length ? { note: notes.join('; ') } : {}) });
   }
   return store.done();
 }
 
 /**
- * The distribution's own store, as OpenSSL-based tools (curl, wget, apt, Python) read it:
- * the distro bundle plus the hashed directory, ignoring SSL_CERT_FILE/SSL_CERT_DIR.
+ * The distribution's own store, as OpenSSL-based tools (curl, wget, apt, Python) read it: the
+ * distro's default bundle and directory (not Go's first-found file), ignoring SSL_CERT_FILE and
+ * SSL_CERT_DIR. An unknown distribution falls back to Go's search.
  */
 export async function loadLinuxSystemRoots(fs: RootFs): Promise<TrustStore> {
-  return loadGoUnixRoots(fs, {});
+  const release = await readOsRelease(fs);
+  const defaults = release ? OPENSSL_DEFAULTS[release.family] : undefined;
+  if (!defaults || !fs.existsSync(defaults.file)) return loadUnixRoots(fs, {}, 'openssl');
+  const store = await loadUnixRoots(fs, { SSL_CERT_FILE: defaults.file, SSL_CERT_DIR: defaults.dir }, 'openssl');
+  // These paths are the distribution's defaults, not settings from the environment.
+  for (const source of store.sources) {
+    source.kind = source.path === defaults.file ? 'file' : 'dir';
+    delete source.note;
+  }
+  return store;
 }
 
 let bundled: TrustStore | undefined;
@@ -153,7 +197,7 @@ export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (extra) {
     try {
-      const pem = certificatesFromPem((await fs.readFile(extra)).toString('latin1'));
+      const pem = certificatesFromPem(fs.readFileSync(extra).toString('latin1'));
       const n = store.add(pem.certificates, extra);
       store.sources.push({ path: extra, kind: 'env', status: pem.certificates.length ? 'loaded' : 'empty', certificates: n, note: 'from NODE_EXTRA_CA_CERTS' });
     } catch (e) {
@@ -173,7 +217,13 @@ export function usesSystemCa(env: Env): boolean {
   return env.NODE_USE_SYSTEM_CA === '1' || /(^|\s)--use-system-ca(\s|$)/.test(env.NODE_OPTIONS ?? '');
 }
 
-const run = promisify(execFile);
+/** execFile with an argument array; loaded only on the platforms that shell out (macOS, Windows). */
+async function run(file: string, args: string[], opts: { maxBuffer: number }): Promise<{ stdout: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { ...opts, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve({ stdout })));
+  });
+}
 
 /** macOS: the system roots, the System keychain (admin-added CAs) and the login keychain. */
 async function loadDarwinRoots(env: Env): Promise<TrustStore> {

@@ -7,7 +7,7 @@ import { parseIp } from '../x509/ip.js';
 import { GoCertPool, goTlsErrorText, goVerifyServer, type GoError, type GoVerifyResult } from './go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
 import {
-  bundledRoots, loadExtraRoots, loadGoUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
+  bundledRoots, loadExtraRoots, loadUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
 } from './stores.js';
 
 export const VIEW_NAMES = ['go', 'node', 'system', 'mozilla', 'extra'] as const;
@@ -66,6 +66,19 @@ export class TrustViews {
     return VIEW_NAMES.filter((v) => v !== 'extra' || this.ctx.extraCaFiles.length > 0);
   }
 
+  private unixRoots = new Map<string, Promise<TrustStore>>();
+
+  /** The Linux bundle-and-directory loading, for some SSL_CERT_FILE/SSL_CERT_DIR, read as Go or OpenSSL reads PEM. */
+  private unix(env: Env, reader: 'go' | 'openssl'): Promise<TrustStore> {
+    const key = `${env.SSL_CERT_FILE ?? ''}\0${env.SSL_CERT_DIR ?? ''}\0${reader}`;
+    let s = this.unixRoots.get(key);
+    if (!s) {
+      s = loadUnixRoots(this.ctx.fs, { SSL_CERT_FILE: env.SSL_CERT_FILE, SSL_CERT_DIR: env.SSL_CERT_DIR }, reader);
+      this.unixRoots.set(key, s);
+    }
+    return s;
+  }
+
   private os(): Promise<TrustStore> {
     return (this.osStore ??= loadOsRoots(this.ctx.fs, this.ctx.env, this.ctx.platform));
   }
@@ -80,7 +93,7 @@ export class TrustViews {
     if (!s) {
       const { fs, env } = this.ctx;
       switch (view) {
-        case 'go': s = this.goUsesPlatformVerifier ? this.os() : loadGoUnixRoots(fs, env); break;
+        case 'go': s = this.goUsesPlatformVerifier ? this.os() : this.unix(env, 'go'); break;
         case 'node': s = loadNodeRoots(fs, env, () => this.os()); break;
         case 'system': s = this.os(); break;
         case 'mozilla': s = Promise.resolve(bundledRoots()); break;
@@ -158,7 +171,7 @@ export class TrustViews {
     return (this.systemLevel ??= (async () => {
       for (const cnf of ['/etc/ssl/openssl.cnf', '/usr/lib/ssl/openssl.cnf', '/etc/pki/tls/openssl.cnf']) {
         try {
-          const m = (await this.ctx.fs.readFile(cnf)).toString('utf8').match(/^\s*CipherString\s*=.*@SECLEVEL=(\d)/m);
+          const m = this.ctx.fs.readFileSync(cnf).toString('utf8').match(/^\s*CipherString\s*=.*@SECLEVEL=(\d)/m);
           if (m) return Number(m[1]);
         } catch {
           // not there: try the next
@@ -188,7 +201,7 @@ function furthestGoPath(presented: Certificate[]): Certificate[] {
   const pool = presented.slice(1);
   for (;;) {
     const top = path[path.length - 1]!;
-    const next = pool.find((c) => c.subject.raw.equals(top.issuer.raw) && !path.includes(c));
+    const next = pool.find((c) => c.subjectRaw.equals(top.issuerRaw) && !path.includes(c));
     if (!next || top.selfIssued) return path;
     path.push(next);
   }

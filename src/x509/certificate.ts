@@ -67,35 +67,15 @@ export class Certificate {
   readonly der: Buffer;
   readonly tbs: Buffer;
   readonly version: number;
-  readonly serialHex: string;
-  readonly serialNegative: boolean;
-  readonly signatureOid: string;
-  readonly signature: SignatureAlgorithm;
-  readonly issuer: Name;
-  readonly subject: Name;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly publicKey: PublicKeyInfo;
-  readonly extensions: Extension[];
-  readonly basicConstraints?: { critical: boolean; ca: boolean; pathLen: number | null };
-  /** Undefined when the certificate has no keyUsage extension. */
-  readonly keyUsage?: Set<KeyUsageName>;
-  /** EKU OIDs; undefined when the certificate has no extKeyUsage extension. */
-  readonly extKeyUsage?: string[];
-  /** Undefined when the certificate has no subjectAltName extension at all. */
-  readonly san?: SubjectAltNames;
-  readonly subjectKeyId?: Buffer;
-  readonly authorityKeyId?: Buffer;
-  readonly authorityCertSerialHex?: string;
-  readonly aia: { ocsp: string[]; caIssuers: string[] };
-  /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
-  readonly sctCount: number;
-  readonly nameConstraints?: NameConstraints;
-  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
-  readonly goParseErrors: string[];
+  /** DER of the issuer and subject Names: Go compares names byte for byte. */
+  readonly issuerRaw: Buffer;
+  readonly subjectRaw: Buffer;
+  // Offsets recorded by the one eager walk; everything else is decoded on first use, because
+  // a trust store holds hundreds of roots of which a run looks at a handful.
+  private readonly at: { serial: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
+  private memo = new Map<string, unknown>();
   private native?: X509Certificate;
   private key?: KeyObject;
-  private digests = new Map<string, string>();
 
   constructor(der: Buffer) {
     this.der = der;
@@ -103,88 +83,118 @@ export class Certificate {
     if (outer.end !== der.length) throw new DerError('trailing data after certificate');
     const [tbsTlv, sigAlgTlv] = children(der, outer);
     expectTag(tbsTlv, TAG.SEQUENCE, 'TBSCertificate');
+    expectTag(sigAlgTlv, TAG.SEQUENCE, 'signatureAlgorithm');
     this.tbs = whole(der, tbsTlv!);
-    const goErrors: string[] = [];
-
     const fields = children(der, tbsTlv!);
     let i = 0;
-    this.version = 1;
+    let version = 1;
     if (fields[0]?.tag === ctx(0, true)) {
       const v = expectTag(children(der, fields[0])[0], TAG.INTEGER, 'version');
-      this.version = der[v.body]! + 1;
+      version = der[v.body]! + 1;
       i++;
     }
-    const serial = decodeInteger(content(der, expectTag(fields[i++], TAG.INTEGER, 'serialNumber')));
-    this.serialHex = serial.hex;
-    this.serialNegative = serial.negative;
-    // Go 1.23+ refuses negative serials unless GODEBUG=x509negativeserial=1.
-    if (serial.negative) goErrors.push('x509: negative serial number');
-    i++; // inner signature AlgorithmIdentifier (must equal the outer one; OpenSSL checks only in strict mode)
-    this.issuer = parseName(der, expectTag(fields[i++], TAG.SEQUENCE, 'issuer'));
-    const validity = children(der, expectTag(fields[i++], TAG.SEQUENCE, 'validity'));
-    this.notBefore = decodeTime(der, validity[0]!);
-    this.notAfter = decodeTime(der, validity[1]!);
-    this.subject = parseName(der, expectTag(fields[i++], TAG.SEQUENCE, 'subject'));
-    this.publicKey = parsePublicKey(der, expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo'));
-    this.extensions = [];
-    for (; i < fields.length; i++) {
-      if (fields[i]!.tag !== ctx(3, true)) continue;
-      const list = expectTag(children(der, fields[i]!)[0], TAG.SEQUENCE, 'extensions');
+    this.version = version;
+    const serial = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
+    i++; // the inner signature AlgorithmIdentifier (OpenSSL compares it with the outer one only in strict mode)
+    const issuer = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
+    const validity = expectTag(fields[i++], TAG.SEQUENCE, 'validity');
+    const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
+    const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
+    const extensions = fields.slice(i).find((t) => t.tag === ctx(3, true));
+    this.at = { serial, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
+    this.issuerRaw = whole(der, issuer);
+    this.subjectRaw = whole(der, subject);
+  }
+
+  private lazy<T>(name: string, compute: () => T): T {
+    if (this.memo.has(name)) return this.memo.get(name) as T;
+    const v = compute();
+    this.memo.set(name, v);
+    return v;
+  }
+
+  private get serial(): { hex: string; negative: boolean } {
+    return this.lazy('serial', () => decodeInteger(content(this.der, this.at.serial)));
+  }
+
+  get serialHex(): string {
+    return this.serial.hex;
+  }
+
+  get serialNegative(): boolean {
+    return this.serial.negative;
+  }
+
+  get issuer(): Name {
+    return this.lazy('issuer', () => parseName(this.der, this.at.issuer));
+  }
+
+  get subject(): Name {
+    return this.lazy('subject', () => parseName(this.der, this.at.subject));
+  }
+
+  get notBefore(): Date {
+    return this.lazy('notBefore', () => decodeTime(this.der, children(this.der, this.at.validity)[0]!));
+  }
+
+  get notAfter(): Date {
+    return this.lazy('notAfter', () => decodeTime(this.der, children(this.der, this.at.validity)[1]!));
+  }
+
+  get publicKey(): PublicKeyInfo {
+    return this.lazy('publicKey', () => parsePublicKey(this.der, this.at.spki));
+  }
+
+  get signatureOid(): string {
+    return this.lazy('signatureOid', () => decodeOid(content(this.der, expectTag(children(this.der, this.at.sigAlg)[0], TAG.OID, 'signature OID'))));
+  }
+
+  get signature(): SignatureAlgorithm {
+    return this.lazy('signature', () => describeSignature(this.der, this.signatureOid, children(this.der, this.at.sigAlg)[1]));
+  }
+
+  get extensions(): Extension[] {
+    return this.lazy('extensions', () => {
+      const out: Extension[] = [];
+      if (!this.at.extensions) return out;
+      const der = this.der;
+      const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
       for (const e of children(der, list)) {
         const parts = children(der, e);
         const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
         const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
         const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
-        this.extensions.push({ oid, critical, value });
+        out.push({ oid, critical, value });
       }
-    }
-    const seen = new Set<string>();
-    for (const e of this.extensions) {
-      if (seen.has(e.oid)) goErrors.push('x509: certificate contains duplicate extensions');
-      seen.add(e.oid);
-    }
-
-    const sigAlg = children(der, expectTag(sigAlgTlv, TAG.SEQUENCE, 'signatureAlgorithm'));
-    this.signatureOid = decodeOid(content(der, expectTag(sigAlg[0], TAG.OID, 'signature OID')));
-    this.signature = describeSignature(der, this.signatureOid, sigAlg[1]);
-
-    this.aia = { ocsp: [], caIssuers: [] };
-    let sctCount = 0;
-    for (const e of this.extensions) {
-      try {
-        switch (e.oid) {
-          case EXT.basicConstraints: this.basicConstraints = { critical: e.critical, ...parseBasicConstraints(e.value) }; break;
-          case EXT.keyUsage: this.keyUsage = parseKeyUsage(e.value); break;
-          case EXT.extKeyUsage: this.extKeyUsage = parseOidList(e.value); break;
-          case EXT.subjectAltName: this.san = parseSan(e.value, goErrors); break;
-          case EXT.subjectKeyIdentifier: this.subjectKeyId = content(e.value, readTlv(e.value, 0)); break;
-          case EXT.authorityKeyIdentifier: {
-            const aki = parseAki(e.value);
-            this.authorityKeyId = aki.keyId;
-            this.authorityCertSerialHex = aki.serialHex;
-            break;
-          }
-          case EXT.authorityInfoAccess: this.aia = parseAia(e.value); break;
-          case EXT.sctList: sctCount = countScts(e.value); break;
-          case EXT.nameConstraints: this.nameConstraints = parseNameConstraints(e.value); break;
-        }
-      } catch (err) {
-        if (!(err instanceof DerError)) throw err;
-        goErrors.push(`x509: malformed extension ${e.oid}`);
-      }
-    }
-    this.sctCount = sctCount;
-    this.goParseErrors = goErrors;
+      return out;
+    });
   }
+
+  /** Decoded extensions, plus the reasons Go's stricter parser would reject the certificate. */
+  private get decoded(): Decoded {
+    return this.lazy('decoded', () => decodeExtensions(this));
+  }
+
+  get basicConstraints(): Decoded['basicConstraints'] { return this.decoded.basicConstraints; }
+  /** Undefined when the certificate has no keyUsage extension. */
+  get keyUsage(): Set<KeyUsageName> | undefined { return this.decoded.keyUsage; }
+  /** EKU OIDs; undefined when the certificate has no extKeyUsage extension. */
+  get extKeyUsage(): string[] | undefined { return this.decoded.extKeyUsage; }
+  /** Undefined when the certificate has no subjectAltName extension at all. */
+  get san(): SubjectAltNames | undefined { return this.decoded.san; }
+  get subjectKeyId(): Buffer | undefined { return this.decoded.subjectKeyId; }
+  get authorityKeyId(): Buffer | undefined { return this.decoded.authorityKeyId; }
+  get authorityCertSerialHex(): string | undefined { return this.decoded.authorityCertSerialHex; }
+  get aia(): { ocsp: string[]; caIssuers: string[] } { return this.decoded.aia; }
+  /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
+  get sctCount(): number { return this.decoded.sctCount; }
+  get nameConstraints(): NameConstraints | undefined { return this.decoded.nameConstraints; }
+  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
+  get goParseErrors(): string[] { return this.decoded.goParseErrors; }
 
   /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
   digest(algorithm: 'sha256' | 'sha1'): string {
-    let d = this.digests.get(algorithm);
-    if (!d) {
-      d = createHash(algorithm).update(this.der).digest('hex');
-      this.digests.set(algorithm, d);
-    }
-    return d;
+    return this.lazy(`digest:${algorithm}`, () => createHash(algorithm).update(this.der).digest('hex'));
   }
 
   get sha256(): string {
@@ -197,7 +207,7 @@ export class Certificate {
 
   /** Subject and issuer are the same name (RFC 5280 "self-issued"), compared as OpenSSL does. */
   get selfIssued(): boolean {
-    return this.subject.canonical === this.issuer.canonical;
+    return this.subjectRaw.equals(this.issuerRaw) || this.subject.canonical === this.issuer.canonical;
   }
 
   /**
@@ -225,17 +235,67 @@ export class Certificate {
 
   /** Whether `issuer`'s key produced this certificate's signature (native OpenSSL check). */
   signedBy(issuer: Certificate): boolean {
-    try {
-      return this.x509().verify(issuer.publicKeyObject());
-    } catch {
-      return false;
-    }
+    return this.lazy(`signedBy:${issuer.sha256}`, () => {
+      try {
+        return this.x509().verify(issuer.publicKeyObject());
+      } catch {
+        return false;
+      }
+    });
   }
 
   toPem(): string {
     const lines = this.der.toString('base64').match(/.{1,64}/g) ?? [];
     return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
   }
+}
+
+interface Decoded {
+  basicConstraints?: { critical: boolean; ca: boolean; pathLen: number | null };
+  keyUsage?: Set<KeyUsageName>;
+  extKeyUsage?: string[];
+  san?: SubjectAltNames;
+  subjectKeyId?: Buffer;
+  authorityKeyId?: Buffer;
+  authorityCertSerialHex?: string;
+  aia: { ocsp: string[]; caIssuers: string[] };
+  sctCount: number;
+  nameConstraints?: NameConstraints;
+  goParseErrors: string[];
+}
+
+function decodeExtensions(cert: Certificate): Decoded {
+  const goErrors: string[] = [];
+  // Go 1.23+ refuses negative serials unless GODEBUG=x509negativeserial=1.
+  if (cert.serialNegative) goErrors.push('x509: negative serial number');
+  const out: Decoded = { aia: { ocsp: [], caIssuers: [] }, sctCount: 0, goParseErrors: goErrors };
+  const seen = new Set<string>();
+  for (const e of cert.extensions) {
+    if (seen.has(e.oid)) goErrors.push('x509: certificate contains duplicate extensions');
+    seen.add(e.oid);
+    try {
+      switch (e.oid) {
+        case EXT.basicConstraints: out.basicConstraints = { critical: e.critical, ...parseBasicConstraints(e.value) }; break;
+        case EXT.keyUsage: out.keyUsage = parseKeyUsage(e.value); break;
+        case EXT.extKeyUsage: out.extKeyUsage = parseOidList(e.value); break;
+        case EXT.subjectAltName: out.san = parseSan(e.value, goErrors); break;
+        case EXT.subjectKeyIdentifier: out.subjectKeyId = content(e.value, readTlv(e.value, 0)); break;
+        case EXT.authorityKeyIdentifier: {
+          const aki = parseAki(e.value);
+          if (aki.keyId) out.authorityKeyId = aki.keyId;
+          if (aki.serialHex) out.authorityCertSerialHex = aki.serialHex;
+          break;
+        }
+        case EXT.authorityInfoAccess: out.aia = parseAia(e.value); break;
+        case EXT.sctList: out.sctCount = countScts(e.value); break;
+        case EXT.nameConstraints: out.nameConstraints = parseNameConstraints(e.value); break;
+      }
+    } catch (err) {
+      if (!(err instanceof DerError)) throw err;
+      goErrors.push(`x509: malformed extension ${e.oid}`);
+    }
+  }
+  return out;
 }
 
 export function firstAttribute(name: Name, type: string): string | undefined {

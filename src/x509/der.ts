@@ -156,9 +156,11 @@ export function pemBlocks(text: string): PemBlock[] {
   const out: PemBlock[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     const body = m[2]!;
-    const hasHeaders = /^[A-Za-z-]+:/m.test(body);
+    // Base64 has no colon, so only bodies with one need the (slower) header check.
+    const hasHeaders = body.includes(':') && /^[A-Za-z-]+:/m.test(body);
     const b64 = hasHeaders ? body.slice(body.search(/\r?\n\r?\n/) + 1) : body;
-    out.push({ label: m[1]!, der: Buffer.from(b64.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'), hasHeaders });
+    // Node's base64 decoder skips line breaks and spaces by itself.
+    out.push({ label: m[1]!, der: Buffer.from(b64, 'base64'), hasHeaders });
   }
   return out;
 }

@@ -1,9 +1,18 @@
 // IP addresses as bytes, for comparing a target with IP SANs the way Go's net.IP.Equal does.
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * net.isIP without its cost: Node compiles a large IPv6 regex on first use, which shows on the
+ * start-up path, and a host name never needs it (it has no colon).
+ */
+export function ipVersion(s: string): 0 | 4 | 6 {
+  if (isIPv4(s)) return 4;
+  return s.includes(':') && isIPv6(s) ? 6 : 0;
+}
 
 /** 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for IPv6; undefined when not an IP literal. */
 export function parseIp(s: string): Buffer | undefined {
-  const v = isIP(s);
+  const v = ipVersion(s);
   if (v === 4) return Buffer.from(s.split('.').map(Number));
   if (v === 6) {
     const [head, tail = ''] = s.includes('::') ? s.split('::') : [s, undefined as unknown as string];
