@@ -33,6 +33,8 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 
 interface Ctx {
   input: ChainDiagnosisInput;
+  /** The code the client's own message implies, before the chain was examined. */
+  judgementCode: string;
   facts: ChainFacts;
   judgement: Judgement;
   view: ViewName;
@@ -287,6 +289,56 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
   }),
 };
 
+/**
+ * A trust gap seen only by a view that does not decide: the advice is for that client, not for
+ * Ollama, which already accepts the chain.
+ */
+const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) => Text>> = {
+  node: (c) => ({
+    title: `Node.js does not trust ${c.input.label} (${GAP_SHORT[c.judgementCode] ?? 'no trusted path'})`,
+    detail:
+      `Node.js checks chains against its own bundled Mozilla roots plus the file named by NODE_EXTRA_CA_CERTS, not the OS store, so Node-based ` +
+      `tools on this machine (npm, Open WebUI, LangChain.js, editor extensions) fail where Ollama works. Node says: ${c.judgement.verdict.message}.`,
+    fixes: [
+      { title: 'Give Node the CA (set it where the Node program starts; Node reads it once at start-up)', command: 'export NODE_EXTRA_CA_CERTS=/path/to/ca.pem', side: 'client' },
+      { title: 'Or let Node 22.15+/23.8+ use the OS store', command: 'export NODE_OPTIONS=--use-system-ca', side: 'client' },
+    ],
+  }),
+  system: (c) => ({
+    title: `Tools that use the OS store (curl, Python, git) do not trust ${c.input.label}`,
+    detail:
+      `Ollama accepts the chain because Go reads ${storeSummary(c.input.judgements.find((j) => j.verdict.view === 'go')?.store ?? c.judgement.store)}, ` +
+      `but the OS store itself lacks the CA: ${c.judgement.verdict.message}.`,
+    fixes: trustCaFixes(c.input.client, 'ca.pem').slice(0, 1),
+  }),
+  mozilla: (c) => {
+    const root = c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
+    return {
+      title: `${c.input.label} is not trusted by the public web PKI (its root is "${root}")`,
+      detail:
+        `That root is not among the public roots that browsers, Node.js and stock container images ship. This is expected for a private CA, ` +
+        `but every client without your CA installed (a new container image, a CI runner, another laptop) will refuse ${c.input.label}.`,
+      fixes: [{ title: 'Install the CA on every machine and in every image that talks to this server', side: 'client' }],
+    };
+  },
+};
+
+const GAP_SHORT: Partial<Record<string, string>> = {
+  'missing-intermediate': 'the server sends an incomplete chain',
+  'untrusted-root': 'its root is not in Node\'s list',
+  'self-signed-leaf': 'a self-signed certificate',
+  'unknown-authority': 'no trusted path',
+};
+
+// Who rejects, at the head of a warning's title.
+const WHO_REJECTS: Record<ViewName, string> = {
+  go: 'Ollama (Go) would reject this',
+  node: 'Node.js would reject this',
+  system: 'curl and the OS store would reject this',
+  mozilla: 'The public web PKI would reject this',
+  extra: 'Go with your --ca files would reject this',
+};
+
 const EKU_LABEL: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
   '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning', '2.5.29.37.0': 'anyExtendedKeyUsage',
@@ -354,9 +406,17 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
   return { code: 'untrusted-root' };
 }
 
+/**
+ * A finding's words. An error is about Ollama; a warning is about another client that disagrees
+ * with the deciding view, so a trust gap gets that client's own advice and any other problem is
+ * introduced by who rejects it.
+ */
 function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[]): Finding {
-  const text = (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
-  return { code, severity, title: text.title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes };
+  const gap = TRUST_GAP.has(code) || code === 'trusted-by-system-not-go';
+  const otherView = severity === 'warning' && gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  const text = otherView ? otherView(ctx, code) : (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
+  const title = severity === 'warning' && !otherView && ctx.view !== 'go' ? `${WHO_REJECTS[ctx.view]}: ${text.title}` : text.title;
+  return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes };
 }
 
 function chainEvidence(facts: ChainFacts): string[] {
@@ -386,28 +446,26 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
     findings.push(f);
   };
 
-  const explain = async (j: Judgement, severity: Severity, prefix = '') => {
+  const explain = async (j: Judgement, severity: Severity) => {
     const { code, issuerElsewhere } = await classify(input, facts, j);
     let finalCode = code;
     const subject = subjectOf(j, leaf);
     if (code === 'expired' && subject !== leaf) finalCode = 'expired-intermediate';
     const ctx: Ctx = {
-      input, facts, judgement: j, view: j.verdict.view, leaf, top, subject,
+      input, judgementCode: j.verdict.code ?? 'unknown-authority', facts, judgement: j, view: j.verdict.view, leaf, top, subject,
       acceptedBy: accepting.filter((v) => v !== j.verdict.view), ...(issuerElsewhere ? { issuerElsewhere } : {}),
     };
     const evidence = [`${j.verdict.view}: ${j.verdict.message}`, ...(TRUST_GAP.has(finalCode) ? chainEvidence(facts) : [])];
     if (TRUST_GAP.has(finalCode) || finalCode === 'trusted-by-system-not-go') {
       evidence.push(`${j.verdict.view} roots: ${storeSummary(j.store)}`);
     }
-    const f = buildFinding(finalCode, severity, ctx, evidence);
-    if (prefix) f.title = `${prefix}${f.title.charAt(0).toLowerCase()}${f.title.slice(1)}`;
-    add(f);
+    add(buildFinding(finalCode, severity, ctx, evidence));
   };
 
   for (const j of decidingFailed) await explain(j, 'error');
   if (decidingFailed.length === 0) {
     for (const j of input.judgements.filter((x) => !x.verdict.ok)) {
-      await explain(j, 'warning', `${VIEW_DESCRIPTIONS[j.verdict.view]} would reject this: `);
+      await explain(j, 'warning');
     }
   }
 
@@ -440,7 +498,7 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
       });
     }
     if ((c.publicKey.type === 'RSA' || c.publicKey.type === 'RSA-PSS') && c.publicKey.bits < 2048 && !byCode.has('weak-key')) {
-      add(buildFinding('weak-key', 'warning', { input, facts, judgement: input.judgements[0]!, view: 'go', leaf, top, subject: c, acceptedBy: [] }, [`${certName(c)}: ${c.publicKey.bits}-bit RSA`]));
+      add(buildFinding('weak-key', 'warning', { input, judgementCode: 'weak-key', facts, judgement: input.judgements[0]!, view: 'go', leaf, top, subject: c, acceptedBy: [] }, [`${certName(c)}: ${c.publicKey.bits}-bit RSA`]));
     }
   }
   if (input.now < input.clockFloor) {
