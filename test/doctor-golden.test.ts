@@ -21,6 +21,7 @@ function normalise(text: string, port: number): string {
     .replace(/expired \d+ days? ago/g, 'expired N days ago')
     .replace(/current time \S+/g, 'current time T')
     .replace(/after \d+ ms\b/g, 'after N ms')
+    .replace(/Node\.js v\d+\.\d+\.\d+ bundled roots \(\d+ certificates\)/g, 'Node.js vX.Y.Z bundled roots (NNN certificates)')
     .replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/g, '');
 }
 

@@ -182,12 +182,43 @@ export class TrustViews {
   }
 }
 
-/** Node's security level: OpenSSL 3.2 raised the default from 1 to 2; a cipher string may set it. */
+// A public certificate with a 1024-bit RSA key (no private key exists anywhere): OpenSSL refuses
+// to load it into a context at security level 2 and above, and accepts it at level 1.
+const RSA_1024_PROBE = `-----BEGIN CERTIFICATE-----
+MIICSDCCAbGgAwIBAgIUKMofoKtPYHJMJ+kOcvQoExOB0ZwwDQYJKoZIhvcNAQEL
+BQAwNTEzMDEGA1UEAwwqb2xsYW1hLXRscyBzZWN1cml0eSBsZXZlbCBwcm9iZSAo
+UlNBLTEwMjQpMCAXDTI2MTEyMjA1MTIzMFoYDzIxMjYxMDI5MDUxMjMwWjA1MTMw
+MQYDVQQDDCpvbGxhbWEtdGxzIHNlY3VyaXR5IGxldmVsIHByb2JlIChSU0EtMTAy
+NCkwgZ8wDQYJKoZIhvcNAQEBBQADgY0AMIGJAoGBAN1YQguL5snudWfcbUUOOZIN
+wyeBfzkKJCXJA06/RQrkfC/p01sXXWF5VK33LNOsbtreCsaloJinzwaY6imXwoyR
+T5RHCoGf9wenc1FGURbSFQOe060SRxIpl5YIDVTU0fPGsPB7sbQg6WYom1JDUMc3
+vkPe4KycfESCOG77RsnTAgMBAAGjUzBRMB0GA1UdDgQWBBRClgtY3PnfklxPc+6Q
+cmUzh1EHdjAfBgNVHSMEGDAWgBRClgtY3PnfklxPc+6QcmUzh1EHdjAPBgNVHRMB
+Af8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4GBAEUb8Q6N5oOUZ6h1vqyz3ThHLsZp
+RvO7/rw/WCHFj7hr+AXX/xliXxZRDghXLZ2/UEznUxANsXF+q9j94Pc9pPxByNMe
+66zbuhrnAUrhTjelU6I4cUGWrbPiYfxtMQElMNc0fiLD9Ppv1vQJjLGQgxIY7Lay
+h6SLNURRt6IxsePg
+-----END CERTIFICATE-----`;
+
+let probedLevel: number | undefined;
+
+/**
+ * The security level of this Node's OpenSSL. It is a build and configuration choice (Node 22 keeps
+ * level 1 on OpenSSL 3.5, Node 24 uses 2, distribution builds follow the system's openssl.cnf), so
+ * ask OpenSSL itself; a @SECLEVEL in Node's default cipher string overrides it.
+ */
 export function nodeSecurityLevel(): number {
   const fromCiphers = tls.DEFAULT_CIPHERS.match(/@SECLEVEL=(\d)/);
   if (fromCiphers) return Number(fromCiphers[1]);
-  const [major, minor] = process.versions.openssl.split('.').map(Number) as [number, number];
-  return major > 3 || (major === 3 && minor >= 2) ? 2 : 1;
+  if (probedLevel === undefined) {
+    try {
+      tls.createSecureContext({ cert: RSA_1024_PROBE });
+      probedLevel = 1;
+    } catch {
+      probedLevel = 2;
+    }
+  }
+  return probedLevel;
 }
 
 function okMessage(path: Certificate[]): string {
