@@ -6,7 +6,7 @@ import { parseResolveOption, ResolveOptionError } from '../probe/resolve.js';
 import { DEFAULT_TARGETS, parseTarget, TargetError } from '../probe/target.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { EXIT, UserError } from './exit.js';
-import { styleFor } from './style.js';
+import { styleFor, useColour } from './style.js';
 import { toolVersion } from './version.js';
 import { ipVersion } from '../x509/ip.js';
 
@@ -35,6 +35,15 @@ function parseDecide(text: string | undefined): ViewName[] {
   const unknown = views.filter((v) => !(VIEW_NAMES as readonly string[]).includes(v));
   if (unknown.length || views.length === 0) throw new UserError(`--decide "${text}": choose from ${VIEW_NAMES.join(', ')} (comma-separated)`);
   return views as ViewName[];
+}
+
+/**
+ * A spinner only for a person at a real terminal. A pseudo-terminal that reports no width (some CI
+ * runners, `docker run -t`, `script`) makes ora's line clearing run away, so it counts as no TTY.
+ */
+function spinnerWanted(flags: DoctorFlags): boolean {
+  const err = process.stderr;
+  return !flags.json && Boolean(err.isTTY) && (err.columns ?? 0) > 0 && process.env.TERM !== 'dumb' && !process.env.CI;
 }
 
 export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): Promise<number> {
@@ -68,8 +77,12 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   // A name override makes sense for one host at a time, as with openssl s_client -servername.
   if (flags.servername !== undefined && targets.length > 1) throw new UserError('--servername applies to a single target; give one target');
 
-  const interactive = Boolean(process.stderr.isTTY) && !flags.json;
-  const spinner = interactive ? (await import('ora')).default({ text: `Checking ${targets.map((t) => t.label).join(', ')}`, stream: process.stderr }).start() : undefined;
+  const spinner = spinnerWanted(flags)
+    ? (await import('ora')).default({
+        text: `Checking ${targets.map((t) => t.label).join(', ')}`, stream: process.stderr, discardStdin: false,
+        color: useColour(process.stderr) ? 'cyan' : false,
+      }).start()
+    : undefined;
   let remaining = targets.length;
   const run = await runDoctor({
     targets, timeoutMs, overrides, extraCaFiles, deciding,
