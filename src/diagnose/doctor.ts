@@ -39,7 +39,7 @@ export interface DoctorRun {
 
 async function clientPlatform(fs: RootFs, platform: NodeJS.Platform): Promise<ClientPlatform> {
   if (platform !== 'linux') return { platform };
-  const release = await readOsRelease(fs);
+  const release = readOsRelease(fs);
   const systemd = await fsp.stat('/run/systemd/system').then(() => true, () => false);
   return { platform, ...(release ? { family: release.family } : {}), systemd };
 }

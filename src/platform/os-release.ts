@@ -31,10 +31,10 @@ export function parseOsRelease(text: string): OsRelease {
   return { id, idLike, prettyName: fields.PRETTY_NAME ?? id, family };
 }
 
-export async function readOsRelease(fs: RootFs): Promise<OsRelease | undefined> {
+export function readOsRelease(fs: RootFs): OsRelease | undefined {
   for (const p of ['/etc/os-release', '/usr/lib/os-release']) {
     try {
-      return parseOsRelease(fs.readFileSync(p).toString('utf8'));
+      return parseOsRelease(fs.readFile(p).toString('utf8'));
     } catch {
       // try the next location
     }

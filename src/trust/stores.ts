@@ -68,7 +68,7 @@ function readPemFile(fs: RootFs, file: string): PemBlock[] {
   let entry = perFs.get(file);
   if (!entry) {
     try {
-      entry = pemBlocks(fs.readFileSync(file).toString('latin1'));
+      entry = pemBlocks(fs.readFile(file).toString('latin1'));
     } catch (e) {
       entry = e as NodeJS.ErrnoException;
     }
@@ -119,7 +119,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
   for (const dir of dirs) {
     let entries;
     try {
-      entries = fs.readdirSync(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      entries = fs.readdir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (e) {
       store.sources.push({ path: dir, kind: dirKind, status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
       continue;
@@ -132,7 +132,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
       if (entry.isSymbolicLink()) {
         let target: string | undefined;
         try {
-          target = fs.readlinkSync(full);
+          target = fs.readlink(full);
         } catch {
           target = undefined;
         }
@@ -162,9 +162,9 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
  * SSL_CERT_DIR. An unknown distribution falls back to Go's search.
  */
 export async function loadLinuxSystemRoots(fs: RootFs): Promise<TrustStore> {
-  const release = await readOsRelease(fs);
+  const release = readOsRelease(fs);
   const defaults = release ? OPENSSL_DEFAULTS[release.family] : undefined;
-  if (!defaults || !fs.existsSync(defaults.file)) return loadUnixRoots(fs, {}, 'openssl');
+  if (!defaults || !fs.exists(defaults.file)) return loadUnixRoots(fs, {}, 'openssl');
   const store = await loadUnixRoots(fs, { SSL_CERT_FILE: defaults.file, SSL_CERT_DIR: defaults.dir }, 'openssl');
   // These paths are the distribution's defaults, not settings from the environment.
   for (const source of store.sources) {
@@ -197,7 +197,7 @@ export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (extra) {
     try {
-      const pem = certificatesFromPem(fs.readFileSync(extra).toString('latin1'));
+      const pem = certificatesFromPem(fs.readFile(extra).toString('latin1'));
       const n = store.add(pem.certificates, extra);
       store.sources.push({ path: extra, kind: 'env', status: pem.certificates.length ? 'loaded' : 'empty', certificates: n, note: 'from NODE_EXTRA_CA_CERTS' });
     } catch (e) {

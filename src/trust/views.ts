@@ -171,7 +171,7 @@ export class TrustViews {
     return (this.systemLevel ??= (async () => {
       for (const cnf of ['/etc/ssl/openssl.cnf', '/usr/lib/ssl/openssl.cnf', '/etc/pki/tls/openssl.cnf']) {
         try {
-          const m = this.ctx.fs.readFileSync(cnf).toString('utf8').match(/^\s*CipherString\s*=.*@SECLEVEL=(\d)/m);
+          const m = this.ctx.fs.readFile(cnf).toString('utf8').match(/^\s*CipherString\s*=.*@SECLEVEL=(\d)/m);
           if (m) return Number(m[1]);
         } catch {
           // not there: try the next
