@@ -407,13 +407,13 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
 }
 
 /**
- * A finding's words. An error is about Ollama; a warning is about another client that disagrees
- * with the deciding view, so a trust gap gets that client's own advice and any other problem is
- * introduced by who rejects it.
+ * A finding's words. A trust gap is about where one client reads its roots, so Node, the OS store
+ * and the public PKI get their own advice (Go's, for the go and extra views, is the default). Any
+ * other problem is a property of the certificate; as a warning it says which client rejects it.
  */
 function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[]): Finding {
   const gap = TRUST_GAP.has(code) || code === 'trusted-by-system-not-go';
-  const otherView = severity === 'warning' && gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  const otherView = gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
   const text = otherView ? otherView(ctx, code) : (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
   const title = severity === 'warning' && !otherView && ctx.view !== 'go' ? `${WHO_REJECTS[ctx.view]}: ${text.title}` : text.title;
   return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes };

@@ -55,7 +55,7 @@ export interface TrustContext {
 /** Loads each view's roots once and judges any number of chains against them. */
 export class TrustViews {
   private stores = new Map<ViewName, Promise<TrustStore>>();
-  private goPool?: Promise<GoCertPool>;
+  private goPools = new Map<ViewName, Promise<GoCertPool>>();
   private osStore?: Promise<TrustStore>;
   private sslStores = new Map<ViewName, Promise<OpenSslStore>>();
   private systemLevel?: Promise<number>;
@@ -64,19 +64,6 @@ export class TrustViews {
 
   get views(): ViewName[] {
     return VIEW_NAMES.filter((v) => v !== 'extra' || this.ctx.extraCaFiles.length > 0);
-  }
-
-  private unixRoots = new Map<string, Promise<TrustStore>>();
-
-  /** The Linux bundle-and-directory loading, for some SSL_CERT_FILE/SSL_CERT_DIR, read as Go or OpenSSL reads PEM. */
-  private unix(env: Env, reader: 'go' | 'openssl'): Promise<TrustStore> {
-    const key = `${env.SSL_CERT_FILE ?? ''}\0${env.SSL_CERT_DIR ?? ''}\0${reader}`;
-    let s = this.unixRoots.get(key);
-    if (!s) {
-      s = loadUnixRoots(this.ctx.fs, { SSL_CERT_FILE: env.SSL_CERT_FILE, SSL_CERT_DIR: env.SSL_CERT_DIR }, reader);
-      this.unixRoots.set(key, s);
-    }
-    return s;
   }
 
   private os(): Promise<TrustStore> {
@@ -93,7 +80,7 @@ export class TrustViews {
     if (!s) {
       const { fs, env } = this.ctx;
       switch (view) {
-        case 'go': s = this.goUsesPlatformVerifier ? this.os() : this.unix(env, 'go'); break;
+        case 'go': s = this.goUsesPlatformVerifier ? this.os() : loadUnixRoots(fs, env, 'go'); break;
         case 'node': s = loadNodeRoots(fs, env, () => this.os()); break;
         case 'system': s = this.os(); break;
         case 'mozilla': s = Promise.resolve(bundledRoots()); break;
@@ -104,9 +91,13 @@ export class TrustViews {
     return s;
   }
 
-  private async goRoots(view: 'go' | 'extra'): Promise<GoCertPool> {
-    if (view === 'extra') return new GoCertPool((await this.store('extra')).certificates);
-    return (this.goPool ??= this.store('go').then((s) => new GoCertPool(s.certificates)));
+  private goRoots(view: 'go' | 'extra'): Promise<GoCertPool> {
+    let pool = this.goPools.get(view);
+    if (!pool) {
+      pool = this.store(view).then((s) => new GoCertPool(s.certificates));
+      this.goPools.set(view, pool);
+    }
+    return pool;
   }
 
   private sslStore(view: ViewName): Promise<OpenSslStore> {
