@@ -1,9 +1,15 @@
 // IP addresses as bytes, for comparing a target with IP SANs the way Go's net.IP.Equal does.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
+
+/** Dotted-quad IPv4 as Go's net.ParseIP reads it: four decimal octets, no leading zeros. */
+function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
 
 /**
- * net.isIP without its cost: Node compiles a large IPv6 regex on first use, which shows on the
- * start-up path, and a host name never needs it (it has no colon).
+ * net.isIP without its cost: Node's check compiles large regular expressions on first use, which
+ * shows on the start-up path, and a host name needs none of it.
  */
 export function ipVersion(s: string): 0 | 4 | 6 {
   if (isIPv4(s)) return 4;
