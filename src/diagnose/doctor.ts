@@ -54,10 +54,16 @@ function clockFloor(): Date {
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const now = opts.now ?? new Date();
   const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
-  // Load every store while the network work is in flight.
-  const storesReady = Promise.all(views.views.map((v) => views.store(v)));
-  const client = clientPlatform(opts.fs, opts.platform);
   const chains = new Map<string, Certificate[]>();
+  // Loading the stores is local work; start it once every probe has sent its first packet, so it
+  // overlaps name resolution, round trips and the server's own handshake work.
+  let storesReady!: Promise<unknown>;
+  let client!: Promise<ClientPlatform>;
+  const launched = new Promise<void>((resolve) => setImmediate(() => {
+    storesReady = Promise.all(views.views.map((v) => views.store(v)));
+    client = clientPlatform(opts.fs, opts.platform);
+    resolve();
+  }));
 
   const one = async (target: Target): Promise<TargetReport> => {
     const p = await probe(target, {
@@ -69,6 +75,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     let findings: Finding[] = [];
     let verdicts: TargetReport['verdicts'] = [];
     if (p.failure) {
+      await launched;
       findings = [networkFinding(p)!];
     } else if (presented.length === 0) {
       findings = [{
@@ -76,6 +83,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         detail: 'The handshake completed, but the certificate message held nothing readable.', evidence: [], fixes: [],
       }];
     } else {
+      await launched;
       await storesReady;
       const judgements = await views.judge(presented, p.verifyName);
       verdicts = judgements.map((j) => j.verdict);
