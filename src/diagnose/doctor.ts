@@ -11,6 +11,7 @@ import { bundledRoots, type Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
 import type { ClientPlatform } from './client-trust-advice.js';
 import { sortFindings, type Finding } from './finding.js';
+import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type TargetReport } from './report.js';
 import { diagnoseChain } from './trust-findings.js';
@@ -86,7 +87,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       await launched;
       await storesReady;
       const judgements = await views.judge(presented, p.verifyName);
-      verdicts = judgements.map((j) => j.verdict);
+      verdicts = judgements.map((j) => verdictWithCode(j.verdict));
       findings = await diagnoseChain({
         presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
         now, client: await client, env: opts.env, clockFloor: clockFloor(),

@@ -37,6 +37,7 @@ export const FINDING_CODES = [
   'upstream-auth-required', 'upstream-auth-rejected', 'upstream-not-ollama', 'ollama-version-vulnerable', 'ollama-exposed',
   // added by this implementation
   'host-unreachable', 'clock-skew', 'malformed-certificate', 'unhandled-critical-extension', 'no-roots',
+  'not-standards-compliant',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

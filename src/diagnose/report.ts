@@ -3,7 +3,7 @@
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { AddressSource } from '../probe/resolve.js';
-import type { Verdict } from '../trust/views.js';
+import type { ClientVerdict } from '../trust/views.js';
 import type { Finding } from './finding.js';
 
 export interface ChainEntry {
@@ -22,6 +22,12 @@ export interface ChainEntry {
   keyBits: number;
   signatureAlgorithm: string;
   pem: string;
+}
+
+/** A verdict as the contract carries it: the client's words and the finding code they mean. */
+export interface Verdict extends ClientVerdict {
+  /** null when the client accepts. */
+  code: string | null;
 }
 
 export interface TargetReport {

@@ -5,6 +5,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { Env, TrustStore } from '../trust/stores.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
+import { codeForMessage } from './catalogue.js';
 import { chainFacts, daysBetween, issuersIn, type ChainFacts } from './chain-facts.js';
 import { INSECURE_FLAG_NOTE, sslCertFileFix, trustCaFixes, type ClientPlatform } from './client-trust-advice.js';
 import type { Finding, FindingCode, Fix, Severity } from './finding.js';
@@ -359,6 +360,9 @@ function invalidCaReason(ca: Certificate, facts: ChainFacts): string {
   return 'Its constraints do not allow this chain.';
 }
 
+/** The finding code a failing verdict's message means. */
+const codeOf = (j: Judgement): FindingCode => codeForMessage(j.verdict.message) ?? 'unknown-authority';
+
 /** Which certificate a failing verdict is about. */
 function subjectOf(j: Judgement, leaf: Certificate): Certificate {
   if (j.go?.error) {
@@ -392,7 +396,7 @@ async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate,
 }
 
 async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgement): Promise<{ code: FindingCode; issuerElsewhere?: Ctx['issuerElsewhere'] }> {
-  const code = (j.verdict.code ?? 'unknown-authority') as FindingCode;
+  const code = codeOf(j);
   if (!TRUST_GAP.has(code) || isSignatureFailure(j)) return { code };
   if (facts.leafSelfSigned) return { code: 'self-signed-leaf' };
   const top = facts.linked[facts.linked.length - 1]!;
@@ -452,7 +456,7 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
     const subject = subjectOf(j, leaf);
     if (code === 'expired' && subject !== leaf) finalCode = 'expired-intermediate';
     const ctx: Ctx = {
-      input, judgementCode: j.verdict.code ?? 'unknown-authority', facts, judgement: j, view: j.verdict.view, leaf, top, subject,
+      input, judgementCode: codeOf(j), facts, judgement: j, view: j.verdict.view, leaf, top, subject,
       acceptedBy: accepting.filter((v) => v !== j.verdict.view), ...(issuerElsewhere ? { issuerElsewhere } : {}),
     };
     const evidence = [`${j.verdict.view}: ${j.verdict.message}`, ...(TRUST_GAP.has(finalCode) ? chainEvidence(facts) : [])];
@@ -503,7 +507,7 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
   }
   if (input.now < input.clockFloor) {
     add({
-      code: 'clock-skew', severity: decidingFailed.some((j) => j.verdict.code === 'not-yet-valid') ? 'error' : 'warning',
+      code: 'clock-skew', severity: decidingFailed.some((j) => codeOf(j) === 'not-yet-valid') ? 'error' : 'warning',
       title: `This machine's clock looks wrong: it says ${input.now.toISOString()}`,
       detail:
         `The root certificates bundled with this Node.js were issued as late as ${input.clockFloor.toISOString().slice(0, 10)}, so the current date cannot be ` +

@@ -13,19 +13,17 @@ import {
 export const VIEW_NAMES = ['go', 'node', 'system', 'mozilla', 'extra'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
-/** The verdict as the contract's JSON carries it. */
-export interface Verdict {
+/** What one client decides, in its own words. (diagnose/catalogue.ts names the code for the report.) */
+export interface ClientVerdict {
   view: ViewName;
   ok: boolean;
-  /** A finding code naming what the client's message says; null when the client accepts. */
-  code: string | null;
   /** What that client would print. */
   message: string;
 }
 
 /** A verdict plus what the diagnosis needs to explain it. */
 export interface Judgement {
-  verdict: Verdict;
+  verdict: ClientVerdict;
   rules: 'go' | 'node' | 'openssl';
   store: TrustStore;
   /** The path the client validated (or got furthest with), leaf first. */
@@ -120,9 +118,9 @@ export class TrustViews {
       const roots = await this.goRoots(view);
       const go = goVerifyServer(presented, { dnsName: name, roots, now: this.ctx.now });
       const path = go.chains[0] ?? furthestGoPath(presented);
-      if (!go.error) return { verdict: { view, ok: true, code: null, message: okMessage(path) }, rules: 'go', store, path, go };
+      if (!go.error) return { verdict: { view, ok: true, message: okMessage(path) }, rules: 'go', store, path, go };
       const message = this.goUsesPlatformVerifier && view === 'go' ? platformGoText(go.error, name, this.ctx.platform) : goTlsErrorText(go.error);
-      return { verdict: { view, ok: false, code: goErrorCode(go.error), message }, rules: 'go', store, path, go };
+      return { verdict: { view, ok: false, message }, rules: 'go', store, path, go };
     }
 
     const nodeRules = view === 'node' || view === 'mozilla';
@@ -134,15 +132,14 @@ export class TrustViews {
     if (openssl.error) {
       const e = openssl.error.name;
       const message = nodeRules ? nodeVerifyText(e) : `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}`;
-      return { verdict: { view, ok: false, code: OPENSSL_CODES[e], message }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
+      return { verdict: { view, ok: false, message }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
     }
     // The chain verified; now the name, each client its own way.
     if (nodeRules) {
       const err = tls.checkServerIdentity(name, presented[0]!.x509().toLegacyObject() as unknown as tls.PeerCertificate);
       if (err) {
-        const ipList = /IP: .* is not in the cert's list: $/.test(err.message);
         return {
-          verdict: { view, ok: false, code: ipList ? 'ip-san-missing' : 'hostname-mismatch', message: `${(err as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${err.message}` },
+          verdict: { view, ok: false, message: `${(err as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${err.message}` },
           rules: 'node', store, path, openssl, hostnameError: err.message,
         };
       }
@@ -150,11 +147,11 @@ export class TrustViews {
       const isIp = parseIp(name.replace(/^\[(.*)\]$/, '$1')) !== undefined;
       const e: OpenSslErrorName = isIp ? 'IP_ADDRESS_MISMATCH' : 'HOSTNAME_MISMATCH';
       return {
-        verdict: { view, ok: false, code: isIp && !presented[0]!.san?.ip.length ? 'ip-san-missing' : 'hostname-mismatch', message: `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}` },
+        verdict: { view, ok: false, message: `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}` },
         rules: 'openssl', store, path, openssl, hostnameError: OPENSSL_ERRORS[e].text,
       };
     }
-    return { verdict: { view, ok: true, code: null, message: okMessage(path) }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
+    return { verdict: { view, ok: true, message: okMessage(path) }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
   }
 
   /** Debian/Ubuntu/RHEL build or configure OpenSSL at security level 2; openssl.cnf may say otherwise. */
@@ -246,74 +243,21 @@ export function nodeVerifyText(e: OpenSslErrorName, nodeMajor = Number(process.v
   return `${code}: ${OPENSSL_ERRORS[e].text}${hint}`;
 }
 
-/** What an OpenSSL verify error means, as a finding code. */
-export const OPENSSL_CODES: Record<OpenSslErrorName, string> = {
-  UNABLE_TO_GET_ISSUER_CERT: 'unknown-authority',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown-authority',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'missing-intermediate',
-  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted-root',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed-leaf',
-  CERT_SIGNATURE_FAILURE: 'unknown-authority',
-  CERT_NOT_YET_VALID: 'not-yet-valid',
-  CERT_HAS_EXPIRED: 'expired',
-  CERT_CHAIN_TOO_LONG: 'invalid-ca',
-  INVALID_CA: 'invalid-ca',
-  PATH_LENGTH_EXCEEDED: 'invalid-ca',
-  KEYUSAGE_NO_CERTSIGN: 'invalid-ca',
-  INVALID_PURPOSE: 'wrong-eku',
-  UNHANDLED_CRITICAL_EXTENSION: 'unhandled-critical-extension',
-  PERMITTED_VIOLATION: 'invalid-ca',
-  EXCLUDED_VIOLATION: 'invalid-ca',
-  HOSTNAME_MISMATCH: 'hostname-mismatch',
-  IP_ADDRESS_MISMATCH: 'ip-san-missing',
-  EE_KEY_TOO_SMALL: 'weak-key',
-  CA_KEY_TOO_SMALL: 'weak-key',
-  CA_MD_TOO_WEAK: 'weak-signature',
-};
-
-/** What a Go verification error means, as a finding code; a hint's inner reason wins. */
-export function goErrorCode(e: GoError): string {
-  switch (e.kind) {
-    case 'unknown-authority':
-      if (e.hint) {
-        const inner = goErrorCode(e.hint.error);
-        if (inner === 'weak-signature' || inner === 'invalid-ca') return inner;
-      }
-      return 'unknown-authority';
-    case 'invalid':
-      switch (e.reason) {
-        case 'Expired': return e.detail.includes(' is before ') ? 'not-yet-valid' : 'expired';
-        case 'IncompatibleUsage': return 'wrong-eku';
-        case 'NameMismatch': return 'unknown-authority';
-        default: return 'invalid-ca';
-      }
-    case 'hostname':
-      if (!e.cert.san && e.cert.commonName) return 'cn-only';
-      if (parseIp(e.host) && !e.cert.san?.ip.length) return 'ip-san-missing';
-      return 'hostname-mismatch';
-    case 'constraint-violation': return 'invalid-ca';
-    case 'insecure-algorithm': return 'weak-signature';
-    case 'unsupported-algorithm': return 'weak-signature';
-    case 'bad-signature': return 'unknown-authority';
-    case 'unhandled-critical': return 'unhandled-critical-extension';
-    case 'parse': return 'malformed-certificate';
-    case 'signature-limit': return 'unknown-authority';
-  }
-}
-
 /**
  * Go on macOS and Windows hands the chain to the OS verifier and maps only a few outcomes to its
  * own errors (root_darwin.go, root_windows.go); the rest surface as the OS's text.
  */
 function platformGoText(e: GoError, host: string, platform: NodeJS.Platform): string {
-  const code = goErrorCode(e);
-  if (code === 'hostname-mismatch' || code === 'cn-only' || code === 'ip-san-missing') return goTlsErrorText(e);
+  const prefix = 'tls: failed to verify certificate: x509: ';
+  if (e.kind === 'hostname') return goTlsErrorText(e);
+  const validity = e.kind === 'invalid' && e.reason === 'Expired';
+  const noPath = e.kind === 'unknown-authority' && (!e.hint || e.hint.error.kind === 'bad-signature');
   if (platform === 'darwin') {
-    if (code === 'expired' || code === 'not-yet-valid') return `tls: failed to verify certificate: x509: certificate has expired or is not yet valid: “${host}” certificate is expired`;
-    if (code === 'unknown-authority' || code === 'missing-intermediate' || code === 'untrusted-root') return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
-    return `tls: failed to verify certificate: x509: “${host}” certificate is not standards compliant`;
+    if (validity) return `${prefix}certificate has expired or is not yet valid: “${host}” certificate is expired`;
+    if (noPath) return `${prefix}certificate signed by unknown authority`;
+    return `${prefix}“${host}” certificate is not standards compliant`;
   }
-  if (code === 'expired' || code === 'not-yet-valid') return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid: ';
-  if (code === 'unknown-authority') return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+  if (validity) return `${prefix}certificate has expired or is not yet valid: `;
+  if (noPath) return `${prefix}certificate signed by unknown authority`;
   return goTlsErrorText(e);
 }
