@@ -79,3 +79,32 @@ try {
 } finally {
   server.stop();
 }
+
+/** explain over a large log piped to standard input: wall time and peak RSS (issue 3: flat memory on 1 GiB). */
+async function explainLargeLog(bytes: number): Promise<void> {
+  const filler = 'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01Z level=INFO source=server.go:613 msg="llama runner started in 3.21 seconds"\n';
+  const problem = 'Nov 22 10:00:02 gpu1 ollama[812]: level=ERROR error="pull model manifest: Get \\"https://registry.ollama.ai/v2/library/x/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"\n';
+  const block = Buffer.from(filler.repeat(2000) + problem);
+  const t0 = performance.now();
+  const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'explain', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  let sent = 0;
+  while (sent < bytes) {
+    if (!child.stdin.write(block)) await new Promise((r) => child.stdin.once('drain', r));
+    sent += block.length;
+  }
+  child.stdin.end();
+  const code = await done;
+  const seconds = (performance.now() - t0) / 1000;
+  const findings = (JSON.parse(out) as { findings: { count: number }[] }).findings;
+  const rssMiB = Number(err.trim().split('\n').pop()) / 1024;
+  console.log(`explain over a ${(bytes / 2 ** 30).toFixed(1)} GiB log on standard input`);
+  console.log(`  exit ${code}, ${findings.length} finding(s), ${findings[0]?.count ?? 0} matching lines`);
+  console.log(`  ${seconds.toFixed(1)} s (${(bytes / 2 ** 20 / seconds).toFixed(0)} MiB/s), peak RSS ${rssMiB.toFixed(0)} MiB\n`);
+}
+
+await explainLargeLog(Number(process.env.BENCH_LOG_BYTES ?? 2 ** 30));

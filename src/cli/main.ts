@@ -61,6 +61,29 @@ Examples:
       setExit(await doctorCommand(targets, flags));
     });
 
+  program
+    .command('explain')
+    .summary('classify a pasted TLS error or a whole log, and say how to fix it')
+    .description(
+      'Recognise TLS and network failures in TEXT, in standard input, or in a log file (journalctl -u ollama, docker build ' +
+        'output, CI logs), as printed by Ollama/Go, Docker, Node.js/npm, curl, OpenSSL, Python/pip, Java or git. One finding ' +
+        'per distinct problem, with the hosts involved and the fix for the client that printed it.',
+    )
+    .argument('[text...]', 'the error text (quote it); omit to read standard input')
+    .option('--file <log>', 'read a log file (any size; "-" for standard input)')
+    .option('--json', 'print the findings as JSON on stdout (schema 1), nothing else')
+    .addHelpText('after', `
+Exit status: 0 no TLS problem recognised, 1 problems recognised, 2 usage error.
+
+Examples:
+  ollama-tls explain 'Error: pull model manifest: Get "https://registry.ollama.ai/v2/library/llama3/manifests/latest": tls: failed to verify certificate: x509: certificate signed by unknown authority'
+  journalctl -u ollama --since today | ollama-tls explain
+  ollama-tls explain --file build.log --json`)
+    .action(async (text: string[], flags) => {
+      const { explainCommand } = await import('./explain-command.js');
+      setExit(await explainCommand(text, flags));
+    });
+
   return program;
 }
 

@@ -62,7 +62,7 @@ function renderChain(t: TargetReport, o: RenderOptions): string[] {
   return out;
 }
 
-function renderFinding(f: Finding, o: RenderOptions): string[] {
+export function renderFinding(f: Finding, o: RenderOptions): string[] {
   const s = o.style;
   const tag = f.severity === 'error' ? s.red('error  ') : f.severity === 'warning' ? s.yellow('warning') : s.cyan('note   ');
   const out = [`  ${tag} ${s.bold(f.title)} ${s.dim(`[${f.code}]`)}`];

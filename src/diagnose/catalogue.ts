@@ -110,7 +110,7 @@ function curlCode(m: RegExpMatchArray): FindingCode {
     case 35: return inner ?? 'tls-alert';
     case 52: return 'connection-reset';
     case 56: {
-      const status = text.match(/response (\d{3})/);
+      const status = text.match(/(?:response|HTTP code) (\d{3})/);
       if (status) return status[1] === '407' ? 'proxy-auth-required' : 'proxy-refused';
       return inner ?? 'connection-reset';
     }
@@ -125,8 +125,9 @@ function curlCode(m: RegExpMatchArray): FindingCode {
 function classifyOpenSslish(text: string): FindingCode | undefined {
   const verify = text.match(new RegExp(`(${OPENSSL_TEXT_ALTERNATION})`, 'i'));
   if (verify) return codeForOpenSslText(verify[1]!);
-  const alert = text.match(/alert[ _]([a-z _]+?)(?:[:)]|$|\s\()/i) ?? text.match(/ALERT_([A-Z_]+)/);
+  const alert = text.match(/alert[ _]([a-z _]+?)(?:[:),]|$|\s\()/i) ?? text.match(/ALERT_([A-Z_]+)/);
   if (alert) return alertCode(alert[1]!);
+  if (/unrecognized name|UNRECOGNIZED_NAME/i.test(text)) return 'tls-alert';
   if (/wrong version number|WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i.test(text)) return 'not-tls';
   if (/unsupported protocol|no protocols available|UNSUPPORTED_PROTOCOL/i.test(text)) return 'protocol-mismatch';
   if (/no alternative certificate subject name matches|does not match target host name/i.test(text)) return 'hostname-mismatch';
@@ -200,6 +201,13 @@ export const SIGNATURES: Signature[] = [
   { id: 'macos-name', client: 'macos', pattern: /“[^”]+” certificate name does not match input/, code: 'hostname-mismatch' },
   { id: 'macos-secpolicy', client: 'macos', pattern: /SecPolicyCreateSSL/, code: 'unknown-authority' },
   { id: 'go-remote-alert', client: 'go', pattern: /remote error: tls: ([a-z ]+)/, code: (m) => alertCode(m[1]!) },
+  // urllib3/http.client's CONNECT failure, which also carries the proxy's reason phrase.
+  {
+    id: 'python-tunnel',
+    client: 'python',
+    pattern: /Tunnel connection failed: (\d{3})/,
+    code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused'),
+  },
   { id: 'go-proxy-auth', client: 'go', pattern: /Proxy Authentication Required/, code: 'proxy-auth-required' },
   { id: 'go-not-tls', client: 'go', pattern: /tls: first record does not look like a TLS handshake/, code: 'not-tls' },
   { id: 'go-http-response', client: 'go', pattern: /server gave HTTP response to HTTPS client/, code: 'not-tls' },
@@ -216,6 +224,8 @@ export const SIGNATURES: Signature[] = [
   { id: 'go-unreachable', client: 'go', pattern: /dial tcp ([^\s]+): connect: (no route to host|network is unreachable)/, code: 'host-unreachable' },
   { id: 'go-dial-timeout', client: 'go', pattern: /dial tcp ([^\s]+): (i\/o timeout|connect: connection timed out)/, code: 'connect-timeout' },
   { id: 'go-reset', client: 'go', pattern: /read: connection reset by peer|write: broken pipe|: connection reset by peer/, code: 'connection-reset' },
+  // Windows words a reset through Winsock.
+  { id: 'go-reset-windows', client: 'go', pattern: /wsarecv: An existing connection was forcibly closed by the remote host|forcibly closed by the remote host/, code: 'connection-reset' },
 
   // ---- Node.js, npm, undici ----
   {
@@ -233,6 +243,10 @@ export const SIGNATURES: Signature[] = [
 
   // ---- curl, git, OpenSSL command line ----
   { id: 'curl-error', client: 'curl', pattern: /curl: \((\d+)\) (.+)$/, code: curlCode },
+  // libcurl errors as PHP (cURL error N) and Guzzle ([curl] N:) report them.
+  { id: 'libcurl-error', client: 'curl', pattern: /(?:cURL error |\[curl\] )(\d+): (.+)$/, code: curlCode },
+  // curl -v prints the alert the server sent.
+  { id: 'curl-verbose-alert', client: 'curl', pattern: /TLS alert, ([a-z ]+) \(\d+\)/, code: (m) => alertCode(m[1]!) },
   {
     id: 'curl-verify-result',
     client: 'curl',
@@ -257,7 +271,7 @@ export const SIGNATURES: Signature[] = [
     pattern: /\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: ([^(']+)/,
     code: (m) => codeForOpenSslText(m[1]!.trim()) ?? 'unknown-authority',
   },
-  { id: 'python-ssl-error', client: 'python', pattern: /\[SSL: ([A-Z_]+)\] ([^(']+)/, code: (m) => classifyOpenSslish(`${m[1]} ${m[2]}`) ?? 'tls-alert' },
+  { id: 'python-ssl-error', client: 'python', pattern: /\[SSL: ([A-Z0-9_]+)\] ([^(']+)/, code: (m) => classifyOpenSslish(`${m[1]} ${m[2]}`) ?? 'tls-alert' },
 
   // ---- Java ----
   { id: 'java-pkix', client: 'java', pattern: /PKIX path building failed|unable to find valid certification path to requested target/, code: 'unknown-authority' },
@@ -272,21 +286,21 @@ export const SIGNATURES: Signature[] = [
     pattern: new RegExp(`(?:SSL certificate problem: |Error: |reason: |error: |UNSPECIFIED: )?(${OPENSSL_TEXT_ALTERNATION})`, 'i'),
     code: (m) => codeForOpenSslText(m[1]!) ?? 'unknown-authority',
   },
-  { id: 'openssl-alert', client: 'openssl', pattern: /(?:sslv3|tlsv1|tlsv13) alert ([a-z ]+?)(?::|$|\s\(|\sSSL)/i, code: (m) => alertCode(m[1]!) },
+  { id: 'openssl-alert', client: 'openssl', pattern: /(?:sslv3|tlsv1|tlsv13) alert ([a-z ]+?)(?:[:,]|$|\s\(|\sSSL)/i, code: (m) => alertCode(m[1]!) },
   { id: 'openssl-wrong-version', client: 'openssl', pattern: /wrong version number|WRONG_VERSION_NUMBER/, code: 'not-tls' },
   { id: 'openssl-verify-failed', client: 'openssl', pattern: /certificate verify failed/i, code: 'unknown-authority' },
 ];
 
 // Context in the same line that says which program printed a wording.
 const CONTEXT: { pattern: RegExp; client: ClientId; over: ClientId[] }[] = [
-  { pattern: /Error response from daemon|docker(?:d)?\[|docker pull|registry-1\.docker\.io/i, client: 'docker', over: ['go'] },
+  { pattern: /Error response from daemon|Error while pulling image|docker(?:d)?\[|docker pull|docker\.io\//i, client: 'docker', over: ['go'] },
   { pattern: /pull model manifest|ollama|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
   { pattern: /\bnpm (?:ERR!|error|warn)/, client: 'npm', over: ['node', 'openssl'] },
   { pattern: /\bpip\b|Could not fetch URL|There was a problem confirming the ssl certificate/, client: 'pip', over: ['python', 'openssl'] },
   { pattern: /HTTPSConnectionPool|urllib3|requests\.exceptions|httpx|ssl\.SSL|_ssl\.c/, client: 'python', over: ['openssl'] },
   { pattern: /fatal: unable to access '/, client: 'git', over: ['curl', 'openssl'] },
-  { pattern: /\bcurl: \(/, client: 'curl', over: ['openssl'] },
-  { pattern: /\bnode:|undici|FetchError|TypeError: fetch failed|\bcode: '/, client: 'node', over: ['openssl'] },
+  { pattern: /\bcurl: \(|^\* (?:OpenSSL|TLSv1|SSL connection|ALPN)/, client: 'curl', over: ['openssl'] },
+  { pattern: /\bnode:|undici|FetchError|fetch failed|\bcode: '|--use-system-ca/, client: 'node', over: ['openssl'] },
 ];
 
 export interface Classification {
@@ -298,8 +312,21 @@ export interface Classification {
   facts: Record<string, string>;
 }
 
-// Cheap test first: a line without any of these words cannot match any signature.
-const KEYWORDS = /x509|tls|ssl|cert|CERT|verify|handshake|proxy|Proxy|dial tcp|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPROTO|socket hang up|curl: \(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|Hostname|no such host|refused|reset by peer|timeout|TIMEOUT|alert|wrong version|Verify return code|depth lookup|SecPolicy/;
+// Cheap test first: a line without any of these stems cannot match any signature. Every OpenSSL
+// verify text contains one ("ertif", "path length", "digest", "ostname", "mismatch", "subtree",
+// "critical"), since Node prints some of them bare ("Error: path length constraint exceeded").
+// Case-sensitive stems on purpose: a case-insensitive alternation costs several times more per line.
+const KEYWORDS = new RegExp(
+  'x509|tls|TLS|ssl|SSL|ertif|ERTIF|erify|handshake|roxy|PROXY|dial tcp|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPROTO|hang up|' +
+    'curl: \\(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|ostname|no such host|refused|reset by peer|imeout|TIMEOUT|alert|ALERT|' +
+    'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
+    'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]',
+);
+
+/** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */
+export function mayMatch(line: string): boolean {
+  return KEYWORDS.test(line);
+}
 
 /** Classify one line of text; undefined when it holds no recognised failure. */
 export function classifyLine(line: string): Classification | undefined {
@@ -323,3 +350,17 @@ export function codeForMessage(message: string): FindingCode | undefined {
 export function verdictWithCode<V extends { ok: boolean; message: string }>(v: V): V & { code: FindingCode | null } {
   return { ...v, code: v.ok ? null : (codeForMessage(v.message) ?? 'unknown-authority') };
 }
+
+/**
+ * Lines that name the program without holding an error: a Node stack frame, Python's _ssl.c, a
+ * Java frame. They follow the message in a multi-line paste, so explain attributes a bare OpenSSL
+ * wording just above them to that program.
+ */
+export const FOLLOWING_CONTEXT: { pattern: RegExp; client: ClientId }[] = [
+  { pattern: /node:_tls_wrap|node:internal|at TLSSocket\.|undici|\bcode: '[A-Z_]+'/, client: 'node' },
+  { pattern: /_ssl\.c|urllib3|requests\.exceptions|ssl\.SSL/, client: 'python' },
+  { pattern: /at (?:sun|javax?)\.(?:security|net)/, client: 'java' },
+];
+
+/** Wordings many programs print; another line nearby may say which program it was. */
+export const GENERIC_CLIENTS: ReadonlySet<ClientId> = new Set(['openssl']);

@@ -1,15 +1,13 @@
 // probe -> chain -> verdicts -> findings -> report, for every target at once.
-import { promises as fsp } from 'node:fs';
 import type { Certificate } from '../x509/certificate.js';
 import { certificateFromDer } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { ResolveOverride } from '../probe/resolve.js';
 import type { Target } from '../probe/target.js';
-import { readOsRelease } from '../platform/os-release.js';
+import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
 import type { RootFs } from '../platform/rootfs.js';
-import { bundledRoots, type Env } from '../trust/stores.js';
+import { clockFloor, type Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
-import type { ClientPlatform } from './client-trust-advice.js';
 import { sortFindings, type Finding } from './finding.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
@@ -38,20 +36,6 @@ export interface DoctorRun {
   chains: Map<string, Certificate[]>;
 }
 
-async function clientPlatform(fs: RootFs, platform: NodeJS.Platform): Promise<ClientPlatform> {
-  if (platform !== 'linux') return { platform };
-  const release = readOsRelease(fs);
-  const systemd = await fsp.stat('/run/systemd/system').then(() => true, () => false);
-  return { platform, ...(release ? { family: release.family } : {}), systemd };
-}
-
-/** The newest notBefore among Node's bundled roots: a clock earlier than that is wrong. */
-function clockFloor(): Date {
-  let max = 0;
-  for (const c of bundledRoots().certificates) max = Math.max(max, c.notBefore.getTime());
-  return new Date(max);
-}
-
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const now = opts.now ?? new Date();
   const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
@@ -62,7 +46,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   let client!: Promise<ClientPlatform>;
   const launched = new Promise<void>((resolve) => setImmediate(() => {
     storesReady = Promise.all(views.views.map((v) => views.store(v)));
-    client = clientPlatform(opts.fs, opts.platform);
+    client = detectClientPlatform(opts.fs, opts.platform);
     resolve();
   }));
 

@@ -1,6 +1,7 @@
 // Failures before there is a chain to judge: name resolution, TCP, the handshake itself.
 import type { ProbeFailure, ProbeResult } from '../probe/probe.js';
 import type { Finding, FindingCode, Fix } from './finding.js';
+import { NETWORK_FIX, SERVER_FIX } from './fixes.js';
 
 type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[] };
 
@@ -24,10 +25,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
     detail:
       `Go reports this as "dial tcp: lookup ${p.target.host}: no such host". Either the name is mistyped, this machine's DNS cannot see it ` +
       `(VPN split DNS, a container without the host's resolver), or the network only resolves external names through a proxy.${proxyHint(p)}`,
-    fixes: [
-      { title: 'Check the resolver this machine uses', command: `getent hosts ${p.target.host}; cat /etc/resolv.conf`, side: 'client' },
-      { title: 'If a proxy is required, set it for Ollama', command: 'sudo systemctl edit ollama   # [Service] Environment="HTTPS_PROXY=http://proxy.example:3128"', side: 'client' },
-    ],
+    fixes: [NETWORK_FIX.resolver(p.target.host), ...(isLocal(p.target.host) ? [] : [NETWORK_FIX.proxyForOllama])],
   }),
   connect: (f, p) => {
     const where = `${p.address?.address ?? f.attempts[f.attempts.length - 1]?.address ?? p.target.host}:${p.target.port}`;
@@ -39,9 +37,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           detail:
             `Nothing listens on ${where}, or a firewall actively rejects the connection.` +
             (isLocal(p.target.host) ? '' : ` For registry.ollama.ai this usually means outbound traffic must go through a proxy; "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP.${proxyHint(p)}`),
-          fixes: [
-            { title: 'Check the port and whether a service is listening there', command: `nc -vz ${p.target.host} ${p.target.port}`, side: 'client' },
-          ],
+          fixes: [NETWORK_FIX.listening(p.target.host, p.target.port)],
         };
       case 'timeout':
         return {
@@ -106,7 +102,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           detail:
             'Go (and so Ollama) and current Node only speak TLS 1.2 and 1.3 as clients; the server offers only something older, or refuses what we offer. ' +
             `${f.alert ? `The server's alert was ${f.alert.name} (${f.alert.description}). ` : ''}The server needs a TLS 1.2+ configuration.`,
-          fixes: [{ title: 'Enable TLS 1.2 and 1.3 on the server', command: 'ssl_protocols TLSv1.2 TLSv1.3;   # nginx', side: 'server' }],
+          fixes: [SERVER_FIX.tls12],
         };
       case 'alert':
         return {

@@ -7,7 +7,7 @@ import type { Env, TrustStore } from '../trust/stores.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
 import { chainFacts, daysBetween, issuersIn, type ChainFacts } from './chain-facts.js';
-import { INSECURE_FLAG_NOTE, sslCertFileFix, trustCaFixes, type ClientPlatform } from './client-trust-advice.js';
+import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, type ClientPlatform } from './fixes.js';
 import type { Finding, FindingCode, Fix, Severity } from './finding.js';
 
 export interface ChainDiagnosisInput {
@@ -91,7 +91,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
         `cache intermediates or fetch them from the address in the certificate${aia ? ` (${aia})` : ''}. This is a server configuration mistake.` +
         acceptedSentence(c, ''),
       fixes: [
-        { title: 'On the server, send the full chain: the certificate first, then each intermediate (nginx: ssl_certificate points at the full chain)', command: 'cat server.crt intermediate.crt > fullchain.pem', side: 'server' },
+        SERVER_FIX.fullChain,
         ...(aia ? [{ title: 'Until the server is fixed, the intermediate can be downloaded from the certificate\'s AIA address and trusted here (Go accepts an intermediate as an anchor)', command: `curl -fsSL ${aia} -o intermediate.der && openssl x509 -inform DER -in intermediate.der -out intermediate.pem`, side: 'client' as const }] : []),
       ],
     };
@@ -130,7 +130,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       `certificate is among its roots. This is typical of a freshly installed reverse proxy, NAS or appliance that generated its own certificate.` +
       acceptedSentence(c, 'that certificate is in the store they read'),
     fixes: [
-      { title: 'Best: give the server a certificate from a CA (Let\'s Encrypt, your internal CA, or mkcert for a lab), with the host name as a SAN', side: 'server' },
+      SERVER_FIX.realCertificate,
       saveChain(c),
       ...trustCaFixes(c.input.client, `${c.input.verifyName}-chain.pem`),
     ],
@@ -180,7 +180,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       detail:
         `"${certName(c.subject)}" was valid until ${c.subject.notAfter.toISOString()}. Every client refuses an expired certificate, so this is not something to ` +
         `fix on your side${c.input.now < c.input.clockFloor ? ' (unless your clock is wrong: see the clock finding)' : ''}.`,
-      fixes: [{ title: 'Renew the certificate on the server (certbot renew, or let Caddy/Traefik renew automatically)', command: 'sudo certbot renew', side: 'server' }],
+      fixes: [SERVER_FIX.renew],
     };
   },
 
@@ -189,7 +189,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `The server still sends an intermediate certificate that is past its end date, typically after its CA rolled over to a new intermediate. ` +
       `Go fails on it even when a valid alternative exists elsewhere, because Go only builds paths from what the server sends and its roots.` + acceptedSentence(c, ''),
-    fixes: [{ title: 'On the server, replace the intermediate with the current one from your CA (download the current chain from the CA)', side: 'server' }],
+    fixes: [SERVER_FIX.currentIntermediate],
   }),
 
   'not-yet-valid': (c) => {
@@ -202,7 +202,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
           ? 'This machine\'s clock is behind (see the clock finding): that, not the certificate, is the likely cause.'
           : 'Either the server uses a certificate issued with a future start date, or this machine\'s clock is behind.'),
       fixes: [
-        { title: 'Check this machine\'s clock and enable time sync', command: 'timedatectl status && sudo timedatectl set-ntp true', side: 'client' },
+        NETWORK_FIX.clockSync,
         { title: 'On the server, install a certificate whose validity has started', side: 'server' },
       ],
     };
@@ -216,7 +216,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
         `The server answered with a certificate for other names. Either this address serves another site (check DNS, the hosts file and --resolve), ` +
         `a proxy or load balancer presents its default certificate, or the certificate lacks this name.`,
       fixes: [
-        { title: 'Connect with a name the certificate lists, or reissue the certificate with this name as a SAN', side: 'server' },
+        SERVER_FIX.nameOnCertificate,
         { title: 'Check which address the name resolves to here', command: `getent hosts ${c.input.verifyName}`, side: 'client' },
       ],
     };
@@ -228,11 +228,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       `"${certName(c.leaf)}" has no subjectAltName extension. Go stopped falling back to the Common Name in Go 1.15 and removed the ` +
       `GODEBUG=x509ignoreCN=0 escape hatch in Go 1.17, so Ollama rejects it with "x509: certificate relies on legacy Common Name field".` +
       acceptedSentence(c, 'OpenSSL-based clients still fall back to the Common Name'),
-    fixes: [{
-      title: 'Reissue the certificate with the host name as a SAN',
-      command: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout key.pem -out cert.pem -subj "/CN=${c.input.verifyName}" -addext "subjectAltName=DNS:${c.input.verifyName}"`,
-      side: 'server',
-    }],
+    fixes: [SERVER_FIX.reissueWithSan(c.input.verifyName)],
   }),
 
   'ip-san-missing': (c) => ({
@@ -242,7 +238,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       `The certificate lists ${(c.leaf.san?.ip.length ? c.leaf.san.ip.join(', ') : 'no IP addresses')}${c.leaf.san?.dns.length ? ` and the names ${c.leaf.san.dns.join(', ')}` : ''}.`,
     fixes: [
       { title: 'Connect by a host name the certificate lists (OLLAMA_HOST=https://name:port)', side: 'client' },
-      { title: 'Or reissue the certificate with the address as an IP SAN', command: `-addext "subjectAltName=IP:${c.input.verifyName}"`, side: 'server' },
+      SERVER_FIX.reissueWithIpSan(c.input.verifyName),
     ],
   }),
 
@@ -251,7 +247,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `Go has rejected SHA-1 signatures on certificates since Go 1.18, and Go 1.24 removed the GODEBUG=x509sha1=1 override, so no setting brings ` +
       `them back for Ollama. OpenSSL 3 refuses them at its default security level too.` + acceptedSentence(c, ''),
-    fixes: [{ title: 'Reissue the certificate with a SHA-256 (or stronger) signature', side: 'server' }],
+    fixes: [SERVER_FIX.sha256],
   }),
 
   'weak-key': (c) => ({
@@ -259,7 +255,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `OpenSSL 3.2 and later (Node 22+, current Linux distributions) refuse RSA keys under 2048 bits at their default security level; Go still accepts ` +
       `1024 bits but refuses anything smaller. Keys this size are considered breakable.`,
-    fixes: [{ title: 'Reissue the certificate with an RSA 2048+ or ECDSA P-256 key', side: 'server' }],
+    fixes: [SERVER_FIX.strongKey],
   }),
 
   'wrong-eku': (c) => ({
@@ -267,14 +263,14 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     detail:
       `Its extended key usage allows ${(c.subject.extKeyUsage ?? []).map((o) => EKU_LABEL[o] ?? o).join(', ') || 'something else'}, not serverAuth. ` +
       `Go and OpenSSL both refuse a server certificate that lacks serverAuth when the extension is present (a client certificate installed on the server is the usual cause).`,
-    fixes: [{ title: 'Reissue the certificate with extendedKeyUsage = serverAuth', side: 'server' }],
+    fixes: [SERVER_FIX.serverAuth],
   }),
 
   'invalid-ca': (c) => ({
     title: `"${certName(c.subject)}" is not allowed to issue the certificate below it`,
     detail:
       `${invalidCaReason(c.subject, c.facts)} Go and OpenSSL refuse to build a chain through it.` + acceptedSentence(c, ''),
-    fixes: [{ title: 'Issue the server certificate from a proper CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign, a path length that allows it)', side: 'server' }],
+    fixes: [SERVER_FIX.properCa],
   }),
 
   'malformed-certificate': (c) => ({
@@ -513,10 +509,7 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
         `The root certificates bundled with this Node.js were issued as late as ${input.clockFloor.toISOString().slice(0, 10)}, so the current date cannot be ` +
         'earlier than that. A wrong clock makes valid certificates look expired or not yet valid (common after a VM or WSL resumes from sleep).',
       evidence: [`local time ${input.now.toISOString()}`],
-      fixes: [
-        { title: 'Turn on time synchronisation', command: 'sudo timedatectl set-ntp true', side: 'client' },
-        { title: 'In WSL, resync from the Windows host clock', command: 'sudo hwclock -s', side: 'client' },
-      ],
+      fixes: [NETWORK_FIX.clockSync, NETWORK_FIX.wslClock],
     });
   }
   return findings;

@@ -188,6 +188,16 @@ export function bundledRoots(): TrustStore {
   return bundled;
 }
 
+/**
+ * The newest notBefore among the bundled roots. They were all issued before this Node.js was
+ * built, so a clock reading earlier than this is certainly wrong.
+ */
+export function clockFloor(): Date {
+  let max = 0;
+  for (const c of bundledRoots().certificates) max = Math.max(max, c.notBefore.getTime());
+  return new Date(max);
+}
+
 /** Node.js's default roots: bundled + NODE_EXTRA_CA_CERTS (+ the OS store with --use-system-ca). */
 export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<TrustStore>): Promise<TrustStore> {
   const store = new StoreBuilder();

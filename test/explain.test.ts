@@ -1,0 +1,209 @@
+// explain: real error texts from real clients, the round trip of doctor's own verdict messages,
+// collected wordings of other versions, whole logs, and input that is not a log at all.
+import { execFile } from 'node:child_process';
+import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainLines } from '../src/diagnose/explain.js';
+import { clockFloor } from '../src/trust/stores.js';
+import { BIN, cliEnv, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
+import { curlSays, goClientSays, nodeSays, opensslSays, pythonSays, type Peer } from './helpers/clients.js';
+import { loadScenario, serveChain, storeTree, tempDir, type Running } from './helpers/servers.js';
+import { WORDINGS } from './explain-wordings.js';
+
+const OPTS = { platform: { platform: 'linux' as const, family: 'debian' as const, systemd: true }, now: new Date(), clockFloor: clockFloor() };
+const explainOne = async (text: string) => (await explainLines(text.split('\n'), OPTS)).findings;
+
+const FAILING = [
+  'missing-intermediate', 'untrusted-root-sent', 'private-root-not-sent', 'self-signed-leaf', 'expired-leaf', 'expired-intermediate',
+  'not-yet-valid', 'hostname-mismatch', 'cn-only', 'ip-san-missing', 'sha1-signed', 'wrong-eku', 'intermediate-not-ca',
+  'ca-without-certsign', 'path-length',
+];
+
+interface Live { peer: Peer; server: Running; doctor: DoctorJson['targets'][number]; texts: Record<string, string | undefined> }
+const live = new Map<string, Live>();
+
+beforeAll(async () => {
+  await Promise.all(FAILING.map(async (name) => {
+    const s = loadScenario(name);
+    const server = await serveChain(s);
+    const peer: Peer = { port: server.port, name: s.host, caPem: s.caPem };
+    const root = storeTree(s.caPem);
+    writeFileSync(path.join(root, 'ca.pem'), s.caPem);
+    mkdirSync(path.join(root, 'empty'));
+    const target = s.host === '127.0.0.1' ? `127.0.0.1:${server.port}` : `${s.host}:${server.port}`;
+    const { report } = await runDoctorJson([target, '--root', root, ...(s.host === '127.0.0.1' ? [] : ['--resolve', `${target}:127.0.0.1`])],
+      { SSL_CERT_FILE: '/ca.pem', SSL_CERT_DIR: '/empty', NODE_EXTRA_CA_CERTS: '/ca.pem' });
+    const [go, node, curl, python, openssl] = await Promise.all([goClientSays(peer), nodeSays(peer), curlSays(peer), pythonSays(peer), opensslSays(peer)]);
+    live.set(name, { peer, server, doctor: report.targets[0]!, texts: { go, node, curl, python, openssl } });
+  }));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...live.values()].map((l) => l.server.close()));
+});
+
+const viewCode = (l: Live, view: string) => l.doctor.verdicts.find((v) => v.view === view)!.code;
+
+describe('real clients, real errors', () => {
+  // Each client's own words must mean what the doctor's matching view decided: Go is the go view,
+  // Node the node view, curl and Python (OpenSSL, first error) the system view.
+  const VIEW_OF: Record<string, string> = { go: 'go', node: 'node', curl: 'system', python: 'system' };
+  for (const name of FAILING) {
+    for (const client of ['go', 'node', 'curl', 'python', 'openssl']) {
+      it(`${name}: ${client}`, async () => {
+        const l = live.get(name)!;
+        const text = l.texts[client];
+        if (text === undefined) {
+          // The client accepted: the doctor's view for it must agree (openssl s_client only reports).
+          if (VIEW_OF[client]) expect(l.doctor.verdicts.find((v) => v.view === VIEW_OF[client])!.ok, `${client} accepted ${name}`).toBe(true);
+          return;
+        }
+        const findings = await explainOne(text);
+        expect(findings.length, text).toBeGreaterThan(0);
+        if (VIEW_OF[client]) {
+          expect(findings.map((f) => f.code), text).toContain(viewCode(l, VIEW_OF[client]!));
+        } else {
+          expect(findings.every((f) => f.client === 'openssl'), text).toBe(true);
+        }
+      });
+    }
+  }
+});
+
+describe('round trip: every doctor verdict message classifies back to its code', () => {
+  it('in-process, message by message', async () => {
+    let checked = 0;
+    for (const l of live.values()) {
+      for (const v of l.doctor.verdicts.filter((x) => !x.ok)) {
+        const findings = await explainOne(v.message);
+        expect(findings.map((f) => f.code), `${v.view}: ${v.message}`).toEqual([v.code]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('through the CLI, from a JSON-lines log', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'app.log');
+    const expected = new Set<string>();
+    const lines: string[] = [];
+    for (const l of live.values()) {
+      for (const v of l.doctor.verdicts.filter((x) => !x.ok)) {
+        expected.add(v.code!);
+        lines.push(JSON.stringify({ time: '2026-11-22T10:00:00Z', level: 'error', view: v.view, msg: v.message }));
+      }
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await runCli(['explain', '--file', file, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { findings: { code: string }[] };
+    expect(new Set(report.findings.map((f) => f.code))).toEqual(expected);
+  });
+});
+
+describe('collected wordings', () => {
+  it('has a source for every wording', () => {
+    expect(WORDINGS.length).toBeGreaterThan(50);
+    for (const w of WORDINGS) expect(w.source.length, w.text).toBeGreaterThan(5);
+  });
+  for (const w of WORDINGS) {
+    it(`${w.client}: ${w.text.slice(0, 90).replace(/\n/g, ' ')}`, async () => {
+      const findings = await explainOne(w.text);
+      expect(findings.map((f) => f.code), w.text).toContain(w.code);
+      const f = findings.find((x) => x.code === w.code)!;
+      expect(f.client, w.text).toBe(w.client);
+      // The finding names host:port when the port is not 443; the table lists bare names.
+      for (const h of w.hosts ?? []) expect(f.hosts.map((x) => x.replace(/^\[?(.*?)\]?(?::\d+)?$/, '$1')), w.text).toContain(h);
+    });
+  }
+});
+
+describe('logs', () => {
+  it('one finding per distinct problem, with counts and hosts, whatever wraps the messages', async () => {
+    const esc = '\x1b[31m';
+    const reset = '\x1b[0m';
+    const lines = [
+      'Nov 22 10:00:01 gpu1 systemd[1]: Started ollama.service.',
+      ...Array.from({ length: 40 }, (_, i) =>
+        `Nov 22 10:00:${String(i).padStart(2, '0')} gpu1 ollama[812]: time=2026-11-22T10:00:00Z level=ERROR source=images.go:1160 msg="pull failed" error="pull model manifest: Get \\"https://registry.ollama.ai/v2/library/llama3/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"`),
+      `{"level":"error","ts":1732269601,"msg":"Head \\"https://dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com/ollama/docker/registry/v2/blobs/sha256/aa\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}`,
+      `${esc}npm ERR!${reset} code SELF_SIGNED_CERT_IN_CHAIN`,
+      `${esc}npm ERR!${reset} errno SELF_SIGNED_CERT_IN_CHAIN`,
+      '#12 4.021 curl: (60) SSL certificate problem: unable to get local issuer certificate',
+      '2026-11-22T10:01:00.000Z step 3/7: nothing wrong here, just words like certificate and proxy',
+    ];
+    const { findings } = await explainLines(lines, OPTS);
+    const summary = findings.map((f) => [f.code, f.client, f.count]);
+    expect(summary).toEqual([
+      ['unknown-authority', 'ollama', 41],
+      ['untrusted-root', 'npm', 2],
+      ['unknown-authority', 'curl', 1],
+    ]);
+    expect(findings[0]!.hosts).toEqual(['registry.ollama.ai', 'dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com']);
+    expect(findings[0]!.evidence.length).toBeLessThanOrEqual(3);
+    expect(findings[0]!.fixes.at(-1)!.command).toBe('ollama-tls doctor registry.ollama.ai dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com');
+  });
+
+  it('sees a wrong clock in Go\'s "current time"', async () => {
+    const { findings } = await explainLines(['x509: certificate has expired or is not yet valid: current time 2018-03-01T10:00:00Z is before 2024-06-01T00:00:00Z'], OPTS);
+    expect(findings.map((f) => f.code)).toEqual(['not-yet-valid', 'clock-skew']);
+  });
+});
+
+describe('input that is not a clean log', () => {
+  it('empty input: no findings, exit 0', async () => {
+    const r = await runCli(['explain', '--json', '--file', '/dev/null']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ schema: 1, findings: [], lines: 0 });
+  });
+
+  it('text without a TLS problem: exit 0 and says so', async () => {
+    const r = await runCli(['explain', 'everything is fine; the model loaded in 3.2s']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('No TLS or network problem recognised');
+  });
+
+  it('binary input does not crash', async () => {
+    const file = path.join(tempDir(), 'random.bin');
+    const bytes = Buffer.alloc(2 << 20);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    writeFileSync(file, bytes);
+    const r = await runCli(['explain', '--json', '--file', file]);
+    expect([0, 1]).toContain(r.code);
+    expect(r.stderr).toBe('');
+    expect(Array.isArray(JSON.parse(r.stdout).findings)).toBe(true);
+  });
+
+  it('a 50 MiB log streams through with bounded memory', async () => {
+    const file = path.join(tempDir(), 'big.log');
+    const fd = openSync(file, 'w');
+    const filler = 'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01Z level=INFO msg="llama runner started in 3.21 seconds"\n';
+    const problem = 'Nov 22 10:00:02 gpu1 ollama[812]: level=ERROR error="Get \\"https://registry.ollama.ai/v2/library/x/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"\n';
+    const block = filler.repeat(999) + problem;
+    let written = 0;
+    while (written < 50 << 20) written += writeSync(fd, block);
+    // A single 8 MiB line with no newline at all.
+    writeSync(fd, 'x'.repeat(8 << 20));
+    closeSync(fd);
+    const t0 = performance.now();
+    const { stdout, code, rss } = await new Promise<{ stdout: string; code: number; rss: number }>((resolve) => {
+      execFile('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'explain', '--json', '--file', file], { env: cliEnv(), maxBuffer: 1 << 24, timeout: 120_000 },
+        (err, out, errText) => resolve({ stdout: out, code: err ? ((err as { code?: number }).code ?? 1) : 0, rss: Number(errText.trim().split('\n').pop()) }));
+    });
+    const report = JSON.parse(stdout) as { findings: { code: string; count: number }[]; lines: number };
+    expect(code).toBe(1);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]!.count).toBeGreaterThan(400);
+    expect(report.lines).toBeGreaterThan(400_000);
+    expect(rss, 'peak RSS in KiB').toBeLessThan(200 * 1024);
+    expect(performance.now() - t0).toBeLessThan(60_000);
+  }, 120_000);
+
+  it('usage errors exit 2', async () => {
+    expect((await runCli(['explain', '--file', '/nonexistent.log'])).code).toBe(2);
+    expect((await runCli(['explain', 'some text', '--file', '/etc/hostname'])).code).toBe(2);
+    expect((await runCli(['explain', '--file', '/etc'])).code).toBe(2);
+  });
+});
