@@ -6,6 +6,7 @@ import { formatName } from '../x509/certificate.js';
 import type { Env, TrustStore } from '../trust/stores.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
+import { CLIENT_TRUST } from './client-trust.js';
 import { chainFacts, daysBetween, issuersIn, type ChainFacts } from './chain-facts.js';
 import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, type ClientPlatform } from './fixes.js';
 import type { Finding, FindingCode, Fix, Severity } from './finding.js';
@@ -296,10 +297,7 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
     detail:
       `Node.js checks chains against its own bundled Mozilla roots plus the file named by NODE_EXTRA_CA_CERTS, not the OS store, so Node-based ` +
       `tools on this machine (npm, Open WebUI, LangChain.js, editor extensions) fail where Ollama works. Node says: ${c.judgement.verdict.message}.`,
-    fixes: [
-      { title: 'Give Node the CA (set it where the Node program starts; Node reads it once at start-up)', command: 'export NODE_EXTRA_CA_CERTS=/path/to/ca.pem', side: 'client' },
-      { title: 'Or let Node 22.15+/23.8+ use the OS store', command: 'export NODE_OPTIONS=--use-system-ca', side: 'client' },
-    ],
+    fixes: CLIENT_TRUST.node.fixes(c.input.client),
   }),
   system: (c) => ({
     title: `Tools that use the OS store (curl, Python, git) do not trust ${c.input.label}`,
