@@ -43,6 +43,16 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     expect(text).not.toMatch(/\x1b\[3\dm/);
   });
 
+  it('explain with nothing to read on a terminal says how to give it input, exit 2', async () => {
+    const log = path.join(tempDir(), 'explain.log');
+    const code = await new Promise<number>((resolve) => {
+      execFile('script', ['-qec', `${process.execPath} ${BIN} explain`, log], { env: { ...cliEnv(), TERM: 'xterm' }, timeout: 30_000 },
+        (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0));
+    });
+    expect(code).toBe(2);
+    expect(readFileSync(log, 'utf8')).toContain('nothing to explain');
+  });
+
   it('does not run away on a terminal that reports zero columns', async () => {
     const { text, ms } = await onTerminal(`stty cols 0 rows 0; ${command}`, { NO_COLOR: '' });
     expect(text).toContain('PROBLEM');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainLines } from '../src/diagnose/explain.js';
 import { clockFloor } from '../src/trust/stores.js';
 import { BIN, cliEnv, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
-import { curlSays, goClientSays, nodeSays, opensslSays, pythonSays, type Peer } from './helpers/clients.js';
+import { curlSays, goClientSays, nodeSays, opensslSays, opensslVerifySays, pythonSays, type Peer } from './helpers/clients.js';
 import { loadScenario, serveChain, storeTree, tempDir, type Running } from './helpers/servers.js';
 import { WORDINGS } from './explain-wordings.js';
 
@@ -34,8 +34,10 @@ beforeAll(async () => {
     const target = s.host === '127.0.0.1' ? `127.0.0.1:${server.port}` : `${s.host}:${server.port}`;
     const { report } = await runDoctorJson([target, '--root', root, ...(s.host === '127.0.0.1' ? [] : ['--resolve', `${target}:127.0.0.1`])],
       { SSL_CERT_FILE: '/ca.pem', SSL_CERT_DIR: '/empty', NODE_EXTRA_CA_CERTS: '/ca.pem' });
-    const [go, node, curl, python, openssl] = await Promise.all([goClientSays(peer), nodeSays(peer), curlSays(peer), pythonSays(peer), opensslSays(peer)]);
-    live.set(name, { peer, server, doctor: report.targets[0]!, texts: { go, node, curl, python, openssl } });
+    const [go, node, curl, python, openssl, verify] = await Promise.all([
+      goClientSays(peer), nodeSays(peer), curlSays(peer), pythonSays(peer), opensslSays(peer), opensslVerifySays(peer, s.chainPem),
+    ]);
+    live.set(name, { peer, server, doctor: report.targets[0]!, texts: { go, node, curl, python, openssl, 'openssl verify': verify } });
   }));
 }, 120_000);
 
@@ -50,7 +52,7 @@ describe('real clients, real errors', () => {
   // Node the node view, curl and Python (OpenSSL, first error) the system view.
   const VIEW_OF: Record<string, string> = { go: 'go', node: 'node', curl: 'system', python: 'system' };
   for (const name of FAILING) {
-    for (const client of ['go', 'node', 'curl', 'python', 'openssl']) {
+    for (const client of ['go', 'node', 'curl', 'python', 'openssl', 'openssl verify']) {
       it(`${name}: ${client}`, async () => {
         const l = live.get(name)!;
         const text = l.texts[client];

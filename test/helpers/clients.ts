@@ -84,3 +84,15 @@ export async function goClientSays(peer: Peer): Promise<string | undefined> {
   const out = await goSays(bin, `127.0.0.1:${peer.port}`, peer.name, { SSL_CERT_FILE: file, SSL_CERT_DIR: path.dirname(file) });
   return out === 'ok' ? undefined : out;
 }
+
+/** `openssl verify` on the served chain, the way people check a chain file by hand. */
+export async function opensslVerifySays(peer: Peer, chainPem: string): Promise<string | undefined> {
+  const certs = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+  const dir = tempDir('ollama-tls-verify-');
+  writeFileSync(path.join(dir, 'leaf.pem'), certs[0] ?? '');
+  writeFileSync(path.join(dir, 'rest.pem'), certs.slice(1).join('') || (certs[0] ?? ''));
+  const args = ['verify', '-CAfile', caFile(peer), '-untrusted', path.join(dir, 'rest.pem'), '-purpose', 'sslserver',
+    ...(peer.name === '127.0.0.1' ? ['-verify_ip', '127.0.0.1'] : ['-verify_hostname', peer.name]), path.join(dir, 'leaf.pem')];
+  const r = await run('openssl', args);
+  return r.code === 0 ? undefined : r.out.trim();
+}
