@@ -3,6 +3,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
 import { RootFs } from '../platform/rootfs.js';
 import { parseResolveOption, ResolveOptionError } from '../probe/resolve.js';
+import { parseProxyUrl } from '../probe/proxy-env.js';
 import { DEFAULT_TARGETS, parseTarget, TargetError } from '../probe/target.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { EXIT, UserError } from './exit.js';
@@ -17,6 +18,8 @@ export interface DoctorFlags {
   ca?: string[];
   servername?: string;
   dnsServer?: string[];
+  /** commander: --proxy URL gives a string, --no-proxy gives false. */
+  proxy?: string | boolean;
   decide?: string;
   saveChain?: string;
   verbose?: boolean;
@@ -56,6 +59,12 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     throw e;
   }
   const timeoutMs = parseTimeout(flags.timeout);
+  if (typeof flags.proxy === 'string') {
+    const url = parseProxyUrl(flags.proxy);
+    if (!url || !['http:', 'https:', 'socks5:', 'socks5h:'].includes(url.protocol)) {
+      throw new UserError(`--proxy "${flags.proxy}": give http://, https://, socks5:// or socks5h:// with a host, e.g. --proxy http://proxy.example:3128`);
+    }
+  }
   for (const server of flags.dnsServer ?? []) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d+)?$/.test(server) && !ipVersion(server)) {
       throw new UserError(`--dns-server "${server}": give an IP address, optionally with :port (e.g. 1.1.1.1 or [::1]:5353)`);
@@ -88,6 +97,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     targets, timeoutMs, overrides, extraCaFiles, deciding,
     ...(flags.servername !== undefined ? { servername: flags.servername } : {}),
     ...(flags.dnsServer?.length ? { dnsServers: flags.dnsServer } : {}),
+    proxy: flags.proxy === false ? { noProxy: true } : typeof flags.proxy === 'string' ? { proxy: flags.proxy } : {},
     fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
     onProgress: () => {
       remaining--;

@@ -35,6 +35,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--resolve <host:port:addr>', 'use ADDR for HOST:PORT, like curl --resolve (repeatable)', collect)
     .option('--servername <name>', 'SNI and certificate name to ask for, like openssl s_client -servername')
     .option('--dns-server <addr>', 'resolve with this DNS server instead of the system resolver, like curl --dns-servers (repeatable)', collect)
+    .option('--proxy <url>', 'go through this proxy (http://, https://, socks5://, socks5h://) instead of HTTPS_PROXY; NO_PROXY still applies, as in Go')
+    .option('--no-proxy', 'connect directly, whatever HTTPS_PROXY says')
     .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
     .option('--decide <views>', 'views that decide the result and exit code, comma-separated (default: go)')
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')

@@ -84,6 +84,12 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
     const where = t.addresses.map((a) => `${a.address} ${s.dim(`(${a.source === 'resolve' ? '--resolve' : a.source === 'hosts' ? 'hosts file' : a.source})`)}`).join(', ');
     out.push(`  ${s.dim('address'.padEnd(9))}${where}${t.address ? `  ${s.dim('connected to')} ${t.address}` : ''}`);
   }
+  if (t.proxy) {
+    const p = t.proxy;
+    const how = p.used ? `${p.address ? `, connected to ${p.address}` : ''}` : ` ${s.yellow(`not used: ${p.bypass}`)}`;
+    out.push(`  ${s.dim('proxy'.padEnd(9))}${p.url} ${s.dim(`(${p.source})`)}${how}`);
+    if (p.verdict) out.push(`  ${s.dim(''.padEnd(9))}${s.dim("proxy's own certificate, for Go: ")}${p.verdict.ok ? s.green('ok') : s.red(p.verdict.message)}`);
+  }
   if (t.servername) out.push(`  ${s.dim('SNI'.padEnd(9))}${t.servername}`);
   if (t.tls) out.push(`  ${s.dim('TLS'.padEnd(9))}${[t.tls.protocol, t.tls.cipher, t.tls.alpn ? `ALPN ${t.tls.alpn}` : ''].filter(Boolean).join('  ')}`);
   if (o.verbose) {
@@ -111,6 +117,7 @@ const LEGEND = 'Views: go = Ollama (Go crypto/x509), node = Node.js, system = th
 
 export function renderDoctor(report: DoctorReport, o: RenderOptions): string {
   const parts = report.targets.map((t) => renderTarget(t, report.decidingViews, o));
+  if (report.findings.length) parts.push([o.style.bold('Environment'), ...report.findings.flatMap((f) => renderFinding(f, o))].join('\n'));
   if (report.targets.some((t) => t.verdicts.length)) parts.push(o.style.dim(wrap(LEGEND, o.width, '')));
   const bad = report.targets.filter((t) => !t.ok).length;
   const summary = report.ok

@@ -2,13 +2,16 @@
 import type { Certificate } from '../x509/certificate.js';
 import { certificateFromDer } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
+import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
+import { ipVersion } from '../x509/ip.js';
 import type { Target } from '../probe/target.js';
 import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { clockFloor, type Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
-import { sortFindings, type Finding } from './finding.js';
+import { sortFindings, type Finding, type FindingCode } from './finding.js';
+import { NETWORK_FIX } from './fixes.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type TargetReport } from './report.js';
@@ -26,6 +29,8 @@ export interface DoctorOptions {
   env: Env;
   platform: NodeJS.Platform;
   version: string;
+  /** --proxy / --no-proxy (else the environment decides, as for Go). */
+  proxy?: ProxyOptions;
   now?: Date;
   onProgress?: (label: string, stage: 'done') => void;
 }
@@ -52,7 +57,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
 
   const one = async (target: Target): Promise<TargetReport> => {
     const p = await probe(target, {
-      timeoutMs: opts.timeoutMs, overrides: opts.overrides,
+      timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: chooseProxy(target.host, target.port, opts.env, opts.proxy),
       ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     });
     const presented = p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
@@ -77,26 +82,105 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         now, client: await client, env: opts.env, clockFloor: clockFloor(),
       });
     }
+    const proxyReport = await judgeProxy(p, views);
+    if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
     findings = sortFindings(findings);
     const decidingOk = verdicts.length > 0 && verdicts.filter((v) => opts.deciding.includes(v.view)).every((v) => v.ok);
     opts.onProgress?.(target.label, 'done');
-    return toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'));
+    return toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
   };
 
   const targets = await Promise.all(opts.targets.map(one));
+  const environment = proxyEnvironmentFindings(opts, targets);
   return {
     report: {
       schema: 1,
       tool: { name: 'ollama-tls', version: opts.version },
       ok: targets.every((t) => t.ok),
       decidingViews: opts.deciding,
+      findings: environment,
       targets,
     },
     chains,
   };
 }
 
-function toTargetReport(p: ProbeResult, presented: Certificate[], verdicts: TargetReport['verdicts'], findings: Finding[], ok: boolean): TargetReport {
+/** An https:// proxy's own certificate, judged as Go judges it (same roots, the proxy's name). */
+async function judgeProxy(p: ProbeResult, views: TrustViews): Promise<TargetReport['proxy']> {
+  if (!p.proxy) return null;
+  const { tlsChain, tlsServername, ...rest } = p.proxy;
+  if (!tlsChain?.length) return rest;
+  const certs = tlsChain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+  const judgement = await views.judgeView('go', certs, tlsServername ?? new URL(p.proxy.url).hostname);
+  return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement.verdict) };
+}
+
+function proxyTrustFinding(p: ProbeResult, verdict: NonNullable<NonNullable<TargetReport['proxy']>['verdict']>): Finding {
+  return {
+    code: (verdict.code ?? 'unknown-authority') as FindingCode,
+    severity: 'error',
+    title: `Go does not trust the certificate of the https:// proxy ${p.proxy!.url}`,
+    detail:
+      'With an https:// proxy URL, Go first opens TLS to the proxy and checks its certificate with the same roots as any server; this one fails, ' +
+      'so Ollama never reaches the destination. Most proxies want plain http:// instead.',
+    evidence: [`go: ${verdict.message}`],
+    fixes: [
+      { title: 'Use an http:// proxy URL if the proxy accepts plain CONNECT', command: 'export HTTPS_PROXY=http://proxy.example:3128', side: 'client' },
+      { title: "Or trust the proxy's CA where Ollama runs", side: 'client' },
+    ],
+  };
+}
+
+/** What the proxy environment as a whole says, beyond any one target. */
+function proxyEnvironmentFindings(opts: DoctorOptions, targets: TargetReport[]): Finding[] {
+  const out: Finding[] = [];
+  const env = opts.env;
+  const httpProxy = env.HTTP_PROXY ? 'HTTP_PROXY' : env.http_proxy ? 'http_proxy' : undefined;
+  if (httpProxy && !opts.proxy?.noProxy) {
+    out.push({
+      code: 'ollama-proxy-env', severity: 'warning',
+      title: `${httpProxy} is set; Ollama only needs HTTPS_PROXY`,
+      detail:
+        'Model pulls use HTTPS only, so HTTP_PROXY does nothing for them, and Ollama\'s FAQ warns that it can break the client\'s own calls to the ' +
+        'server (OLLAMA_HOST) when that address is not loopback or not listed in NO_PROXY.',
+      evidence: [`${httpProxy}=${env[httpProxy]}`],
+      fixes: [{ title: `Unset ${httpProxy} for Ollama and set HTTPS_PROXY instead (plus NO_PROXY=localhost,127.0.0.1)`, command: `unset ${httpProxy}`, side: 'client' }],
+    });
+  }
+  const invalid = opts.targets.map((t) => chooseProxy(t.host, t.port, env, opts.proxy).invalid).find(Boolean);
+  if (invalid) {
+    out.push({
+      code: 'ollama-proxy-env', severity: 'warning', title: 'The proxy setting cannot be parsed', detail: `${invalid}.`, evidence: [invalid],
+      fixes: [{ title: 'Write it as a URL', command: 'export HTTPS_PROXY=http://proxy.example:3128', side: 'client' }],
+    });
+  }
+  const noProxyConfigured = !opts.proxy?.proxy && !env.HTTPS_PROXY && !env.https_proxy;
+  const unreachable = targets.filter((t) => !t.proxy && t.findings.some((f) => NEEDS_PROXY_HINT.has(f.code)) && isPublicName(t.host));
+  if (noProxyConfigured && !opts.proxy?.noProxy && unreachable.length) {
+    out.push({
+      code: 'ollama-proxy-env', severity: 'warning',
+      title: 'No HTTPS_PROXY is set, and direct connections fail',
+      detail:
+        `${unreachable.map((t) => t.target).join(', ')} could not be reached directly. Many corporate networks only let HTTPS out through a proxy; if ` +
+        'yours does, Ollama needs HTTPS_PROXY in its own environment (the service, not your shell).',
+      evidence: unreachable.map((t) => `${t.target}: ${t.findings[0]!.code}`),
+      fixes: [NETWORK_FIX.proxyForOllama],
+    });
+  }
+  return out;
+}
+
+const NEEDS_PROXY_HINT = new Set(['dns-failure', 'connect-timeout', 'connection-refused', 'host-unreachable', 'connection-reset']);
+
+/** A name on the public internet (not an address, not a private or reserved name). */
+function isPublicName(host: string): boolean {
+  if (ipVersion(host)) return false;
+  return host.includes('.') && !/\.(test|local|localhost|internal|lan|home|corp|invalid|example|home\.arpa)$/.test(host);
+}
+
+function toTargetReport(
+  p: ProbeResult, presented: Certificate[], verdicts: TargetReport['verdicts'], findings: Finding[], ok: boolean, proxy: TargetReport['proxy'],
+): TargetReport {
   const round = (n?: number) => (n === undefined ? undefined : Math.round(n * 10) / 10);
   return {
     target: p.target.label,
@@ -105,7 +189,7 @@ function toTargetReport(p: ProbeResult, presented: Certificate[], verdicts: Targ
     servername: p.servername ?? null,
     address: p.address?.address ?? null,
     addresses: p.addresses,
-    proxy: null,
+    proxy,
     tls: p.tls ?? null,
     chainSource: p.chainSource ?? null,
     chain: presented.map((c, i) => describeCertificate(c, i)),

@@ -62,6 +62,64 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
         };
     }
   },
+  proxy: (f, p) => {
+    const proxy = p.proxy ? `${p.proxy.url} (from ${p.proxy.source})` : 'the proxy';
+    const target = p.target.label;
+    const goSays = 'Ollama reports this as "proxyconnect tcp: ..." or with the proxy\'s status text after the URL.';
+    switch (f.kind) {
+      case 'unreachable':
+        return {
+          code: 'proxy-unreachable',
+          title: `The proxy ${proxy} cannot be reached`,
+          detail: `${f.message}. ${goSays} Either the proxy setting is wrong (host, port, a proxy that only exists on another network) or the proxy is down.`,
+          fixes: [
+            { title: 'Check the proxy settings where Ollama runs (for the service: systemctl show ollama | grep -i proxy)', command: 'env | grep -i _proxy', side: 'client' },
+            ...(p.proxy ? [NETWORK_FIX.listening(new URL(p.proxy.url).hostname, new URL(p.proxy.url).port || 80)] : []),
+          ],
+        };
+      case 'auth-required': {
+        const schemes = f.authSchemes?.length ? f.authSchemes.join(', ') : 'none named';
+        const basic = !f.authSchemes?.length || f.authSchemes.some((x) => /^basic$/i.test(x));
+        return {
+          code: 'proxy-auth-required',
+          title: `The proxy ${proxy} wants credentials (${f.statusLine ?? '407 Proxy Authentication Required'})`,
+          detail:
+            `It offered these authentication schemes: ${schemes}. Go, and so Ollama, can only send Basic credentials, taken from the proxy URL` +
+            (basic ? '.' : '; this proxy does not accept Basic, so Ollama needs a local helper proxy (cntlm, px) that authenticates for it with NTLM or Kerberos.'),
+          fixes: basic
+            ? [{ title: 'Put the credentials in the proxy URL (percent-encode special characters) for Ollama', command: 'sudo systemctl edit ollama   # [Service] Environment="HTTPS_PROXY=http://user:password@proxy.example:3128"', side: 'client' }]
+            : [{ title: 'Run a local authenticating proxy (cntlm or px) and point HTTPS_PROXY at it', command: 'export HTTPS_PROXY=http://127.0.0.1:3128', side: 'client' }],
+        };
+      }
+      case 'refused':
+      case 'bad-reply': {
+        const answered = f.firstBytes ? ` It answered "${printable(f.firstBytes)}".` : '';
+        const blocked = f.status === 403 ? ' A 403 means the destination is blocked by policy.' : f.status && f.status >= 500 ? ' A 5xx means the proxy itself could not reach the destination (or name it).' : '';
+        return {
+          code: 'proxy-refused',
+          title: `The proxy ${proxy} did not open a tunnel to ${target}${f.statusLine ? `: ${f.statusLine}` : ''}`,
+          detail: `${f.message}.${blocked}${answered} Go needs exactly "200" to a CONNECT request before it starts TLS.`,
+          fixes: [{ title: 'Ask the proxy administrators to allow CONNECT to the destination (for Ollama: registry.ollama.ai and *.r2.cloudflarestorage.com, port 443)', side: 'client' }],
+        };
+      }
+      case 'scheme-mismatch':
+        return {
+          code: 'proxy-scheme-mismatch',
+          title: `The proxy URL's scheme does not match what ${proxy} speaks`,
+          detail:
+            `${f.message}. With an https:// proxy URL the client opens TLS to the proxy itself; most corporate proxies want plain HTTP CONNECT (http://) ` +
+            'on their port, even for https:// destinations. Go reports the https:// mistake as "proxyconnect tcp: tls: first record does not look like a TLS handshake".',
+          fixes: [{ title: 'Use the scheme the proxy speaks (usually http://) in HTTPS_PROXY', command: 'export HTTPS_PROXY=http://proxy.example:3128', side: 'client' }],
+        };
+      default:
+        return {
+          code: 'proxy-unreachable',
+          title: `TLS to the proxy ${proxy} failed`,
+          detail: `${f.message}.`,
+          fixes: [{ title: 'Check the proxy URL and its TLS configuration', side: 'client' }],
+        };
+    }
+  },
   handshake: (f, p) => {
     const where = p.target.label;
     switch (f.kind) {
@@ -129,6 +187,7 @@ export function networkFinding(p: ProbeResult): Finding | undefined {
   const evidence = [f.message];
   if (f.stage === 'connect') for (const a of f.attempts) if (a.error) evidence.push(`${a.address}: ${a.error.code} after ${Math.round(a.ms)} ms`);
   if (f.stage === 'handshake' && f.code) evidence.push(`Node error code ${f.code}`);
+  if (p.proxy) evidence.push(`proxy ${p.proxy.url} from ${p.proxy.source}${p.proxy.address ? `, connected to ${p.proxy.address}` : ''}`);
   if (p.addresses.length) evidence.push(`addresses: ${p.addresses.map((a) => `${a.address} (${a.source})`).join(', ')}`);
   return { code: text.code, severity: 'error', title: text.title, detail: text.detail, evidence, fixes: text.fixes };
 }

@@ -38,7 +38,8 @@ export interface TargetReport {
   address: string | null;
   /** Every address found, and where it came from (--resolve, hosts file, DNS). */
   addresses: { address: string; family: 4 | 6; source: AddressSource }[];
-  proxy: null;
+  /** null when no proxy is configured; otherwise the proxy, whether it was used, and (https://) its own chain. */
+  proxy: ProxyReport | null;
   tls: { protocol: string | null; cipher: string | null; alpn: string | null } | null;
   /** 'wire': exactly as the server sent it; 'api': reconstructed by Node (order not guaranteed). */
   chainSource: 'wire' | 'api' | null;
@@ -46,7 +47,18 @@ export interface TargetReport {
   verdicts: Verdict[];
   findings: Finding[];
   ok: boolean;
-  timings: { resolveMs?: number; connectMs?: number; handshakeMs?: number };
+  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number };
+}
+
+export interface ProxyReport {
+  url: string;
+  scheme: string;
+  source: string;
+  used: boolean;
+  bypass?: string;
+  address?: string;
+  chain?: ChainEntry[];
+  verdict?: Verdict;
 }
 
 export interface DoctorReport {
@@ -55,6 +67,8 @@ export interface DoctorReport {
   ok: boolean;
   /** The views whose verdicts decide `ok` (contract: go unless --decide says otherwise). */
   decidingViews: string[];
+  /** Findings about the environment as a whole (proxy variables), not one target. */
+  findings: Finding[];
   targets: TargetReport[];
 }
 

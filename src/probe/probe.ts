@@ -1,7 +1,11 @@
-// One target, end to end on the wire: resolve, connect, handshake, capture. No judgement here:
-// the result is data that the trust views and the diagnosis read.
+// One target, end to end on the wire: resolve, connect (directly or through the proxy Ollama would
+// use), handshake, capture. No judgement here: the result is data that the trust views and the
+// diagnosis read.
+import type { Duplex } from 'node:stream';
 import { dial, DialFailure, type DialAttempt } from './dial.js';
 import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind } from './handshake.js';
+import { openTunnel, ProxyFailure, type ProxyFailureKind } from './proxy.js';
+import { redactProxy, type ProxyChoice } from './proxy-env.js';
 import { resolveHost, ResolveFailure, type ResolvedAddress, type ResolveOverride } from './resolve.js';
 import type { Target } from './target.js';
 
@@ -9,9 +13,29 @@ export type ProbeFailure =
   | { stage: 'resolve'; code: string; message: string }
   | { stage: 'connect'; kind: DialFailure['kind']; code: string; message: string; attempts: DialAttempt[] }
   | {
+      stage: 'proxy'; kind: ProxyFailureKind; message: string; code?: string; status?: number; statusLine?: string;
+      authSchemes?: string[]; firstBytes?: Buffer;
+    }
+  | {
       stage: 'handshake'; kind: HandshakeFailureKind; code?: string; message: string;
       alert?: { level: number; description: number; name: string }; firstBytes?: Buffer;
     };
+
+export interface ProxyUse {
+  /** The proxy URL, password hidden. */
+  url: string;
+  scheme: string;
+  /** The variable (or --proxy) it came from. */
+  source: string;
+  /** Used for this target, or bypassed (and why). */
+  used: boolean;
+  bypass?: string;
+  /** The proxy's address as dialled. */
+  address?: string;
+  /** An https:// proxy's own certificate chain (DER, as sent). */
+  tlsChain?: Buffer[];
+  tlsServername?: string;
+}
 
 export interface ProbeResult {
   target: Target;
@@ -19,15 +43,17 @@ export interface ProbeResult {
   servername?: string;
   /** The name the certificate must match: --servername, else the host. */
   verifyName: string;
+  /** Addresses of the target; empty when a proxy resolves it (Go never looks the target up itself then). */
   addresses: ResolvedAddress[];
   address?: ResolvedAddress;
+  proxy?: ProxyUse;
   tls?: { protocol: string | null; cipher: string | null; alpn: string | null };
   chain: Buffer[];
   chainSource?: 'wire' | 'api';
   /** Node's own verdict on this very handshake, for cross-checking the node view. */
   nodeHandshake?: { authorized: boolean; error: string | null };
   failure?: ProbeFailure;
-  timings: { resolveMs?: number; connectMs?: number; handshakeMs?: number };
+  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number };
 }
 
 export interface ProbeOptions {
@@ -35,15 +61,11 @@ export interface ProbeOptions {
   overrides: ResolveOverride[];
   servername?: string;
   dnsServers?: string[];
+  /** What chooseProxy decided for this target. */
+  proxy?: ProxyChoice;
 }
 
-export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
-  const servername = pickServername(target.host, opts.servername);
-  const result: ProbeResult = {
-    target, verifyName: opts.servername ?? target.host, addresses: [], chain: [], timings: {},
-    ...(servername ? { servername } : {}),
-  };
-
+async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
   let t0 = performance.now();
   try {
     result.addresses = await resolveHost(target.host, target.port, {
@@ -52,24 +74,66 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
   } catch (e) {
     const f = e as ResolveFailure;
     result.failure = { stage: 'resolve', code: f.code ?? 'EAI_FAIL', message: f.message };
-    return result;
+    return undefined;
   } finally {
     result.timings.resolveMs = performance.now() - t0;
   }
-
   t0 = performance.now();
-  let socket;
   try {
     const d = await dial(result.addresses, target.port, opts.timeoutMs);
-    socket = d.socket;
     result.address = d.address;
+    return d.socket;
   } catch (e) {
     const f = e as DialFailure;
     result.failure = { stage: 'connect', kind: f.kind, code: f.code, message: f.message, attempts: f.attempts };
-    return result;
+    return undefined;
   } finally {
     result.timings.connectMs = performance.now() - t0;
   }
+}
+
+async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
+  const t0 = performance.now();
+  try {
+    const tunnel = await openTunnel(proxy, target.host, target.port, {
+      timeoutMs: opts.timeoutMs, overrides: opts.overrides, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+    });
+    result.proxy!.address = tunnel.address;
+    if (tunnel.proxyTls) {
+      result.proxy!.tlsChain = tunnel.proxyTls.chain;
+      if (tunnel.proxyTls.servername) result.proxy!.tlsServername = tunnel.proxyTls.servername;
+    }
+    return tunnel.socket;
+  } catch (e) {
+    if (!(e instanceof ProxyFailure)) throw e;
+    result.failure = {
+      stage: 'proxy', kind: e.kind, message: e.message,
+      ...(e.detail.code ? { code: e.detail.code } : {}), ...(e.detail.status !== undefined ? { status: e.detail.status } : {}),
+      ...(e.detail.statusLine ? { statusLine: e.detail.statusLine } : {}), ...(e.detail.authSchemes ? { authSchemes: e.detail.authSchemes } : {}),
+      ...(e.detail.firstBytes?.length ? { firstBytes: e.detail.firstBytes } : {}),
+    };
+    return undefined;
+  } finally {
+    result.timings.proxyMs = performance.now() - t0;
+  }
+}
+
+export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
+  const servername = pickServername(target.host, opts.servername);
+  const result: ProbeResult = {
+    target, verifyName: opts.servername ?? target.host, addresses: [], chain: [], timings: {},
+    ...(servername ? { servername } : {}),
+  };
+  const choice = opts.proxy;
+  if (choice?.url) {
+    result.proxy = {
+      url: redactProxy(choice.url), scheme: choice.url.protocol.replace(/:$/, ''), source: choice.source ?? 'HTTPS_PROXY',
+      used: !choice.bypass, ...(choice.bypass ? { bypass: choice.bypass } : {}),
+    };
+  }
+
+  const socket = choice?.url && !choice.bypass ? await viaProxy(target, choice.url, result, opts) : await direct(target, result, opts);
+  if (!socket) return result;
 
   try {
     const hs = await handshake({ socket, host: target.host, ...(opts.servername ? { servername: opts.servername } : {}), timeoutMs: opts.timeoutMs });
