@@ -22,6 +22,8 @@ export interface DoctorFlags {
   proxy?: string | boolean;
   decide?: string;
   saveChain?: string;
+  saveCa?: string;
+  compareDirect?: boolean;
   verbose?: boolean;
   root?: string;
 }
@@ -97,6 +99,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     targets, timeoutMs, overrides, extraCaFiles, deciding,
     ...(flags.servername !== undefined ? { servername: flags.servername } : {}),
     ...(flags.dnsServer?.length ? { dnsServers: flags.dnsServer } : {}),
+    compareDirect: Boolean(flags.compareDirect),
     proxy: flags.proxy === false ? { noProxy: true } : typeof flags.proxy === 'string' ? { proxy: flags.proxy } : {},
     fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
     onProgress: () => {
@@ -117,6 +120,21 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
       throw new UserError(`--save-chain ${flags.saveChain}: ${(e as Error).message}`);
     }
     if (!flags.json) process.stderr.write(`Saved the presented chain to ${flags.saveChain}\n`);
+  }
+
+  if (flags.saveCa) {
+    if (run.interceptionCas.size === 0) throw new UserError(`--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
+    const text = [...run.interceptionCas.entries()]
+      .map(([label, c]) => `# ${label}: "${c.commonName ?? ''}" SHA-256 ${c.sha256} (confirm it with your IT team)\n${c.toPem()}`)
+      .join('\n');
+    try {
+      await writeFile(flags.saveCa, text);
+    } catch (e) {
+      throw new UserError(`--save-ca ${flags.saveCa}: ${(e as Error).message}`);
+    }
+    if (!flags.json) {
+      for (const c of new Set(run.interceptionCas.values())) process.stderr.write(`Saved "${c.commonName ?? c.sha256}" to ${flags.saveCa}; SHA-256 ${c.sha256}: confirm it with your IT team before trusting it\n`);
+    }
   }
 
   if (flags.json) {

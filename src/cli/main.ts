@@ -40,6 +40,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
     .option('--decide <views>', 'views that decide the result and exit code, comma-separated (default: go)')
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')
+    .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
+    .option('--compare-direct', 'when going through a proxy, also connect directly and compare the certificates')
     .option('--root <dir>', 'read trust stores from this filesystem tree instead of /')
     .option('-v, --verbose', 'also print each certificate as PEM, and timings')
     .addHelpText('after', `

@@ -4,8 +4,7 @@ import { certificateFromDer } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
-import { ipVersion } from '../x509/ip.js';
-import type { Target } from '../probe/target.js';
+import { isPublicHostName, type Target } from '../probe/target.js';
 import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { clockFloor, type Env } from '../trust/stores.js';
@@ -15,6 +14,7 @@ import { NETWORK_FIX } from './fixes.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type TargetReport } from './report.js';
+import { analyseInterception, interceptionFinding } from './interception.js';
 import { diagnoseChain } from './trust-findings.js';
 
 export interface DoctorOptions {
@@ -31,6 +31,8 @@ export interface DoctorOptions {
   version: string;
   /** --proxy / --no-proxy (else the environment decides, as for Go). */
   proxy?: ProxyOptions;
+  /** --compare-direct: when a target goes through a proxy, also fetch its chain directly. */
+  compareDirect?: boolean;
   now?: Date;
   onProgress?: (label: string, stage: 'done') => void;
 }
@@ -39,12 +41,15 @@ export interface DoctorRun {
   report: DoctorReport;
   /** The presented chains as parsed, by target label (for --save-chain). */
   chains: Map<string, Certificate[]>;
+  /** For intercepted targets, the CA to trust (for --save-ca). */
+  interceptionCas: Map<string, Certificate>;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const now = opts.now ?? new Date();
   const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
   const chains = new Map<string, Certificate[]>();
+  const interceptionCas = new Map<string, Certificate>();
   // Loading the stores is local work; start it once every probe has sent its first packet, so it
   // overlaps name resolution, round trips and the server's own handshake work.
   let storesReady!: Promise<unknown>;
@@ -81,6 +86,16 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
         now, client: await client, env: opts.env, clockFloor: clockFloor(),
       });
+      const proxied = Boolean(p.proxy?.used);
+      const input = {
+        host: target.host, label: target.label, presented, judgements, deciding: opts.deciding, proxied,
+        osStore: await views.store('system'), now, client: await client,
+        ...(proxied && opts.compareDirect ? { direct: await directChain(target, opts) } : {}),
+      };
+      const interception = analyseInterception(input);
+      const finding = interceptionFinding(interception, input);
+      if (finding) findings.push(finding);
+      if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
     }
     const proxyReport = await judgeProxy(p, views);
     if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
@@ -102,7 +117,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       targets,
     },
     chains,
+    interceptionCas,
   };
+}
+
+/** The chain the server sends without the proxy in between (--compare-direct). */
+async function directChain(target: Target, opts: DoctorOptions): Promise<{ chain: Certificate[] } | { failure: string }> {
+  const p = await probe(target, {
+    timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: {},
+    ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+  });
+  if (p.failure) return { failure: p.failure.message };
+  return { chain: p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) };
 }
 
 /** An https:// proxy's own certificate, judged as Go judges it (same roots, the proxy's name). */
@@ -155,7 +181,7 @@ function proxyEnvironmentFindings(opts: DoctorOptions, targets: TargetReport[]):
     });
   }
   const noProxyConfigured = !opts.proxy?.proxy && !env.HTTPS_PROXY && !env.https_proxy;
-  const unreachable = targets.filter((t) => !t.proxy && t.findings.some((f) => NEEDS_PROXY_HINT.has(f.code)) && isPublicName(t.host));
+  const unreachable = targets.filter((t) => !t.proxy && t.findings.some((f) => NEEDS_PROXY_HINT.has(f.code)) && isPublicHostName(t.host));
   if (noProxyConfigured && !opts.proxy?.noProxy && unreachable.length) {
     out.push({
       code: 'ollama-proxy-env', severity: 'warning',
@@ -172,11 +198,6 @@ function proxyEnvironmentFindings(opts: DoctorOptions, targets: TargetReport[]):
 
 const NEEDS_PROXY_HINT = new Set(['dns-failure', 'connect-timeout', 'connection-refused', 'host-unreachable', 'connection-reset']);
 
-/** A name on the public internet (not an address, not a private or reserved name). */
-function isPublicName(host: string): boolean {
-  if (ipVersion(host)) return false;
-  return host.includes('.') && !/\.(test|local|localhost|internal|lan|home|corp|invalid|example|home\.arpa)$/.test(host);
-}
 
 function toTargetReport(
   p: ProbeResult, presented: Certificate[], verdicts: TargetReport['verdicts'], findings: Finding[], ok: boolean, proxy: TargetReport['proxy'],

@@ -6,6 +6,7 @@
 // - NO_PROXY (else no_proxy) is a comma list of `*`, CIDR ranges, IPs (optionally :port), and
 //   domains (optionally :port) that match themselves and their subdomains; a leading "." or "*."
 //   matches subdomains only.
+import { domainToASCII } from 'node:url';
 import { parseIp } from '../x509/ip.js';
 
 export type Env = Record<string, string | undefined>;
@@ -90,6 +91,7 @@ export function noProxyMatchers(value: string): Matcher[] {
     if (host.startsWith('*.')) host = host.slice(1);
     const matchHost = !host.startsWith('.');
     if (matchHost) host = `.${host}`;
+    host = idna(host);
     matchers.push({
       entry: p,
       match: (thost, tport) => (thost.endsWith(host) || (matchHost && thost === host.slice(1))) && (port === '' || port === tport),
@@ -114,7 +116,7 @@ export function chooseProxy(host: string, port: number, env: Env, opts: ProxyOpt
   const base = { source: setting.name, raw: setting.value };
   if (!url) return { ...base, invalid: `${setting.name}=${setting.value} is not a URL Go can parse, so Go connects directly` };
 
-  const h = host.toLowerCase();
+  const h = idna(host.toLowerCase());
   const ip = parseIp(h);
   if (h === 'localhost') return { ...base, url, bypass: 'localhost is never proxied' };
   if (ip && isLoopback(ip)) return { ...base, url, bypass: 'loopback addresses are never proxied' };
@@ -126,6 +128,13 @@ export function chooseProxy(host: string, port: number, env: Env, opts: ProxyOpt
     if (hit) return { ...base, url, bypass: `${noProxy.name} contains "${hit.entry}"` };
   }
   return { ...base, url };
+}
+
+/** Go compares names in their ASCII (punycode) form on both sides. */
+function idna(name: string): string {
+  if (/^[\x00-\x7f]*$/.test(name)) return name;
+  const lead = name.startsWith('.') ? '.' : '';
+  return lead + (domainToASCII(name.slice(lead.length)) || name.slice(lead.length));
 }
 
 function isLoopback(ip: Buffer): boolean {

@@ -73,3 +73,12 @@ export function parseTarget(input: string): Target {
   const host = normaliseHost(hostPart, input);
   return { input, host, port, label: formatHostPort(host, port) };
 }
+
+// Names that never belong to the public internet (RFC 6761, RFC 8375, and common private suffixes).
+const PRIVATE_SUFFIX = /\.(test|local|localhost|internal|intranet|lan|home|corp|invalid|example|home\.arpa)$/;
+
+/** A DNS name on the public internet: not an address, not a single label, not a private suffix. */
+export function isPublicHostName(host: string): boolean {
+  if (ipVersion(host)) return false;
+  return host.includes('.') && !PRIVATE_SUFFIX.test(host.toLowerCase());
+}

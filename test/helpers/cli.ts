@@ -61,13 +61,13 @@ export interface DoctorJson {
   }[];
 }
 
-/** Build the Go reference client once; undefined when Go is not installed. */
-export function goClientBinary(): string | undefined {
+/** Build a Go reference program from test/go once; undefined when Go is not installed. */
+export function goClientBinary(program: 'tlsclient' | 'httpsget' = 'tlsclient'): string | undefined {
   if (spawnSync('go', ['version']).status !== 0) return undefined;
-  const source = path.join(ROOT, 'test/go/tlsclient.go');
+  const source = path.join(ROOT, `test/go/${program}.go`);
   const tag = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), 'ollama-tls-go-ref');
-  const bin = path.join(dir, `tlsclient-${tag}`);
+  const bin = path.join(dir, `${program}-${tag}`);
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
     // Build beside the target and rename, so parallel test files never run a half-written binary.
@@ -80,6 +80,13 @@ export function goClientBinary(): string | undefined {
     renameSync(partial, bin);
   }
   return bin;
+}
+
+/** What Go's net/http (Ollama's registry client) says when it GETs url, proxy from the environment. */
+export function goGetSays(bin: string, url: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(bin, [url], { env: cliEnv(env), timeout: 30_000 }, (_err, stdout) => resolve(stdout.trim()));
+  });
 }
 
 /** What a real Go client (Ollama's runtime) says about host:port; 'ok' on success. */
