@@ -108,6 +108,14 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     },
   }).finally(() => spinner?.stop());
 
+  // The report comes first, whatever happens to --save-chain/--save-ca: it says why there was nothing to save.
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
+  } else {
+    const { renderDoctor } = await import('./render-doctor.js');
+    process.stdout.write(renderDoctor(run.report, { style: styleFor(process.stdout), verbose: Boolean(flags.verbose), now: new Date(), width: Math.min(process.stdout.columns || 100, 110) }));
+  }
+
   if (flags.saveChain) {
     const text = [...run.chains.entries()]
       .filter(([, certs]) => certs.length > 0)
@@ -132,16 +140,9 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     } catch (e) {
       throw new UserError(`--save-ca ${flags.saveCa}: ${(e as Error).message}`);
     }
-    if (!flags.json) {
-      for (const c of new Set(run.interceptionCas.values())) process.stderr.write(`Saved "${c.commonName ?? c.sha256}" to ${flags.saveCa}; SHA-256 ${c.sha256}: confirm it with your IT team before trusting it\n`);
+    for (const c of new Set(run.interceptionCas.values())) {
+      process.stderr.write(`Saved "${c.commonName ?? c.sha256}" to ${flags.saveCa}; SHA-256 ${c.sha256}: confirm it with your IT team before trusting it\n`);
     }
-  }
-
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
-  } else {
-    const { renderDoctor } = await import('./render-doctor.js');
-    process.stdout.write(renderDoctor(run.report, { style: styleFor(process.stdout), verbose: Boolean(flags.verbose), now: new Date(), width: Math.min(process.stdout.columns || 100, 110) }));
   }
   return run.report.ok ? EXIT.OK : EXIT.PROBLEM;
 }

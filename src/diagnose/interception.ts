@@ -30,8 +30,8 @@ export interface InterceptionInput {
 
 export interface TrustCandidate {
   cert: Certificate;
-  /** 'sent': the root came with the chain; 'os-store': it is installed here; 'intermediate': only an intermediate is available. */
-  where: 'sent' | 'os-store' | 'intermediate';
+  /** 'sent': the root came with the chain; 'installed': a store here holds it; 'intermediate': only an intermediate is available. */
+  where: 'sent' | 'installed' | 'intermediate';
   origin?: string;
 }
 
@@ -66,8 +66,11 @@ function trustCandidate(input: InterceptionInput): TrustCandidate | undefined {
   const facts = chainFacts(input.presented);
   const top = facts.linked[facts.linked.length - 1]!;
   if (facts.topSelfSigned && top !== input.presented[0]) return { cert: top, where: 'sent' };
-  const installed = issuersIn(input.osStore.certificates, top)[0];
-  if (installed) return { cert: installed, where: 'os-store', origin: input.osStore.origin.get(installed) ?? 'the OS store' };
+  // The OS store first (what IT usually deploys), then the stores the views read (SSL_CERT_FILE...).
+  for (const store of [input.osStore, ...input.judgements.map((j) => j.store)]) {
+    const installed = issuersIn(store.certificates, top)[0];
+    if (installed) return { cert: installed, where: 'installed', origin: store.origin.get(installed) ?? 'a trust store' };
+  }
   if (top !== input.presented[0] && top.isCA) return { cert: top, where: 'intermediate' };
   return undefined;
 }
@@ -103,7 +106,7 @@ export function analyseInterception(input: InterceptionInput): InterceptionAnaly
   if (decorated) evidence.push(`a certificate name reads like an inspection appliance: "${decorated}"`);
   const issuer = facts.linked[1];
   if (issuer && issuer.publicKey.spki.equals(leaf.publicKey.spki)) {
-    evidence.push('the server certificate uses the same key as its issuer (mitmproxy-style minting)');
+    evidence.push('the server certificate uses the same key as its issuer, a shortcut interception proxies take (Squid, mitmproxy)');
   }
   const age = input.now.getTime() - leaf.notBefore.getTime();
   if (age >= 0 && age < 48 * HOUR && (publicHost || input.proxied) && notPublic) {
@@ -147,8 +150,8 @@ export function interceptionFinding(a: InterceptionAnalysis, input: Interception
     ? 'The interception root was not sent and is not installed here; get it from your IT team.'
     : c.where === 'sent'
       ? `The root to trust is "${shortName(c.cert)}" (sent with the chain), SHA-256 ${fp}.`
-      : c.where === 'os-store'
-        ? `Its root, "${shortName(c.cert)}", is already in the OS store (${c.origin}), SHA-256 ${fp}.`
+      : c.where === 'installed'
+        ? `Its root, "${shortName(c.cert)}", is already installed here (${c.origin}), SHA-256 ${fp}.`
         : `Only the intermediate "${shortName(c.cert)}" (SHA-256 ${fp}) was sent; its root, "${formatName(c.cert.issuer)}", should come from your IT team (Go would accept the intermediate as an anchor, other clients may not).`;
 
   if (decidingOk) {

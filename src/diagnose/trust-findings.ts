@@ -4,6 +4,7 @@
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { Env, TrustStore } from '../trust/stores.js';
+import { goParseErrors, parseGoDebug, type GoDebug } from '../trust/go-verify.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
 import { CLIENT_TRUST } from './client-trust.js';
@@ -277,7 +278,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
   'malformed-certificate': (c) => ({
     title: `Go cannot parse a certificate that ${c.input.label} sends`,
     detail: `Go's certificate parser is stricter than OpenSSL's: ${c.judgement.verdict.message}. Ollama fails before it even checks trust.`,
-    fixes: [{ title: 'Reissue the offending certificate with a conforming encoding (positive serial number, no duplicate extensions, ASCII DNS names)', side: 'server' }],
+    fixes: goParseFixes(c.subject, 'server'),
   }),
 
   'unhandled-critical-extension': (c) => ({
@@ -424,6 +425,27 @@ function chainEvidence(facts: ChainFacts): string[] {
   return out;
 }
 
+/** Store certificates that would anchor the chain but that Go's parser drops. */
+function ignoredByGo(j: Judgement, top: Certificate, godebug: GoDebug): Certificate[] {
+  return j.store.certificates.filter(
+    (c) => goParseErrors(c, godebug).length > 0 && (c === top || (c.subjectRaw.equals(top.issuerRaw) && top.signedBy(c))),
+  );
+}
+
+function goParseFixes(c: Certificate, side: Fix['side']): Fix[] {
+  const fixes: Fix[] = [
+    { title: `Reissue "${certName(c)}" with a conforming encoding (a positive serial number, no duplicate extensions, ASCII DNS names)${side === 'client' ? ', then install the new one' : ''}`, side },
+  ];
+  if (c.serialNegative) {
+    fixes.push({
+      title: 'Until then, let Go accept negative serial numbers again (Go 1.23+ setting) in Ollama\'s environment, and restart it',
+      command: 'sudo systemctl edit ollama   # add: [Service] Environment="GODEBUG=x509negativeserial=1"',
+      side: 'client',
+    });
+  }
+  return fixes;
+}
+
 /** Every finding about the presented chain, for one target. */
 export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding[]> {
   const facts = chainFacts(input.presented);
@@ -464,6 +486,25 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
   if (decidingFailed.length === 0) {
     for (const j of input.judgements.filter((x) => !x.verdict.ok)) {
       await explain(j, 'warning');
+    }
+  }
+
+  // Go's AppendCertsFromPEM skips, without a word, what its parser rejects: a CA can be installed
+  // and still be absent for Ollama (Go 1.23+ and negative serial numbers, typically).
+  for (const j of input.judgements) {
+    if (j.rules !== 'go' || j.verdict.ok || !TRUST_GAP.has(codeOf(j))) continue;
+    for (const c of ignoredByGo(j, top, parseGoDebug(input.env.GODEBUG))) {
+      add({
+        code: 'malformed-certificate',
+        severity: input.deciding.includes(j.verdict.view) ? 'error' : 'warning',
+        title: `Go ignores "${certName(c)}" in its store: ${goParseErrors(c, parseGoDebug(input.env.GODEBUG))[0]}`,
+        detail:
+          `The certificate that issued this chain is in the store Go reads (${j.store.origin.get(c) ?? 'the store'}), but Go's parser rejects it, and Go skips ` +
+          'such certificates without a word while loading its roots. For Ollama the CA is simply not there, so it reports "certificate signed by unknown ' +
+          'authority" although the CA is installed. OpenSSL, and so curl, accepts it, which makes this look like an Ollama bug.',
+        evidence: [`"${certName(c)}" (SHA-256 ${c.sha256}): ${c.goParseErrors.join('; ')}`],
+        fixes: goParseFixes(c, 'client'),
+      });
     }
   }
 

@@ -174,12 +174,15 @@ async function socks5(stream: Duplex, proxy: URL, host: string, port: number, ti
 }
 
 export async function openTunnel(proxy: URL, host: string, port: number, opts: TunnelOptions): Promise<Tunnel> {
+  // net/http knows socks5, socks5h and https; any other scheme (even ftp://) gets plain CONNECT,
+  // on the URL's port, as for http. Only http, https, socks5 and socks5h have a default port.
   const scheme = proxy.protocol.replace(/:$/, '');
-  if (!['http', 'https', 'socks5', 'socks5h'].includes(scheme)) {
-    throw new ProxyFailure('scheme-mismatch', `Go does not support proxy URLs with the scheme ${scheme}:// (use http://, https://, socks5:// or socks5h://)`);
+  const defaultPort = ({ http: 80, https: 443, socks5: 1080, socks5h: 1080 } as Record<string, number>)[scheme];
+  if (!proxy.port && defaultPort === undefined) {
+    throw new ProxyFailure('unreachable', `a ${scheme}:// proxy URL needs a port: Go knows no default port for ${scheme}://, so Ollama cannot connect (use http://HOST:PORT)`);
   }
   const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
-  const proxyPort = Number(proxy.port || { http: 80, https: 443, socks5: 1080, socks5h: 1080 }[scheme]);
+  const proxyPort = Number(proxy.port || defaultPort);
   let socket: Duplex;
   let address: string;
   try {
@@ -214,6 +217,32 @@ export async function openTunnel(proxy: URL, host: string, port: number, opts: T
     return { socket, address, ...(proxyTls ? { proxyTls } : {}) };
   } catch (e) {
     socket.destroy();
+    // A TLS-only proxy hangs up on plain text without a word (OpenSSL sends no alert for a record
+    // that is not TLS), which reads like a refusal. Ask it in TLS once to tell the two apart.
+    if (scheme !== 'https' && scheme !== 'socks5' && scheme !== 'socks5h' && e instanceof ProxyFailure && e.kind === 'refused' && !e.detail.status && !e.detail.firstBytes?.length && e.detail.code !== 'ETIMEDOUT') {
+      if (await speaksTls(proxyHost, address, opts.timeoutMs)) {
+        throw new ProxyFailure('scheme-mismatch', 'the proxy hung up on plain-text CONNECT but answers TLS: it expects an https:// proxy URL');
+      }
+    }
     throw e;
+  }
+}
+
+/** Whether the proxy at `address` answers a TLS ClientHello with TLS (a ServerHello or an alert). */
+async function speaksTls(proxyHost: string, address: string, timeoutMs: number): Promise<boolean> {
+  const m = address.match(/^\[?(.*?)\]?:(\d+)$/);
+  if (!m) return false;
+  let socket: Duplex | undefined;
+  try {
+    const d = await dial([{ address: m[1]!, family: ipVersion(m[1]!) === 6 ? 6 : 4, source: 'dns' }], Number(m[2]), timeoutMs);
+    socket = d.socket;
+    const hs = await handshake({ socket, host: proxyHost, timeoutMs, alpn: ['http/1.1'] });
+    hs.tlsSocket.on('error', () => {});
+    hs.tlsSocket.destroy();
+    return true;
+  } catch (e) {
+    return e instanceof HandshakeFailure && (e.kind === 'alert' || e.kind === 'protocol-mismatch');
+  } finally {
+    socket?.destroy();
   }
 }

@@ -8,6 +8,30 @@ import type { Certificate } from '../x509/certificate.js';
 import { EKU, GO_HANDLED_CRITICAL } from '../x509/oids.js';
 import { ipVersion } from '../x509/ip.js';
 
+const NEGATIVE_SERIAL = 'x509: negative serial number';
+
+/** GODEBUG settings that change what Go's parser accepts (read from the client's environment). */
+export interface GoDebug {
+  /** x509negativeserial=1: Go 1.23+ accepts negative serial numbers again. */
+  negativeSerial?: boolean;
+}
+
+/** Parse GODEBUG as the Go runtime does: comma-separated key=value, the last setting wins. */
+export function parseGoDebug(value: string | undefined): GoDebug {
+  const settings = new Map<string, string>();
+  for (const item of (value ?? '').split(',')) {
+    const eq = item.indexOf('=');
+    if (eq > 0) settings.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim());
+  }
+  return settings.get('x509negativeserial') === '1' ? { negativeSerial: true } : {};
+}
+
+/** What x509.ParseCertificate would refuse in `c`, under these GODEBUG settings. */
+export function goParseErrors(c: Certificate, godebug: GoDebug = {}): string[] {
+  const errors = c.goParseErrors;
+  return godebug.negativeSerial ? errors.filter((e) => e !== NEGATIVE_SERIAL) : errors;
+}
+
 /** A Go CertPool: insertion order, de-duplicated, indexed by raw subject. */
 export class GoCertPool {
   readonly certs: Certificate[] = [];
@@ -15,7 +39,7 @@ export class GoCertPool {
   // Certificates are parsed once per distinct DER (x509/load.ts), so identity is equality.
   private have = new Set<Certificate>();
 
-  constructor(certs: Iterable<Certificate> = []) {
+  constructor(certs: Iterable<Certificate> = [], readonly godebug: GoDebug = {}) {
     for (const c of certs) this.add(c);
   }
 
@@ -44,7 +68,7 @@ export class GoCertPool {
     for (const idx of this.byName.get(cert.issuerRaw.toString('latin1')) ?? []) {
       const candidate = this.certs[idx]!;
       // AppendCertsFromPEM silently drops what x509.ParseCertificate rejects.
-      if (candidate.goParseErrors.length > 0) continue;
+      if (goParseErrors(candidate, this.godebug).length > 0) continue;
       const ski = candidate.subjectKeyId ?? Buffer.alloc(0);
       if (ski.equals(aki)) matching.push(candidate);
       else if ((ski.length === 0 && aki.length > 0) || (ski.length > 0 && aki.length === 0)) oneKeyId.push(candidate);
@@ -472,7 +496,8 @@ function hostnameErrorText(c: Certificate, host: string): string {
  */
 export function goVerifyServer(presented: Certificate[], opts: Omit<GoVerifyOptions, 'intermediates'>): GoVerifyResult {
   for (const c of presented) {
-    if (c.goParseErrors.length > 0) return { chains: [], error: { kind: 'parse', cert: c, message: c.goParseErrors[0]! } };
+    const errors = goParseErrors(c, opts.roots.godebug);
+    if (errors.length > 0) return { chains: [], error: { kind: 'parse', cert: c, message: errors[0]! } };
     if ((c.publicKey.type === 'RSA' || c.publicKey.type === 'RSA-PSS') && c.publicKey.bits > 8192) {
       return { chains: [], error: { kind: 'parse', cert: c, message: 'tls: server sent certificate containing RSA key larger than 8192 bits' } };
     }

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { parseIp } from '../x509/ip.js';
-import { GoCertPool, goTlsErrorText, goVerifyServer, type GoError, type GoVerifyResult } from './go-verify.js';
+import { GoCertPool, goTlsErrorText, goVerifyServer, parseGoDebug, type GoError, type GoVerifyResult } from './go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
 import {
   bundledRoots, loadExtraRoots, loadUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
@@ -92,7 +92,7 @@ export class TrustViews {
   private goRoots(view: 'go' | 'extra'): Promise<GoCertPool> {
     let pool = this.goPools.get(view);
     if (!pool) {
-      pool = this.store(view).then((s) => new GoCertPool(s.certificates));
+      pool = this.store(view).then((s) => new GoCertPool(s.certificates, parseGoDebug(this.ctx.env.GODEBUG)));
       this.goPools.set(view, pool);
     }
     return pool;

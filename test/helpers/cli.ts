@@ -1,7 +1,7 @@
 // Run the built CLI the way a user does: a child process, real arguments, real exit code.
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './servers.js';
@@ -17,7 +17,7 @@ export interface CliResult {
 
 // Variables that change what the CLI trusts or how it talks; tests set them explicitly.
 const SCRUB = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_USE_SYSTEM_CA',
-  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'FORCE_COLOR'];
+  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'FORCE_COLOR', 'GODEBUG'];
 
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -61,19 +61,31 @@ export interface DoctorJson {
   }[];
 }
 
-/** Build a Go reference program from test/go once; undefined when Go is not installed. */
+/**
+ * Build a Go reference program from test/go once; undefined when Go is not installed. It is built
+ * as a module whose go line is the toolchain's own version, as Ollama is built from its go.mod:
+ * GODEBUG defaults follow that line (outside a module Go falls back to old defaults, e.g. it
+ * accepts negative serial numbers, which Go 1.23+ programs reject).
+ */
 export function goClientBinary(program: 'tlsclient' | 'httpsget' = 'tlsclient'): string | undefined {
-  if (spawnSync('go', ['version']).status !== 0) return undefined;
-  const source = path.join(ROOT, `test/go/${program}.go`);
-  const tag = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
+  if (version.status !== 0) return undefined;
+  const goLine = version.stdout.trim().replace(/^go/, '').match(/^\d+\.\d+(?:\.\d+)?/)?.[0];
+  if (!goLine) return undefined;
+  const source = readFileSync(path.join(ROOT, `test/go/${program}.go`));
+  const tag = createHash('sha256').update(source).update(goLine).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), 'ollama-tls-go-ref');
   const bin = path.join(dir, `${program}-${tag}`);
   if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
+    const work = path.join(dir, `src-${program}-${tag}-${process.pid}`);
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path.join(work, 'go.mod'), `module ollamatlsref\n\ngo ${goLine}\n`);
+    writeFileSync(path.join(work, 'main.go'), source);
     // Build beside the target and rename, so parallel test files never run a half-written binary.
     const partial = `${bin}.${process.pid}`;
-    const built = spawnSync('go', ['build', '-o', partial, source], {
-      env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'off', GOCACHE: path.join(dir, 'cache') },
+    const built = spawnSync('go', ['build', '-o', partial, '.'], {
+      cwd: work,
+      env: { ...process.env, GO111MODULE: 'on', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOPROXY: 'off', GOCACHE: path.join(dir, 'cache') },
       encoding: 'utf8',
     });
     if (built.status !== 0) throw new Error(`could not build the Go reference client:\n${built.stderr}`);

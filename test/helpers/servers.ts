@@ -37,7 +37,8 @@ export interface Running {
   close(): Promise<void>;
 }
 
-function track(server: net.Server, sockets: Set<net.Socket>): Running {
+/** Remember every connection so close() can end them all (server.close alone waits for them). */
+export function track(server: net.Server, sockets: Set<net.Socket> = new Set()): Running {
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -52,7 +53,7 @@ function track(server: net.Server, sockets: Set<net.Socket>): Running {
   };
 }
 
-function listen(server: net.Server, host: string): Promise<void> {
+export function listen(server: net.Server, host = '127.0.0.1'): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, host, () => resolve());
@@ -63,10 +64,23 @@ function listen(server: net.Server, host: string): Promise<void> {
  * Serve a chain exactly as given. Security level 0 on the server side only: OpenSSL otherwise
  * refuses to even load a SHA-1 or RSA-1024 chain, and serving them is the point.
  */
-export async function serveChain(s: { keyPem: string; chainPem: string }, opts: { host?: string; tls?: tls.TlsOptions } = {}): Promise<Running> {
+export async function serveChain(
+  s: { keyPem: string; chainPem: string },
+  opts: { host?: string; tls?: tls.TlsOptions; /** Answer only once the request has arrived, as a real web server does (proxies that relay need it). */ http?: boolean } = {},
+): Promise<Running> {
+  const reply = 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
   const server = tls.createServer({ key: s.keyPem, cert: s.chainPem, ciphers: 'DEFAULT:@SECLEVEL=0', ...opts.tls }, (socket) => {
     socket.on('error', () => {});
-    socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    if (!opts.http) {
+      // Handshake-only clients (s_client, the Go tlsclient) never send a request.
+      socket.end(reply);
+      return;
+    }
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      if (head.includes('\r\n\r\n')) socket.end(reply);
+    });
   });
   server.on('tlsClientError', () => {});
   const sockets = new Set<net.Socket>();
