@@ -2,36 +2,23 @@
 import { access, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
 import { RootFs } from '../platform/rootfs.js';
-import { parseResolveOption, ResolveOptionError } from '../probe/resolve.js';
-import { parseProxyUrl } from '../probe/proxy-env.js';
 import { DEFAULT_TARGETS, parseTarget, TargetError } from '../probe/target.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { EXIT, UserError } from './exit.js';
+import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
 import { styleFor, useColour } from './style.js';
+import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
-import { ipVersion } from '../x509/ip.js';
 
-export interface DoctorFlags {
+export interface DoctorFlags extends NetworkFlags {
   json?: boolean;
-  timeout?: string;
-  resolve?: string[];
   ca?: string[];
-  servername?: string;
-  dnsServer?: string[];
-  /** commander: --proxy URL gives a string, --no-proxy gives false. */
-  proxy?: string | boolean;
   decide?: string;
   saveChain?: string;
   saveCa?: string;
   compareDirect?: boolean;
   verbose?: boolean;
   root?: string;
-}
-
-function parseTimeout(text: string | undefined): number {
-  if (text === undefined) return 10_000;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UserError(`--timeout "${text}": give milliseconds as a whole number, e.g. --timeout 5000`);
-  return Number(text);
 }
 
 function parseDecide(text: string | undefined): ViewName[] {
@@ -42,36 +29,15 @@ function parseDecide(text: string | undefined): ViewName[] {
   return views as ViewName[];
 }
 
-/**
- * A spinner only for a person at a real terminal. A pseudo-terminal that reports no width (some CI
- * runners, `docker run -t`, `script`) makes ora's line clearing run away, so it counts as no TTY.
- */
-function spinnerWanted(flags: DoctorFlags): boolean {
-  const err = process.stderr;
-  return !flags.json && Boolean(err.isTTY) && (err.columns ?? 0) > 0 && process.env.TERM !== 'dumb' && !process.env.CI;
-}
-
 export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): Promise<number> {
-  let targets, overrides;
+  let targets;
   try {
     targets = (targetArgs.length ? targetArgs : DEFAULT_TARGETS).map(parseTarget);
-    overrides = (flags.resolve ?? []).map(parseResolveOption);
   } catch (e) {
-    if (e instanceof TargetError || e instanceof ResolveOptionError) throw new UserError(e.message);
+    if (e instanceof TargetError) throw new UserError(e.message);
     throw e;
   }
-  const timeoutMs = parseTimeout(flags.timeout);
-  if (typeof flags.proxy === 'string') {
-    const url = parseProxyUrl(flags.proxy);
-    if (!url || !['http:', 'https:', 'socks5:', 'socks5h:'].includes(url.protocol)) {
-      throw new UserError(`--proxy "${flags.proxy}": give http://, https://, socks5:// or socks5h:// with a host, e.g. --proxy http://proxy.example:3128`);
-    }
-  }
-  for (const server of flags.dnsServer ?? []) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d+)?$/.test(server) && !ipVersion(server)) {
-      throw new UserError(`--dns-server "${server}": give an IP address, optionally with :port (e.g. 1.1.1.1 or [::1]:5353)`);
-    }
-  }
+  const net = parseNetworkFlags(flags);
   const deciding = parseDecide(flags.decide);
   const extraCaFiles = flags.ca ?? [];
   if (deciding.includes('extra') && extraCaFiles.length === 0) throw new UserError('--decide extra needs at least one --ca FILE');
@@ -88,7 +54,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   // A name override makes sense for one host at a time, as with openssl s_client -servername.
   if (flags.servername !== undefined && targets.length > 1) throw new UserError('--servername applies to a single target; give one target');
 
-  const spinner = spinnerWanted(flags)
+  const spinner = spinnerWanted(flags.json)
     ? (await import('ora')).default({
         text: `Checking ${targets.map((t) => t.label).join(', ')}`, stream: process.stderr, discardStdin: false,
         color: useColour(process.stderr) ? 'cyan' : false,
@@ -96,11 +62,8 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     : undefined;
   let remaining = targets.length;
   const run = await runDoctor({
-    targets, timeoutMs, overrides, extraCaFiles, deciding,
-    ...(flags.servername !== undefined ? { servername: flags.servername } : {}),
-    ...(flags.dnsServer?.length ? { dnsServers: flags.dnsServer } : {}),
+    targets, extraCaFiles, deciding, ...net,
     compareDirect: Boolean(flags.compareDirect),
-    proxy: flags.proxy === false ? { noProxy: true } : typeof flags.proxy === 'string' ? { proxy: flags.proxy } : {},
     fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
     onProgress: () => {
       remaining--;

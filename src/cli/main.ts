@@ -6,6 +6,17 @@ import { toolVersion } from './version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** How to reach a host: the same flags, with the same meaning, for doctor and trust --from-host. */
+function networkOptions(cmd: Command, prefix: string): Command {
+  return cmd
+    .option('--timeout <ms>', `${prefix}deadline per network step, in milliseconds (default 10000)`)
+    .option('--resolve <host:port:addr>', `${prefix}use ADDR for HOST:PORT, like curl --resolve (repeatable)`, collect)
+    .option('--servername <name>', `${prefix}SNI and certificate name to ask for, like openssl s_client -servername`)
+    .option('--dns-server <addr>', `${prefix}resolve with this DNS server instead of the system resolver, like curl --dns-servers (repeatable)`, collect)
+    .option('--proxy <url>', `${prefix}go through this proxy (http://, https://, socks5://, socks5h://) instead of HTTPS_PROXY; NO_PROXY still applies, as in Go`)
+    .option('--no-proxy', `${prefix}connect directly, whatever HTTPS_PROXY says`);
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('ollama-tls')
     .description(
@@ -21,7 +32,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const doctor = program
     .command('doctor')
     .summary('check TLS to a host the way Ollama would, and explain what fails')
     .description(
@@ -30,20 +41,16 @@ function buildProgram(setExit: (code: number) => void): Command {
         'TARGET is host, host:port, [v6]:port, or https://host[:port][/path].',
     )
     .argument('[target...]', 'what to check (default: the Ollama registry and blob host)')
-    .option('--json', 'print the report as JSON on stdout (schema 1), nothing else')
-    .option('--timeout <ms>', 'deadline per network step, in milliseconds (default 10000)')
-    .option('--resolve <host:port:addr>', 'use ADDR for HOST:PORT, like curl --resolve (repeatable)', collect)
-    .option('--servername <name>', 'SNI and certificate name to ask for, like openssl s_client -servername')
-    .option('--dns-server <addr>', 'resolve with this DNS server instead of the system resolver, like curl --dns-servers (repeatable)', collect)
-    .option('--proxy <url>', 'go through this proxy (http://, https://, socks5://, socks5h://) instead of HTTPS_PROXY; NO_PROXY still applies, as in Go')
-    .option('--no-proxy', 'connect directly, whatever HTTPS_PROXY says')
+    .option('--json', 'print the report as JSON on stdout (schema 1), nothing else');
+  networkOptions(doctor, '')
     .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
     .option('--decide <views>', 'views that decide the result and exit code, comma-separated (default: go)')
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')
     .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
     .option('--compare-direct', 'when going through a proxy, also connect directly and compare the certificates')
     .option('--root <dir>', 'read trust stores from this filesystem tree instead of /')
-    .option('-v, --verbose', 'also print each certificate as PEM, and timings')
+    .option('-v, --verbose', 'also print each certificate as PEM, and timings');
+  doctor
     .addHelpText('after', `
 Views:
   go       what Ollama accepts: Go's crypto/x509 rules and the roots Go reads
@@ -86,6 +93,65 @@ Examples:
     .action(async (text: string[], flags) => {
       const { explainCommand } = await import('./explain-command.js');
       setExit(await explainCommand(text, flags));
+    });
+
+  const storeOptions = (cmd: Command): Command =>
+    cmd
+      .option('--yes', 'apply the plan without asking (needed without a terminal)')
+      .option('--dry-run', 'print the plan and change nothing')
+      .option('--root <dir>', 'act on this filesystem tree (a chroot, a mounted image) instead of /')
+      .option('--scope <scope>', 'Windows and macOS: "user" (your own store) or "machine" (every user and services; needs admin)')
+      .option('--bundle-out <file>', 'instead of the OS store, write one PEM file: the OS roots plus the CAs (for SSL_CERT_FILE)')
+      .option('--only <targets>', 'only these stores, comma-separated: debian, rhel, suse, arch, alpine, linux-native, macos, windows, wsl-windows')
+      .option('--json', 'print the plan and the result as JSON on stdout, nothing else (needs --yes or --dry-run)');
+
+  const trust = program
+    .command('trust')
+    .summary('install a CA where Ollama (and curl, git, Python) will trust it; plan first, then apply')
+    .description(
+      'Put CA certificates in the trust store Ollama reads: the distribution store on Linux (update-ca-certificates, ' +
+        'update-ca-trust; or the bundle files directly on minimal images), the keychain on macOS, the Root store on ' +
+        'Windows, and from WSL the Windows store too. The plan is printed first; nothing changes until it is accepted.',
+    )
+    .option('--ca <file>', 'CA certificate file: PEM (one or many), DER, PKCS#7 (.p7b) or PKCS#12 (.p12/.pfx) (repeatable)', collect)
+    .option('--password <password>', 'password of a PKCS#12 file (asked on a terminal when missing)')
+    .option('--from-host <host[:port]>', 'trust the CA that this host presents (an inspection proxy\'s root); confirm its SHA-256')
+    .option('--fingerprint <sha256>', 'the SHA-256 the CA must have (required with --from-host without a terminal)', collect)
+    .option('--force', 'install even an expired or not yet valid CA');
+  storeOptions(trust);
+  networkOptions(trust, '--from-host: ');
+  trust
+    .addHelpText('after', `
+Exit status: 0 applied (or nothing to do), 1 applying or checking failed (or the plan was declined),
+2 usage or input error, or a yes / rights were needed and nobody could give them.
+
+Examples:
+  ollama-tls trust --ca corp-root.pem --dry-run
+  sudo ollama-tls trust --ca corp-root.pem --yes            # e.g. in a Dockerfile RUN step
+  ollama-tls trust --from-host registry.ollama.ai --fingerprint 3f9a...   # the inspection proxy's CA
+  ollama-tls trust --ca corp.p12 --bundle-out ~/ca-bundle.pem
+  ollama-tls trust --ca corp-root.pem --root /mnt/image --yes`)
+    .action(async (flags) => {
+      const { trustCommand } = await import('./trust-command.js');
+      setExit(await trustCommand('trust', flags));
+    });
+
+  storeOptions(
+    program
+      .command('untrust')
+      .summary('remove exactly what trust added, and rebuild the store')
+      .description('Remove the CAs that `ollama-tls trust` added (found by their fingerprint) and run the store\'s update again, leaving it as it was.')
+      .option('--ca <file>', 'the CA file given to trust (repeatable)', collect)
+      .option('--password <password>', 'password of a PKCS#12 file')
+      .option('--fingerprint <sha256>', 'the SHA-256 of a CA trust added (repeatable)', collect),
+  )
+    .addHelpText('after', `
+Examples:
+  ollama-tls untrust --ca corp-root.pem --yes
+  ollama-tls untrust --fingerprint 3f9a...e1 --dry-run`)
+    .action(async (flags) => {
+      const { trustCommand } = await import('./trust-command.js');
+      setExit(await trustCommand('untrust', flags));
     });
 
   return program;

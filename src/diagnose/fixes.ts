@@ -20,17 +20,20 @@ export function trustCaFixes(p: ClientPlatform, pem: string): Fix[] {
   switch (p.platform) {
     case 'darwin':
       return [
-        { title: 'Trust the CA in the System keychain (Ollama on macOS asks the keychain)', command: `sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${pem}`, side: 'client' },
+        { title: 'Trust the CA in the System keychain (Ollama on macOS asks the keychain); ollama-tls shows the plan first', command: `sudo ollama-tls trust --ca ${pem} --scope machine`, side: 'client' },
+        { title: 'Or by hand', command: `sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${pem}`, side: 'client' },
         { title: 'Quit and reopen the Ollama app so it re-reads the keychain', side: 'client' },
       ];
     case 'win32':
       return [
-        { title: 'Trust the CA in the machine Root store (from an elevated prompt; the Ollama service reads the machine store)', command: `certutil -addstore Root ${pem}`, side: 'client' },
+        { title: 'Trust the CA in the machine Root store, from an elevated prompt (a service running as SYSTEM reads only that store)', command: `ollama-tls trust --ca ${pem} --scope machine`, side: 'client' },
+        { title: 'Or by hand', command: `certutil -addstore Root ${pem}`, side: 'client' },
         { title: 'Quit Ollama from the tray and start it again', side: 'client' },
       ];
     default:
       return [
-        { title: 'Add the CA to the OS trust store (Go, and so Ollama, reads it; so do curl, git and apt)', command: LINUX_ADD_CA[p.family ?? 'unknown'](pem), side: 'client' },
+        { title: 'Add the CA to the OS trust store (Go, and so Ollama, reads it; so do curl, git and apt); ollama-tls shows the plan first', command: `sudo ollama-tls trust --ca ${pem}`, side: 'client' },
+        { title: 'Or by hand', command: LINUX_ADD_CA[p.family ?? 'unknown'](pem), side: 'client' },
         p.systemd === false
           ? { title: 'Restart "ollama serve": Go loads its roots once per process', side: 'client' }
           : { title: 'Restart Ollama: Go loads its roots once per process', command: 'sudo systemctl restart ollama', side: 'client' },

@@ -165,7 +165,10 @@ export function interceptionFinding(a: InterceptionAnalysis, input: Interception
   }
   const fixes: Fix[] = [];
   if (fp) fixes.push({ title: `Confirm with your IT team that SHA-256 ${fp} is their inspection CA before trusting it`, side: 'client' });
-  if (c) fixes.push({ title: 'Save that certificate', command: `ollama-tls doctor ${input.label} --save-ca corp-ca.pem`, side: 'client' });
+  if (c) {
+    fixes.push({ title: 'Trust it in one step: ollama-tls fetches it again and checks it against that fingerprint', command: `${input.client.platform === 'win32' ? '' : 'sudo '}ollama-tls trust --from-host ${input.label} --fingerprint ${fp}`, side: 'client' });
+    fixes.push({ title: 'Or save it to a file first', command: `ollama-tls doctor ${input.label} --save-ca corp-ca.pem`, side: 'client' });
+  }
   fixes.push(...trustCaFixes(input.client, 'corp-ca.pem'));
   fixes.push({ title: 'Or ask IT to exempt the Ollama hosts from inspection (registry.ollama.ai, *.r2.cloudflarestorage.com)', side: 'client' });
   return {

@@ -44,8 +44,11 @@ export class RootFs {
         continue;
       }
       if (++hops > MAX_LINKS) throw Object.assign(new Error(`too many levels of symbolic links: ${p}`), { code: 'ELOOP' });
-      parts = [...target.split('/').filter(Boolean), ...parts];
-      if (target.startsWith('/')) resolved = [];
+      // A tool run from outside the tree (Debian's update-ca-certificates with --etccertsdir and
+      // friends) writes links holding the tree's own host path: they mean the same file.
+      const inTree = target.startsWith(`${this.root}/`) ? target.slice(this.root.length) : target;
+      parts = [...inTree.split('/').filter(Boolean), ...parts];
+      if (inTree.startsWith('/')) resolved = [];
     }
     return path.join(this.root, ...resolved);
   }

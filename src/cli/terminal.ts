@@ -1,0 +1,17 @@
+// Is a person there? A spinner for someone watching a real terminal; a prompt only when someone
+// can answer it. Pipes, CI and `docker build` get neither (and a command that needs an answer
+// says which flag gives it).
+
+/**
+ * A spinner only for a person at a real terminal. A pseudo-terminal that reports no width (some CI
+ * runners, `docker run -t`, `script`) makes ora's line clearing run away, so it counts as no TTY.
+ */
+export function spinnerWanted(json: boolean | undefined): boolean {
+  const err = process.stderr;
+  return !json && Boolean(err.isTTY) && (err.columns ?? 0) > 0 && process.env.TERM !== 'dumb' && !process.env.CI;
+}
+
+/** Someone can answer a question: input and output are both a terminal. */
+export function canPrompt(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+}

@@ -1,0 +1,354 @@
+// `ollama-tls trust` and `untrust`: read the CAs, plan per store, show the plan, get a yes (a
+// prompt on a terminal, --yes elsewhere), get the rights (sudo, after asking), apply, then read
+// the stores back and say what is now true. Nothing is changed before the plan is accepted, and
+// any refusal (a bad file, a wrong fingerprint) happens before anything is planned.
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { otherReaders, restartAdvice } from '../fix/advice.js';
+import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
+import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
+import { trustContext, type TrustContext } from '../fix/context.js';
+import type { CaRef, Check, Plan, TargetId } from '../fix/plan.js';
+import { chooseTargets, TARGET_IDS } from '../fix/targets.js';
+import type { Certificate } from '../x509/certificate.js';
+import { EXIT, UserError } from './exit.js';
+import { caFromHost, normaliseFingerprint } from './from-host.js';
+import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
+import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from './render-plan.js';
+import { styleFor, useColour, type Style } from './style.js';
+import { canPrompt, spinnerWanted } from './terminal.js';
+import { toolVersion } from './version.js';
+
+export interface TrustFlags extends NetworkFlags {
+  ca?: string[];
+  password?: string;
+  fromHost?: string;
+  fingerprint?: string[];
+  force?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  root?: string;
+  scope?: string;
+  bundleOut?: string;
+  only?: string;
+  json?: boolean;
+}
+
+type Action = 'trust' | 'untrust';
+
+interface Outcome {
+  plan: Plan;
+  outcomes: StepOutcome[];
+  checks: Check[];
+  error?: { message: string; output: string };
+}
+
+const SUDO = ['/usr/bin/sudo', '/bin/sudo'];
+
+function parseOnly(text: string | undefined): TargetId[] | undefined {
+  if (text === undefined) return undefined;
+  const ids = text.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = ids.filter((x) => !(TARGET_IDS as string[]).includes(x));
+  if (bad.length || ids.length === 0) throw new UserError(`--only "${text}": choose from ${TARGET_IDS.filter((t) => t !== 'bundle').join(', ')} (comma-separated)`);
+  return ids as TargetId[];
+}
+
+function parseFingerprints(list: string[] | undefined): string[] {
+  return (list ?? []).map((f) => {
+    const fp = normaliseFingerprint(f);
+    if (!fp) throw new UserError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
+    return fp;
+  });
+}
+
+// inquirer loads only when a question is asked (it is heavy, and most runs ask nothing).
+async function ask<T>(question: Record<string, unknown>): Promise<T> {
+  const { default: inquirer } = await import('inquirer');
+  const answers = (await inquirer.prompt([{ ...question, name: 'answer' }] as never)) as { answer: T };
+  return answers.answer;
+}
+
+async function promptPassword(file: string): Promise<string> {
+  return ask<string>({ type: 'password', message: `Password for ${file}:`, mask: '*' });
+}
+
+/** Read every --ca file; a password-protected PKCS#12 asks for its password on a terminal. */
+async function readFiles(files: string[], flags: TrustFlags): Promise<CaFile[]> {
+  const out: CaFile[] = [];
+  for (const file of files) {
+    try {
+      out.push(await readCaFile(file, flags.password !== undefined ? { password: flags.password } : {}));
+    } catch (e) {
+      if (!(e instanceof CaInputError)) throw e;
+      if (e.kind === 'password-required' && canPrompt() && !flags.json) {
+        try {
+          out.push(await readCaFile(file, { password: await promptPassword(file) }));
+          continue;
+        } catch (again) {
+          if (again instanceof CaInputError) throw new UserError(again.message);
+          throw again;
+        }
+      }
+      throw new UserError(e.kind === 'password-required' ? `${e.message} (give it with --password, or run on a terminal to be asked)` : e.message);
+    }
+  }
+  return out;
+}
+
+async function confirm(message: string, dflt: boolean): Promise<boolean> {
+  return ask<boolean>({ type: 'confirm', message, default: dflt });
+}
+
+/** The CAs for `trust`: from files, or from a host (confirmed by a person or by --fingerprint). */
+async function trustCas(flags: TrustFlags, s: Style, log: (t: string) => void): Promise<{ cas: Certificate[]; notes: string[] } | { exit: number }> {
+  const fingerprints = parseFingerprints(flags.fingerprint);
+  const files = await readFiles(flags.ca ?? [], flags);
+  const notes = files.flatMap((f) => f.notes);
+  let cas: Certificate[] = [];
+  try {
+    cas = checkCas(files, { now: new Date(), force: Boolean(flags.force) });
+  } catch (e) {
+    if (e instanceof CaInputError) throw new UserError(e.message);
+    throw e;
+  }
+  if (flags.ca?.length && fingerprints.length) {
+    const stray = cas.filter((c) => !fingerprints.includes(c.sha256));
+    if (stray.length) throw new UserError(`--fingerprint does not match ${stray.map((c) => `"${c.commonName ?? c.sha256}" (SHA-256 ${c.sha256})`).join(', ')}: nothing changed`);
+  }
+  if (flags.fromHost) {
+    const net = parseNetworkFlags(flags);
+    const found = await caFromHost(flags.fromHost, net, flags.root);
+    if (found.kind === 'failed') {
+      process.stderr.write(`ollama-tls: --from-host ${found.label}: ${found.problem}\n`);
+      return { exit: EXIT.PROBLEM };
+    }
+    if (found.kind === 'already-trusted') {
+      log(`${found.label}: Ollama (Go) already trusts the chain it presents; there is no CA to add.\n`);
+      return { exit: EXIT.OK };
+    }
+    const ca = found.cert;
+    log(`${s.bold(`${found.label} presents`)} ${describeCa(ca)}\n  ${s.dim('why')} ${found.why}\n`);
+    if (fingerprints.length) {
+      if (!fingerprints.includes(ca.sha256)) {
+        throw new UserError(`--fingerprint does not match what ${found.label} presents (SHA-256 ${ca.sha256}): nothing changed. If that is not your IT team's CA, someone else is in the middle.`);
+      }
+    } else if (canPrompt() && !flags.json) {
+      log(`  Confirm this SHA-256 with your IT team before trusting it.\n`);
+      if (!(await confirm(`Is ${ca.sha256.slice(0, 16)}... the CA your IT team gave you?`, false))) {
+        log('Nothing changed.\n');
+        return { exit: EXIT.PROBLEM };
+      }
+    } else {
+      throw new UserError(`--from-host ${found.label} without a terminal needs --fingerprint ${ca.sha256} (confirm that value with your IT team first): nothing changed`);
+    }
+    if (!cas.some((c) => c.sha256 === ca.sha256)) cas.push(ca);
+  }
+  return { cas, notes };
+}
+
+/** The CAs for `untrust`: certificates from files (no checks: an expired CA must be removable), or fingerprints. */
+async function untrustRefs(flags: TrustFlags): Promise<CaRef[]> {
+  const files = await readFiles(flags.ca ?? [], flags);
+  const refs: CaRef[] = [];
+  for (const c of files.flatMap((f) => f.certificates)) if (!refs.some((r) => r.sha256 === c.sha256)) refs.push({ sha256: c.sha256, cert: c });
+  for (const fp of parseFingerprints(flags.fingerprint)) if (!refs.some((r) => r.sha256 === fp)) refs.push({ sha256: fp });
+  return refs;
+}
+
+function jsonPlan(p: Plan) {
+  return {
+    target: p.target, title: p.title, action: p.action, root: p.root,
+    steps: p.steps.map((st) => (st.kind === 'write' ? { kind: st.kind, path: st.path, bytes: Buffer.byteLength(st.content), mode: st.mode.toString(8), why: st.why } : st.kind === 'append-block' ? { kind: st.kind, path: st.path, fingerprint: st.fingerprint, why: st.why } : st)),
+    unchanged: p.unchanged, needsPrivilege: p.needsPrivilege, readers: p.readers, notes: p.notes,
+  };
+}
+
+/** Run this same command again under sudo, for the CAs already read and confirmed here. */
+async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<number> {
+  const sudo = SUDO.find((p) => canRun(p));
+  if (!sudo) throw new UserError('this plan needs root and sudo is not installed: run the same command as root');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-'));
+  try {
+    const args: string[] = [action];
+    const file = path.join(dir, 'cas.pem');
+    const certs = action === 'trust' ? cas : refs.flatMap((r) => (r.cert ? [r.cert] : []));
+    if (certs.length) {
+      writeFileSync(file, certs.map((c) => c.toPem()).join(''), { mode: 0o644 });
+      args.push('--ca', file);
+    }
+    if (action === 'untrust') for (const r of refs) if (!r.cert) args.push('--fingerprint', r.sha256);
+    if (flags.force) args.push('--force');
+    for (const [flag, value] of [['--root', flags.root], ['--scope', flags.scope], ['--bundle-out', flags.bundleOut], ['--only', flags.only]] as const) {
+      if (value !== undefined) args.push(flag, flag === '--root' || flag === '--bundle-out' ? path.resolve(value) : value);
+    }
+    args.push('--yes');
+    const argv = [sudo, '--', process.execPath, process.argv[1]!, ...args];
+    process.stderr.write(`$ ${shellLine(argv)}\n`);
+    const { spawn } = await import('node:child_process');
+    return await new Promise<number>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      child.on('exit', (code) => resolve(code ?? EXIT.PROBLEM));
+      child.on('error', () => resolve(EXIT.PROBLEM));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function canRun(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a person who declined sudo, or a script without rights, can run themselves. */
+function sudoHint(): string {
+  const argv = process.argv.slice(2);
+  if (!argv.includes('--yes')) argv.push('--yes');
+  return `sudo ${shellLine(['ollama-tls', ...argv])}`;
+}
+
+async function applyAll(ctx: TrustContext, plans: Plan[], refs: CaRef[], flags: TrustFlags): Promise<Outcome[]> {
+  const results: Outcome[] = [];
+  for (const plan of plans) {
+    const spinner = spinnerWanted(flags.json)
+      ? (await import('ora')).default({ text: `${plan.action === 'trust' ? 'Trusting in' : 'Removing from'} ${plan.title}`, stream: process.stderr, discardStdin: false, color: useColour(process.stderr) ? 'cyan' : false }).start()
+      : undefined;
+    try {
+      const outcomes = await applyPlan(plan, (step, i) => {
+        if (spinner) spinner.text = `${plan.title}: step ${i + 1} of ${plan.steps.length} (${step.kind})`;
+      });
+      spinner?.stop();
+      const target = chooseTargetById(ctx, plan, flags);
+      const checks = target ? await target.verify(ctx, refs, plan.action) : [];
+      results.push({ plan, outcomes, checks });
+    } catch (e) {
+      spinner?.stop();
+      if (!(e instanceof ApplyError)) throw e;
+      results.push({ plan, outcomes: [], checks: [], error: { message: e.message, output: e.output } });
+      break;
+    }
+  }
+  return results;
+}
+
+function chooseTargetById(ctx: TrustContext, plan: Plan, flags: TrustFlags) {
+  return chooseTargets(ctx, { ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), only: [plan.target] }).chosen.find((c) => c.target.id === plan.target)?.target;
+}
+
+export async function trustCommand(action: Action, flags: TrustFlags): Promise<number> {
+  const s = styleFor(process.stdout);
+  // With --json, stdout carries the JSON alone; everything for people goes to stderr.
+  const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
+
+  if (action === 'trust' && !flags.ca?.length && !flags.fromHost) throw new UserError('trust needs --ca FILE (repeatable) or --from-host HOST[:PORT]');
+  if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added)');
+  if (action === 'trust' && flags.fingerprint?.length && !flags.fromHost && !flags.ca?.length) throw new UserError('--fingerprint goes with --from-host (or checks --ca files)');
+  if (flags.scope !== undefined && flags.scope !== 'user' && flags.scope !== 'machine') throw new UserError(`--scope "${flags.scope}": choose user or machine`);
+  const only = parseOnly(flags.only);
+  if (flags.root) {
+    await access(flags.root).catch(() => {
+      throw new UserError(`--root ${flags.root}: no such directory`);
+    });
+  }
+
+  let cas: Certificate[] = [];
+  let refs: CaRef[];
+  let notes: string[] = [];
+  if (action === 'trust') {
+    const got = await trustCas(flags, s, log);
+    if ('exit' in got) return got.exit;
+    ({ cas, notes } = got);
+    refs = cas.map((c) => ({ sha256: c.sha256, cert: c }));
+  } else {
+    refs = await untrustRefs(flags);
+  }
+  if (refs.length === 0) throw new UserError('no certificate to act on');
+
+  const ctx = trustContext({ ...(flags.root ? { root: flags.root } : {}), ...(flags.scope ? { scope: flags.scope as 'user' | 'machine' } : {}) });
+  const choice = chooseTargets(ctx, { ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), ...(only ? { only } : {}) });
+  if (choice.chosen.length === 0) {
+    throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; --bundle-out FILE writes a bundle instead`);
+  }
+  let plans = await Promise.all(choice.chosen.map((c) => (action === 'trust' ? c.target.plan(ctx, cas) : c.target.planUndo(ctx, refs))));
+
+  if (!flags.json) {
+    if (action === 'trust') log(`${s.bold(cas.length === 1 ? 'CA' : `${cas.length} CAs`)}\n${cas.map((c) => `  ${describeCa(c)}`).join('\n')}\n`);
+    for (const n of notes) log(`  ${s.dim('note')} ${n}\n`);
+    log(renderPlans(plans, s));
+  }
+
+  const pending = plans.filter((p) => p.steps.length > 0);
+  const finish = (results: Outcome[], extra: Record<string, unknown> = {}) => {
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({
+        schema: 1, tool: { name: 'ollama-tls', version: toolVersion() }, action, dryRun: Boolean(flags.dryRun),
+        cas: refs.map((r) => ({ sha256: r.sha256, ...(r.cert ? { subject: r.cert.subject.rdns.flat().map((a) => `${a.type}=${a.value}`).join(','), notAfter: r.cert.notAfter.toISOString() } : {}) })),
+        notes, plans: plans.map(jsonPlan),
+        results: results.map((r) => ({ target: r.plan.target, steps: r.outcomes.map((o) => ({ kind: o.step.kind, result: o.result })), checks: r.checks, ...(r.error ? { error: r.error } : {}) })),
+        ...extra,
+      }, null, 2)}\n`);
+    }
+  };
+
+  if (pending.length === 0) {
+    log(`Nothing to do: ${action === 'trust' ? 'already trusted' : 'nothing ollama-tls added is there'}.\n`);
+    finish([], { ok: true });
+    return EXIT.OK;
+  }
+  if (flags.dryRun) {
+    log(s.dim('--dry-run: nothing changed.\n'));
+    finish([], { ok: true });
+    return EXIT.OK;
+  }
+
+  if (!flags.yes) {
+    if (!canPrompt() || flags.json) throw new UserError(`the plan above needs a yes: run again with --yes to apply it (or --dry-run to only print it)`);
+    if (pending.length > 1) {
+      const picked = await ask<TargetId[]>({
+        type: 'checkbox', message: 'Apply to which stores?',
+        choices: pending.map((p) => ({ name: p.title, value: p.target, checked: true })),
+      });
+      plans = plans.filter((p) => picked.includes(p.target));
+      if (plans.every((p) => p.steps.length === 0)) {
+        log('Nothing changed.\n');
+        return EXIT.PROBLEM;
+      }
+    } else if (!(await confirm(`${action === 'trust' ? 'Trust' : 'Remove'} as planned?`, true))) {
+      log('Nothing changed.\n');
+      return EXIT.PROBLEM;
+    }
+  }
+
+  const toApply = plans.filter((p) => p.steps.length > 0);
+  if (toApply.some((p) => p.needsPrivilege)) {
+    const unixSudo = process.platform !== 'win32' && toApply.every((p) => p.target !== 'windows' && p.target !== 'wsl-windows');
+    if (unixSudo && canPrompt() && !flags.json && (await confirm('These steps need root. Run them with sudo?', true))) {
+      return rerunWithSudo(action, cas, refs, flags);
+    }
+    const how = unixSudo ? `run: ${sudoHint()}` : 'run the same command from an elevated (administrator) prompt';
+    throw new UserError(`the plan needs ${unixSudo ? 'root' : 'administrator rights'}; nothing changed. To apply it, ${how}`);
+  }
+
+  const results = await applyAll(ctx, toApply, refs, flags);
+  const ok = results.every((r) => !r.error && r.checks.every((c) => c.ok)) && results.length === toApply.length;
+  if (!flags.json) {
+    for (const r of results) {
+      if (r.error) log(`${s.red('failed')} ${r.plan.title}: ${r.error.message}\n${r.error.output ? `${r.error.output.split('\n').map((l) => `  | ${l}`).join('\n')}\n` : ''}`);
+      else log(renderOutcome(r.plan, r.outcomes, r.checks, s));
+    }
+    if (ok && action === 'trust') {
+      log(renderAdvice('Next', restartAdvice(ctx, toApply), s));
+      log(renderAdvice('Beside this store', otherReaders(ctx, toApply), s));
+    } else if (ok) {
+      log(renderAdvice('Next', restartAdvice(ctx, toApply), s));
+    }
+  }
+  finish(results, { ok });
+  return ok ? EXIT.OK : EXIT.PROBLEM;
+}

@@ -1,0 +1,79 @@
+// After a Linux plan ran: read the store back from the tree, the way its readers do, and say
+// whether each CA is there (trust) or gone (untrust). Go's loading rules (first bundle, then
+// the directories, parse errors dropped) and OpenSSL's (default bundle, subject-hash links).
+import { RootFs } from '../platform/rootfs.js';
+import { readOsRelease } from '../platform/os-release.js';
+import { goParseErrors } from '../trust/go-verify.js';
+import { OPENSSL_DEFAULTS } from '../trust/store-paths.js';
+import { loadUnixRoots } from '../trust/stores.js';
+import { certificatesFromPem } from '../x509/load.js';
+import { opensslSubjectHash } from '../x509/subject-hash.js';
+import type { CaRef, Check } from './plan.js';
+
+const HASH_LINK = /^[0-9a-f]{8}\.\d+$/;
+
+/** The SHA-256 of every certificate reachable through `<hash>.N` entries for this subject hash. */
+export function hashDirFingerprints(fs: RootFs, dir: string, hash: string): Set<string> {
+  const out = new Set<string>();
+  let names: string[];
+  try {
+    names = fs.readdir(dir).map((e) => e.name).filter((n) => HASH_LINK.test(n) && n.startsWith(`${hash}.`));
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      for (const c of certificatesFromPem(fs.readFile(`${dir}/${name}`).toString('latin1')).certificates) out.add(c.sha256);
+    } catch {
+      // a dangling link finds nothing, for OpenSSL too
+    }
+  }
+  return out;
+}
+
+function fileFingerprints(fs: RootFs, file: string): Set<string> | undefined {
+  try {
+    return new Set(certificatesFromPem(fs.readFile(file).toString('latin1')).certificates.map((c) => c.sha256));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each CA present (want 'present') or absent ('absent') for Go and for OpenSSL in the tree.
+ * A fresh RootFs: the plan just changed files that an earlier read may have cached.
+ */
+export async function linuxStoreChecks(root: string, refs: CaRef[], want: 'present' | 'absent'): Promise<Check[]> {
+  const fs = new RootFs(root);
+  const go = await loadUnixRoots(fs, {}, 'go');
+  const bySha = new Map(go.certificates.map((c) => [c.sha256, c]));
+  const family = readOsRelease(fs)?.family;
+  const openssl = family && family !== 'unknown' ? OPENSSL_DEFAULTS[family] : undefined;
+  const checks: Check[] = [];
+  for (const ref of refs) {
+    const name = ref.cert?.commonName ?? ref.sha256.slice(0, 16);
+    const inGo = bySha.get(ref.sha256);
+    if (want === 'present') {
+      const parse = inGo ? goParseErrors(inGo) : [];
+      checks.push({
+        ok: inGo !== undefined && parse.length === 0,
+        what: inGo
+          ? parse.length ? `Go finds "${name}" (${go.origin.get(inGo)}) but drops it: ${parse[0]}` : `Go (Ollama) loads "${name}" from ${go.origin.get(inGo)}`
+          : `Go (Ollama) does not find "${name}" in ${go.sources.filter((s) => s.status === 'loaded').map((s) => s.path).join(', ') || 'any bundle'}`,
+      });
+    } else {
+      checks.push({ ok: !inGo, what: inGo ? `Go (Ollama) still loads "${name}" from ${go.origin.get(inGo)}` : `Go (Ollama) no longer finds "${name}"` });
+    }
+    if (!openssl) continue;
+    const inFile = fileFingerprints(fs, openssl.file)?.has(ref.sha256) ?? false;
+    const inDir = ref.cert ? hashDirFingerprints(fs, openssl.dir, opensslSubjectHash(ref.cert.subjectRaw)).has(ref.sha256) : undefined;
+    if (want === 'present') {
+      checks.push({ ok: inFile, what: `${inFile ? '' : 'not '}in ${openssl.file} (curl, Python, git)` });
+      if (inDir !== undefined) checks.push({ ok: inDir, what: `${inDir ? '' : 'no '}subject-hash link in ${openssl.dir} (OpenSSL's -CApath lookup)` });
+    } else {
+      checks.push({ ok: !inFile, what: `${inFile ? 'still ' : 'no longer '}in ${openssl.file}` });
+      if (inDir !== undefined) checks.push({ ok: !inDir, what: `${inDir ? 'a subject-hash link still leads to it' : 'no subject-hash link leads to it'} in ${openssl.dir}` });
+    }
+  }
+  return checks;
+}
