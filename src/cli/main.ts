@@ -103,6 +103,13 @@ Examples:
       .option('--scope <scope>', 'Windows and macOS: "user" (your own store) or "machine" (every user and services; needs admin)')
       .option('--bundle-out <file>', 'instead of the OS store, write one PEM file: the OS roots plus the CAs (for SSL_CERT_FILE)')
       .option('--only <targets>', 'only these stores, comma-separated: debian, rhel, suse, arch, alpine, linux-native, macos, windows, wsl-windows')
+      .option('--compose <file>', 'instead of the OS store, write a Compose override beside FILE that mounts a CA bundle into services')
+      .option('--service <name>', '--compose: the service to give the CA (repeatable; default: the Ollama ones)', collect)
+      .option('--dockerfile <path>', 'instead of the OS store, patch this Dockerfile\'s final stage (a marked block) and put the CA in the build context')
+      .option('--context <dir>', '--dockerfile: the build context (default: the Dockerfile\'s directory)')
+      .option('--image <src>', 'instead of the OS store, add (or remove) a layer with the CA in an image: a docker save tarball, an OCI layout directory or an OCI archive; no Docker daemon needed')
+      .option('--output <dst>', '--image: where to write the result, same format (default: in place)')
+      .option('--base-family <family>', '--dockerfile: the final base image\'s family when it is not known: debian, alpine, rhel, suse, arch, shellless')
       .option('--json', 'print the plan and the result as JSON on stdout, nothing else (needs --yes or --dry-run)');
 
   const trust = program
@@ -117,7 +124,9 @@ Examples:
     .option('--password <password>', 'password of a PKCS#12 file (asked on a terminal when missing)')
     .option('--from-host <host[:port]>', 'trust the CA that this host presents (an inspection proxy\'s root); confirm its SHA-256')
     .option('--fingerprint <sha256>', 'the SHA-256 the CA must have (required with --from-host without a terminal)', collect)
-    .option('--force', 'install even an expired or not yet valid CA');
+    .option('--force', 'install even an expired or not yet valid CA')
+    .option('--print', 'with --dockerfile or --base-family: print the Dockerfile lines instead of writing anything')
+    .option('--build-secret', 'print the BuildKit secret-mount recipe, for a CA needed only while building');
   storeOptions(trust);
   networkOptions(trust, '--from-host: ');
   trust

@@ -32,6 +32,8 @@ function stepLine(plan: Plan, step: Step, s: Style): string {
       return `${s.bold('edit  ')} ${where(plan, step.path)}: ${step.why}`;
     case 'run':
       return `${s.bold('run   ')} ${shellLine(step.argv)}: ${step.why}`;
+    case 'image':
+      return `${s.bold('image ')} ${step.src}${step.dst !== step.src ? ` -> ${step.dst}` : ' (in place)'}: ${step.why}`;
   }
 }
 

@@ -2,7 +2,7 @@
 // prompt on a terminal, --yes elsewhere), get the rights (sudo, after asking), apply, then read
 // the stores back and say what is now true. Nothing is changed before the plan is accepted, and
 // any refusal (a bad file, a wrong fingerprint) happens before anything is planned.
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,9 @@ import { otherReaders, restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
-import type { CaRef, Check, Plan, TargetId } from '../fix/plan.js';
+import { PlanError, type CaRef, type Check, type Plan, type TargetId, type TrustTarget } from '../fix/plan.js';
+import { bundledRoots } from '../trust/stores.js';
+import type { BaseFamily } from '../fix/base-family.js';
 import { chooseTargets, TARGET_IDS } from '../fix/targets.js';
 import type { Certificate } from '../x509/certificate.js';
 import { EXIT, UserError } from './exit.js';
@@ -34,6 +36,15 @@ export interface TrustFlags extends NetworkFlags {
   bundleOut?: string;
   only?: string;
   json?: boolean;
+  compose?: string;
+  service?: string[];
+  dockerfile?: string;
+  context?: string;
+  baseFamily?: string;
+  print?: boolean;
+  buildSecret?: boolean;
+  image?: string;
+  output?: string;
 }
 
 type Action = 'trust' | 'untrust';
@@ -160,7 +171,11 @@ async function untrustRefs(flags: TrustFlags): Promise<CaRef[]> {
 function jsonPlan(p: Plan) {
   return {
     target: p.target, title: p.title, action: p.action, root: p.root,
-    steps: p.steps.map((st) => (st.kind === 'write' ? { kind: st.kind, path: st.path, bytes: Buffer.byteLength(st.content), mode: st.mode.toString(8), why: st.why } : st.kind === 'append-block' ? { kind: st.kind, path: st.path, fingerprint: st.fingerprint, why: st.why } : st)),
+    steps: p.steps.map((st) =>
+      st.kind === 'write' ? { kind: st.kind, path: st.path, bytes: Buffer.byteLength(st.content), mode: st.mode.toString(8), why: st.why }
+        : st.kind === 'append-block' ? { kind: st.kind, path: st.path, fingerprint: st.fingerprint, why: st.why }
+          : st.kind === 'image' ? { kind: st.kind, src: st.src, dst: st.dst, action: st.action, fingerprints: st.fingerprints, why: st.why }
+            : st),
     unchanged: p.unchanged, needsPrivilege: p.needsPrivilege, readers: p.readers, notes: p.notes,
   };
 }
@@ -213,20 +228,25 @@ function sudoHint(): string {
   return `sudo ${shellLine(['ollama-tls', ...argv])}`;
 }
 
-async function applyAll(ctx: TrustContext, plans: Plan[], refs: CaRef[], flags: TrustFlags): Promise<Outcome[]> {
+interface Planned {
+  target: TrustTarget;
+  plan: Plan;
+}
+
+async function applyAll(ctx: TrustContext, planned: Planned[], refs: CaRef[], flags: TrustFlags): Promise<Outcome[]> {
   const results: Outcome[] = [];
-  for (const plan of plans) {
+  for (const { target, plan } of planned) {
     const spinner = spinnerWanted(flags.json)
       ? (await import('ora')).default({ text: `${plan.action === 'trust' ? 'Trusting in' : 'Removing from'} ${plan.title}`, stream: process.stderr, discardStdin: false, color: useColour(process.stderr) ? 'cyan' : false }).start()
       : undefined;
     try {
       const outcomes = await applyPlan(plan, (step, i) => {
         if (spinner) spinner.text = `${plan.title}: step ${i + 1} of ${plan.steps.length} (${step.kind})`;
+      }, (done, total) => {
+        if (spinner && total > 0) spinner.text = `${plan.title}: ${Math.floor((100 * done) / total)}% of ${(total / 1048576).toFixed(0)} MiB`;
       });
       spinner?.stop();
-      const target = chooseTargetById(ctx, plan, flags);
-      const checks = target ? await target.verify(ctx, refs, plan.action) : [];
-      results.push({ plan, outcomes, checks });
+      results.push({ plan, outcomes, checks: await target.verify(ctx, refs, plan.action) });
     } catch (e) {
       spinner?.stop();
       if (!(e instanceof ApplyError)) throw e;
@@ -237,8 +257,96 @@ async function applyAll(ctx: TrustContext, plans: Plan[], refs: CaRef[], flags: 
   return results;
 }
 
-function chooseTargetById(ctx: TrustContext, plan: Plan, flags: TrustFlags) {
-  return chooseTargets(ctx, { ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), only: [plan.target] }).chosen.find((c) => c.target.id === plan.target)?.target;
+/** --compose: the services to patch, named, found (Ollama's), or chosen on a terminal. */
+async function composeServices(file: string, named: string[] | undefined): Promise<string[]> {
+  if (named?.length) return named;
+  const { defaultServices, readServices } = await import('../fix/compose.js');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`--compose ${file}: ${(e as Error).message}`);
+  }
+  let services;
+  try {
+    services = readServices(text);
+  } catch (e) {
+    throw new UserError(`--compose ${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  const found = defaultServices(services);
+  if (found.length) return found;
+  if (services.length === 0) throw new UserError(`--compose ${file} defines no services`);
+  if (canPrompt()) {
+    return ask<string[]>({ type: 'checkbox', message: 'Which services should trust the CA?', choices: services.map((x) => ({ name: `${x.name}${x.image ? ` (${x.image})` : ''}`, value: x.name })) });
+  }
+  throw new UserError(`--compose ${file}: say which services with --service NAME (services: ${services.map((x) => x.name).join(', ')})`);
+}
+
+/** Targets that are the user's files rather than OS stores. */
+async function fileTargets(action: Action, flags: TrustFlags): Promise<TrustTarget[]> {
+  const out: TrustTarget[] = [];
+  if (flags.dockerfile) {
+    const { dockerfileTarget } = await import('../fix/dockerfile-target.js');
+    out.push(dockerfileTarget(flags.dockerfile, { ...(flags.context ? { contextDir: flags.context } : {}), ...(flags.baseFamily ? { family: flags.baseFamily as BaseFamily } : {}) }));
+  }
+  if (flags.image) {
+    const { imageTarget } = await import('../fix/image-target.js');
+    out.push(imageTarget(flags.image, flags.output));
+  }
+  if (flags.compose) {
+    const { composeTarget } = await import('../fix/compose.js');
+    const services = action === 'trust' ? await composeServices(flags.compose, flags.service) : (flags.service ?? []);
+    out.push(composeTarget(flags.compose, services, bundledRoots().certificates));
+  }
+  return out;
+}
+
+/**
+ * One target's plan. Planning reads the user's files (a compose file, a Dockerfile, an image):
+ * their problems are theirs to fix (exit 2). A Dockerfile whose base the table does not know is
+ * asked about on a terminal.
+ */
+async function planOne(target: TrustTarget, action: Action, ctx: TrustContext, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<Planned> {
+  try {
+    return { target, plan: await (action === 'trust' ? target.plan(ctx, cas) : target.planUndo(ctx, refs)) };
+  } catch (e) {
+    const { UnknownBaseFamily } = await import('../fix/dockerfile-target.js');
+    if (e instanceof UnknownBaseFamily && flags.dockerfile && canPrompt() && !flags.json) {
+      const { BASE_FAMILIES } = await import('../fix/dockerfile.js');
+      const family = await ask<string>({ type: 'list', message: `Which family is ${e.image}? (${e.reason})`, choices: [...BASE_FAMILIES] });
+      return planOne((await fileTargets(action, { ...flags, baseFamily: family, compose: undefined }))[0]!, action, ctx, cas, refs, { ...flags, baseFamily: family });
+    }
+    if (e instanceof PlanError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** --print / --build-secret: the Dockerfile lines to paste, for the family of --dockerfile or --base-family; nothing is written. */
+async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<number> {
+  const df = await import('../fix/dockerfile.js');
+  let family = flags.baseFamily as BaseFamily | undefined;
+  let user: string | undefined;
+  if (flags.dockerfile && !family) {
+    const { finalStage, UnknownBaseFamily } = await import('../fix/dockerfile-target.js');
+    try {
+      const stage = finalStage(flags.dockerfile, cas);
+      family = stage.family;
+      user = stage.user;
+    } catch (e) {
+      if (e instanceof UnknownBaseFamily || e instanceof PlanError) throw new UserError(e.message);
+      throw e;
+    }
+  }
+  if (!family) throw new UserError(`${flags.buildSecret ? '--build-secret' : '--print'} needs --dockerfile PATH or --base-family (${df.BASE_FAMILIES.join(', ')})`);
+  if (flags.buildSecret) {
+    process.stdout.write(df.buildSecretSnippet({ family }));
+    return EXIT.OK;
+  }
+  process.stdout.write(df.dockerfileSnippet({ cas, family, ...(user ? { user } : {}) }));
+  const files = df.dockerfileContextFiles({ cas, family, contextDir: '.', roots: bundledRoots().certificates });
+  process.stdout.write(`# Put these files in the build context (beside the Dockerfile): ${files.map((f) => f.name).join(', ')}\n`);
+  process.stdout.write('# (ollama-tls trust --ca FILE --dockerfile Dockerfile writes them, and the block, for you)\n');
+  return EXIT.OK;
 }
 
 export async function trustCommand(action: Action, flags: TrustFlags): Promise<number> {
@@ -246,11 +354,18 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   // With --json, stdout carries the JSON alone; everything for people goes to stderr.
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
 
+  if ((flags.print || flags.buildSecret) && action !== 'trust') throw new UserError('--print and --build-secret go with trust');
+  if (flags.baseFamily !== undefined && !['debian', 'alpine', 'rhel', 'suse', 'arch', 'shellless'].includes(flags.baseFamily)) {
+    throw new UserError(`--base-family "${flags.baseFamily}": choose debian, alpine, rhel, suse, arch or shellless`);
+  }
+  // The build-secret recipe names the CA file only as a placeholder: it needs no CA to print.
+  if (flags.buildSecret && action === 'trust') return printSnippet([], flags);
   if (action === 'trust' && !flags.ca?.length && !flags.fromHost) throw new UserError('trust needs --ca FILE (repeatable) or --from-host HOST[:PORT]');
   if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added)');
   if (action === 'trust' && flags.fingerprint?.length && !flags.fromHost && !flags.ca?.length) throw new UserError('--fingerprint goes with --from-host (or checks --ca files)');
   if (flags.scope !== undefined && flags.scope !== 'user' && flags.scope !== 'machine') throw new UserError(`--scope "${flags.scope}": choose user or machine`);
   const only = parseOnly(flags.only);
+
   if (flags.root) {
     await access(flags.root).catch(() => {
       throw new UserError(`--root ${flags.root}: no such directory`);
@@ -271,11 +386,15 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   if (refs.length === 0) throw new UserError('no certificate to act on');
 
   const ctx = trustContext({ ...(flags.root ? { root: flags.root } : {}), ...(flags.scope ? { scope: flags.scope as 'user' | 'machine' } : {}) });
-  const choice = chooseTargets(ctx, { ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), ...(only ? { only } : {}) });
+  if (flags.print) return printSnippet(cas, flags);
+  const files = await fileTargets(action, flags);
+  const choice = chooseTargets(ctx, { ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), files, ...(only ? { only } : {}) });
   if (choice.chosen.length === 0) {
     throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; --bundle-out FILE writes a bundle instead`);
   }
-  let plans = await Promise.all(choice.chosen.map((c) => (action === 'trust' ? c.target.plan(ctx, cas) : c.target.planUndo(ctx, refs))));
+  const planned: Planned[] = [];
+  for (const c of choice.chosen) planned.push(await planOne(c.target, action, ctx, cas, refs, flags));
+  let plans = planned.map((p) => p.plan);
 
   if (!flags.json) {
     if (action === 'trust') log(`${s.bold(cas.length === 1 ? 'CA' : `${cas.length} CAs`)}\n${cas.map((c) => `  ${describeCa(c)}`).join('\n')}\n`);
@@ -314,7 +433,8 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
         type: 'checkbox', message: 'Apply to which stores?',
         choices: pending.map((p) => ({ name: p.title, value: p.target, checked: true })),
       });
-      plans = plans.filter((p) => picked.includes(p.target));
+      planned.splice(0, planned.length, ...planned.filter((p) => picked.includes(p.plan.target)));
+      plans = planned.map((p) => p.plan);
       if (plans.every((p) => p.steps.length === 0)) {
         log('Nothing changed.\n');
         return EXIT.PROBLEM;
@@ -326,6 +446,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   }
 
   const toApply = plans.filter((p) => p.steps.length > 0);
+  const applying = planned.filter((p) => p.plan.steps.length > 0);
   if (toApply.some((p) => p.needsPrivilege)) {
     const unixSudo = process.platform !== 'win32' && toApply.every((p) => p.target !== 'windows' && p.target !== 'wsl-windows');
     if (unixSudo && canPrompt() && !flags.json && (await confirm('These steps need root. Run them with sudo?', true))) {
@@ -335,7 +456,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     throw new UserError(`the plan needs ${unixSudo ? 'root' : 'administrator rights'}; nothing changed. To apply it, ${how}`);
   }
 
-  const results = await applyAll(ctx, toApply, refs, flags);
+  const results = await applyAll(ctx, applying, refs, flags);
   const ok = results.every((r) => !r.error && r.checks.every((c) => c.ok)) && results.length === toApply.length;
   if (!flags.json) {
     for (const r of results) {

@@ -1,5 +1,6 @@
 // What a store does not reach. Programs that keep their own roots need telling, and a running
 // Ollama keeps the roots it loaded at start (Go reads them once per process), so it must restart.
+import path from 'node:path';
 import type { TrustContext } from './context.js';
 import type { Plan } from './plan.js';
 
@@ -18,6 +19,11 @@ const LINUX_BUNDLE: Record<string, string> = {
   'linux-native': '/etc/ssl/certs/ca-certificates.crt',
 };
 
+/** A proxy URL without its password, for printing. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
 /** How to make a running Ollama pick up the new roots. */
 export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
   const out: Advice[] = [];
@@ -30,6 +36,16 @@ export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
   }
   if (ids.has('macos')) out.push({ title: 'Quit and reopen the Ollama app so it sees the change', command: `osascript -e 'quit app "Ollama"' && open -a Ollama` });
   if (ids.has('windows') || ids.has('wsl-windows')) out.push({ title: 'Quit Ollama from the system tray and start it again (a service: restart it)' });
+  const compose = plans.find((p) => p.target === 'compose');
+  if (compose && compose.action === 'trust') {
+    const override = compose.title.match(/\((.*)\)$/)?.[1] ?? 'the override';
+    out.push({ title: 'Recreate the services with the override (Go reads its roots once, at start)', command: `docker compose -f ${path.basename(override).replace('.ollama-tls', '')} -f ${path.basename(override)} up -d` });
+    const proxy = ctx.env.HTTPS_PROXY ?? ctx.env.https_proxy;
+    if (proxy) out.push({ title: 'The containers do not inherit your HTTPS_PROXY: give the services it (and NO_PROXY for their own names) in the compose file', command: `environment: { HTTPS_PROXY: "${redact(proxy)}", NO_PROXY: "localhost,127.0.0.1,ollama" }` });
+  }
+  if (plans.some((p) => p.action === 'trust' && ['compose', 'dockerfile', 'image'].includes(p.target))) {
+    out.push({ title: 'A container already running keeps its old roots; to fix one in place (Debian/Ubuntu-based, e.g. ollama/ollama), then restart it', command: 'docker cp corp-ca.pem ollama:/usr/local/share/ca-certificates/corp-ca.crt && docker exec ollama update-ca-certificates && docker restart ollama' });
+  }
   if (ids.has('bundle')) {
     const file = plans.find((p) => p.target === 'bundle')!.title.replace(/^CA bundle file /, '');
     out.push({ title: 'Point Ollama at the bundle, then restart it', command: ctx.platform === 'linux' ? `sudo systemctl edit ollama   # [Service] Environment="SSL_CERT_FILE=${file}"` : `SSL_CERT_FILE=${file} ollama serve` });
@@ -39,6 +55,8 @@ export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
 
 /** Programs that do not read the store just changed, and how to give them the CA. */
 export function otherReaders(ctx: TrustContext, plans: Plan[]): Advice[] {
+  // Only a store on this machine leaves other programs here to tell; a container's files do not.
+  if (!plans.some((p) => p.target in LINUX_BUNDLE || ['bundle', 'macos', 'windows', 'wsl-windows'].includes(p.target))) return [];
   const linux = plans.find((p) => p.target in LINUX_BUNDLE);
   const bundle = linux ? LINUX_BUNDLE[linux.target] : plans.find((p) => p.target === 'bundle')?.title.replace(/^CA bundle file /, '');
   const out: Advice[] = [];

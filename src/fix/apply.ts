@@ -134,12 +134,27 @@ async function applyStep(fs: RootFs, step: Step): Promise<StepOutcome> {
       const output = await run(step.argv);
       return { step, result: 'done', output };
     }
+    case 'image': {
+      // Loaded only for images: the tar and gzip machinery is not needed by any other plan.
+      const img = await import('./image/index.js');
+      const { certificatesFromPem } = await import('../x509/load.js');
+      const opts = onProgressFor(step);
+      const r = step.action === 'trust'
+        ? await img.trustImage(step.src, step.dst, step.pems.flatMap((p) => certificatesFromPem(p).certificates), opts)
+        : await img.untrustImage(step.src, step.dst, step.fingerprints, opts);
+      return { step, result: r.changed ? 'done' : 'unchanged', output: r.notes.join('\n') };
+    }
   }
 }
 
+/** Image steps report bytes processed; the caller's spinner shows them. */
+let progress: ((done: number, total: number) => void) | undefined;
+const onProgressFor = (_step: Step) => (progress ? { onProgress: progress } : {});
+
 /** Apply every step in order; the first failure stops the plan and says which step and why. */
-export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number) => void): Promise<StepOutcome[]> {
+export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number) => void, onBytes?: (done: number, total: number) => void): Promise<StepOutcome[]> {
   const fs = new RootFs(plan.root);
+  progress = onBytes;
   const outcomes: StepOutcome[] = [];
   for (const [i, step] of plan.steps.entries()) {
     onStep?.(step, i);
@@ -147,7 +162,9 @@ export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number)
       outcomes.push(await applyStep(fs, step));
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { output?: string };
-      const what = step.kind === 'run' ? `${step.argv[0]} failed${err.code !== undefined ? ` (${typeof err.code === 'number' ? `exit ${err.code}` : err.code})` : ''}` : `${step.kind} ${step.path}: ${err.message}`;
+      const what = step.kind === 'run'
+        ? `${step.argv[0]} failed${err.code !== undefined ? ` (${typeof err.code === 'number' ? `exit ${err.code}` : err.code})` : ''}`
+        : step.kind === 'image' ? `image ${step.src} -> ${step.dst}: ${err.message}` : `${step.kind} ${step.path}: ${err.message}`;
       throw new ApplyError(step, what, err.output ?? '');
     }
   }

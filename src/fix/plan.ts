@@ -8,7 +8,8 @@ import type { TrustContext } from './context.js';
 
 export type TargetId =
   | 'debian' | 'rhel' | 'suse' | 'arch' | 'alpine' | 'linux-native'
-  | 'macos' | 'windows' | 'wsl-windows' | 'bundle';
+  | 'macos' | 'windows' | 'wsl-windows' | 'bundle'
+  | 'dockerfile' | 'compose' | 'image';
 
 export type Step =
   /** Write a whole file atomically (temp file + rename), creating its directory. */
@@ -22,7 +23,9 @@ export type Step =
   /** Remove the marked block for `fingerprint` from a bundle file (atomic), leaving the rest byte for byte. */
   | { kind: 'strip-block'; path: string; fingerprint: string; why: string }
   /** Run a program: absolute path and an argument array, never a shell string. */
-  | { kind: 'run'; argv: string[]; why: string };
+  | { kind: 'run'; argv: string[]; why: string }
+  /** Write an image with ollama-tls's layer added (pems) or removed (fingerprints), streaming, no daemon. */
+  | { kind: 'image'; src: string; dst: string; action: 'trust' | 'untrust'; pems: string[]; fingerprints: string[]; why: string };
 
 export interface Plan {
   target: TargetId;
@@ -40,6 +43,9 @@ export interface Plan {
   readers: string;
   notes: string[];
 }
+
+/** A problem with the user's input found while planning (a file that cannot be read, a name that is not there). */
+export class PlanError extends Error {}
 
 /** What a check after applying found, in words. */
 export interface Check {

@@ -18,8 +18,10 @@ export interface TargetChoice {
 
 export const TARGET_IDS: TargetId[] = [...DISTRO_TARGETS.map((t) => t.id), 'linux-native', 'macos', 'windows', 'wsl-windows', 'bundle'];
 
-export function chooseTargets(ctx: TrustContext, opts: { bundleOut?: string; only?: TargetId[] } = {}): TargetChoice {
-  if (opts.bundleOut) return { chosen: [{ target: bundleTarget(opts.bundleOut), why: `--bundle-out ${opts.bundleOut}` }], skipped: [] };
+export function chooseTargets(ctx: TrustContext, opts: { bundleOut?: string; files?: TrustTarget[]; only?: TargetId[] } = {}): TargetChoice {
+  // A file of the user's (a bundle, a Dockerfile, a compose file, an image) replaces the OS stores.
+  const files = [...(opts.bundleOut ? [bundleTarget(opts.bundleOut)] : []), ...(opts.files ?? [])];
+  if (files.length) return { chosen: files.map((t) => ({ target: t, why: t.detect(ctx).why })), skipped: [] };
   const chosen: TargetChoice['chosen'] = [];
   const skipped: TargetChoice['skipped'] = [];
   const consider = (t: TrustTarget): boolean => {
