@@ -13,8 +13,11 @@ function onTerminal(command: string, env: Record<string, string> = {}): Promise<
   const log = path.join(tempDir(), 'tty.log');
   const t0 = performance.now();
   return new Promise((resolve) => {
-    // `script -e` runs the command on a new pseudo-terminal and keeps everything it printed.
-    execFile('script', ['-qec', command, log], { env: { ...cliEnv(env), TERM: 'xterm' }, timeout: 30_000 }, () => {
+    // `script -e` runs the command on a new pseudo-terminal and keeps everything it printed. A person
+    // at a terminal: the CI runner's own `CI` variable (which turns the spinner off) is not theirs.
+    const full: NodeJS.ProcessEnv = { ...cliEnv(env), TERM: 'xterm' };
+    if (!('CI' in env)) delete full.CI;
+    execFile('script', ['-qec', command, log], { env: full, timeout: 30_000 }, () => {
       resolve({ text: readFileSync(log, 'latin1'), ms: performance.now() - t0 });
     });
   });
@@ -35,6 +38,12 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     const { text } = await onTerminal(`stty cols 100 rows 40; ${command}`, { NO_COLOR: '' });
     expect(text).toContain('Checking');
     expect(text).toMatch(/\x1b\[31mPROBLEM/);
+  });
+
+  it('keeps quiet under CI=true even on a terminal', async () => {
+    const { text } = await onTerminal(`stty cols 100 rows 40; ${command}`, { NO_COLOR: '', CI: 'true' });
+    expect(text).toContain('PROBLEM');
+    expect(text).not.toContain('Checking');
   });
 
   it('honours NO_COLOR', async () => {
