@@ -17,6 +17,18 @@ export interface Wording {
 export const WORDINGS: Wording[] = [
   // ---- ollama ----
   {
+    text: 'Error: pull model manifest: file does not exist',
+    client: 'ollama',
+    code: 'model-not-found',
+    source: 'ollama server/images.go pullModelManifest: a 404 from the registry becomes os.ErrNotExist (printed for a mistyped model or tag)',
+  },
+  {
+    text: 'Error: pull model manifest: 403: <html><head><title>Website blocked</title></head><body>Access to this site is blocked by your organisation</body></html>',
+    client: 'ollama',
+    code: 'http-blocked',
+    source: 'ollama server/images.go makeRequestWithRetry: any other status >= 400 becomes "<status>: <body>"; a web filter\'s block page as the body',
+  },
+  {
     text: "pull model manifest: Get \"https://registry.ollama.ai/v2/library/mixtral/manifests/latest\": tls: failed to verify certificate: x509: certificate signed by unknown authority",
     client: 'ollama',
     code: 'unknown-authority',

@@ -1,8 +1,12 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
+import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
 import { RootFs } from '../platform/rootfs.js';
-import { DEFAULT_TARGETS, parseTarget, TargetError } from '../probe/target.js';
+import { AI_HOSTS } from '../probe/known-hosts.js';
+import { parseTarget, TargetError } from '../probe/target.js';
+import { DEFAULT_MODEL, ModelNameError, parseModelName, type ModelName } from '../ollama/name.js';
+import { CredentialsError, parseCredentials } from '../upstream/requests.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { EXIT, UserError } from './exit.js';
 import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
@@ -19,6 +23,30 @@ export interface DoctorFlags extends NetworkFlags {
   compareDirect?: boolean;
   verbose?: boolean;
   root?: string;
+  model?: string;
+  ai?: boolean;
+  user?: string;
+  bearer?: string;
+  bearerFile?: string;
+  /** --cert/--key or --pkcs12 (+ --password): a client certificate for servers that ask for one. */
+  cert?: string;
+  key?: string;
+  pkcs12?: string;
+  password?: string;
+}
+
+/** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
+async function clientIdentityFlags(flags: DoctorFlags): Promise<ClientIdentity | undefined> {
+  if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && flags.password === undefined) return undefined;
+  try {
+    return await loadClientIdentity({
+      ...(flags.cert !== undefined ? { cert: flags.cert } : {}), ...(flags.key !== undefined ? { key: flags.key } : {}),
+      ...(flags.pkcs12 !== undefined ? { pkcs12: flags.pkcs12 } : {}), ...(flags.password !== undefined ? { password: flags.password } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ClientCertError) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 function parseDecide(text: string | undefined): ViewName[] {
@@ -32,12 +60,43 @@ function parseDecide(text: string | undefined): ViewName[] {
 export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): Promise<number> {
   let targets;
   try {
-    targets = (targetArgs.length ? targetArgs : DEFAULT_TARGETS).map(parseTarget);
+    targets = targetArgs.map(parseTarget);
   } catch (e) {
     if (e instanceof TargetError) throw new UserError(e.message);
     throw e;
   }
+  // No target (and no --ai) is the pull path of the default model; --model asks for it by name.
+  let pull: { name: ModelName } | undefined;
+  if (flags.model !== undefined || (targets.length === 0 && !flags.ai)) {
+    try {
+      pull = { name: parseModelName(flags.model ?? DEFAULT_MODEL) };
+    } catch (e) {
+      if (e instanceof ModelNameError) throw new UserError(e.message);
+      throw e;
+    }
+  }
+  const aiTargets = flags.ai ? AI_HOSTS.map((h) => parseTarget(h.host)) : [];
+  let bearerFileText: string | undefined;
+  if (flags.bearerFile !== undefined) {
+    bearerFileText = await readFile(flags.bearerFile, 'utf8').catch(() => {
+      throw new UserError(`--bearer-file ${flags.bearerFile}: cannot read that file`);
+    });
+  }
+  let credentials;
+  try {
+    credentials = parseCredentials({
+      ...(flags.user !== undefined ? { user: flags.user } : {}), ...(flags.bearer !== undefined ? { bearer: flags.bearer } : {}),
+      ...(bearerFileText !== undefined ? { bearerFileText } : {}),
+    });
+  } catch (e) {
+    if (e instanceof CredentialsError) throw new UserError(e.message);
+    throw e;
+  }
+  if (credentials && !targets.some((t) => /^https:\/\//i.test(t.input))) {
+    throw new UserError(`${flags.user !== undefined ? '--user' : flags.bearer !== undefined ? '--bearer' : '--bearer-file'} is for https:// URL targets (a service behind a proxy); give one, e.g. https://ollama.example.com/`);
+  }
   const net = parseNetworkFlags(flags);
+  const clientIdentity = await clientIdentityFlags(flags);
   const deciding = parseDecide(flags.decide);
   const extraCaFiles = flags.ca ?? [];
   if (deciding.includes('extra') && extraCaFiles.length === 0) throw new UserError('--decide extra needs at least one --ca FILE');
@@ -52,22 +111,26 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     });
   }
   // A name override makes sense for one host at a time, as with openssl s_client -servername.
-  if (flags.servername !== undefined && targets.length > 1) throw new UserError('--servername applies to a single target; give one target');
+  if (flags.servername !== undefined && (targets.length !== 1 || pull || aiTargets.length)) throw new UserError('--servername applies to a single target; give one target');
+  const labels = [...(pull ? [`the pull path of ${flags.model ?? DEFAULT_MODEL}`] : []), ...targets.map((t) => t.label), ...(aiTargets.length ? ['the AI API hosts'] : [])];
+  const count = targets.length + aiTargets.length + (pull ? 2 : 0);
 
   const spinner = spinnerWanted(flags.json)
     ? (await import('ora')).default({
-        text: `Checking ${targets.map((t) => t.label).join(', ')}`, stream: process.stderr, discardStdin: false,
+        text: `Checking ${labels.join(', ')}`, stream: process.stderr, discardStdin: false,
         color: useColour(process.stderr) ? 'cyan' : false,
       }).start()
     : undefined;
-  let remaining = targets.length;
+  let remaining = count;
   const run = await runDoctor({
     targets, extraCaFiles, deciding, ...net,
-    compareDirect: Boolean(flags.compareDirect),
+    ...(pull ? { pull, localOllama: true } : {}), ...(aiTargets.length ? { aiTargets } : {}), ...(credentials ? { credentials } : {}),
+    compareDirect: Boolean(flags.compareDirect), ...(clientIdentity ? { clientIdentity } : {}),
     fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
     onProgress: () => {
       remaining--;
       if (spinner && remaining > 0) spinner.text = `Checking ... ${remaining} to go`;
+      else if (spinner) spinner.text = 'Checking ...';
     },
   }).finally(() => spinner?.stop());
 

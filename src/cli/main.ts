@@ -37,10 +37,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .summary('check TLS to a host the way Ollama would, and explain what fails')
     .description(
       'Check TLS to each TARGET: resolve, connect, handshake, dump the chain, judge it, explain failures. ' +
-        'No TARGET checks the Ollama pull path (registry.ollama.ai and its blob host). ' +
-        'TARGET is host, host:port, [v6]:port, or https://host[:port][/path].',
+        'No TARGET walks the Ollama pull path as `ollama pull` does (the registry, then every host its ' +
+        'redirects lead to) and checks the local Ollama server (OLLAMA_HOST). ' +
+        'TARGET is host, host:port, [v6]:port, or https://host[:port][/path]; an https:// URL also gets ' +
+        'GET /api/version and /api/tags (or the path given), to check a self-hosted Ollama behind a proxy.',
     )
-    .argument('[target...]', 'what to check (default: the Ollama registry and blob host)')
+    .argument('[target...]', 'what to check (default: the Ollama pull path)')
     .option('--json', 'print the report as JSON on stdout (schema 1), nothing else');
   networkOptions(doctor, '')
     .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
@@ -49,6 +51,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
     .option('--compare-direct', 'when going through a proxy, also connect directly and compare the certificates')
     .option('--root <dir>', 'read trust stores from this filesystem tree instead of /')
+    .option('--model <name>', 'walk the pull path of this model, [host/][namespace/]model[:tag] (default: all-minilm); only its manifest is read')
+    .option('--ai', 'also check the common AI API hosts (OpenAI, Anthropic, Gemini, Mistral, Hugging Face and its CDNs)')
+    .option('--user <user:password>', 'https:// targets: HTTP Basic credentials, like curl -u (sent only over a trusted connection, never printed)')
+    .option('--bearer <token>', 'https:// targets: send "Authorization: Bearer TOKEN" (sent only over a trusted connection, never printed)')
+    .option('--bearer-file <file>', 'like --bearer, reading the token from FILE (keeps it out of the shell history)')
+    .option('--cert <file>', 'client certificate (PEM, may hold the chain and the key) for servers that ask for one, like curl --cert')
+    .option('--key <file>', 'private key of --cert (PEM: RSA, EC or Ed25519; encrypted: give --password)')
+    .option('--pkcs12 <file>', 'client certificate and key as PKCS#12 (.p12/.pfx), instead of --cert/--key')
+    .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key)')
     .option('-v, --verbose', 'also print each certificate as PEM, and timings');
   doctor
     .addHelpText('after', `
@@ -65,7 +76,11 @@ Exit status: 0 every target passes, 1 a problem was found, 2 usage error, 3 inte
 Examples:
   ollama-tls doctor
   ollama-tls doctor ollama.example.com:8443 --ca corp-root.pem
-  ollama-tls doctor https://ollama.internal/api/tags --json
+  ollama-tls doctor --model llama3.2:1b
+  ollama-tls doctor https://ollama.internal/ --user alice:secret
+  ollama-tls doctor https://ollama.internal/api/tags --bearer-file token.txt --json
+  ollama-tls doctor --ai
+  ollama-tls doctor mtls.example.com:443 --cert client.pem --key client.key
   ollama-tls doctor registry.ollama.ai --resolve registry.ollama.ai:443:10.0.0.5 --save-chain chain.pem`)
     .action(async (targets: string[], flags) => {
       const { doctorCommand } = await import('./doctor-command.js');

@@ -75,11 +75,34 @@ export function renderFinding(f: Finding, o: RenderOptions): string[] {
   return out;
 }
 
+const ROLE: Record<NonNullable<TargetReport['role']>, string> = {
+  registry: 'the model registry',
+  blob: 'where the model files are (reached by a redirect)',
+  fallback: 'a known pull host (not reached by following the registry)',
+  upstream: 'an upstream service',
+  ai: 'an AI API host',
+};
+
+function renderHttp(t: TargetReport, o: RenderOptions): string[] {
+  const s = o.style;
+  const out = [`  ${s.bold('HTTP')} ${s.dim('(on this connection, after the handshake)')}`];
+  for (const x of t.http!.exchanges) {
+    const status = x.status < 400 ? s.green(`${x.status}`) : s.red(`${x.status}`);
+    const path = x.url.replace(/^https:\/\/[^/]+/, '');
+    out.push(`  ${x.method.padEnd(5)}${path}${x.auth ? s.dim(` (with ${x.auth} credentials)`) : ''}`);
+    out.push(`       ${status} ${x.statusText}${x.contentType ? s.dim(`  ${x.contentType.split(';')[0]}`) : ''}${x.location ? `  -> ${x.location}` : ''}`);
+  }
+  if (t.http!.ollamaVersion) out.push(`  ${s.dim('Ollama'.padEnd(9))}${t.http!.ollamaVersion}`);
+  if (t.http!.failure) out.push(`       ${s.red(t.http!.failure.message)}`);
+  if (t.http!.credentialsWithheld) out.push(`       ${s.yellow(`credentials not sent: ${t.http!.credentialsWithheld}`)}`);
+  return out;
+}
+
 export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptions): string {
   const s = o.style;
   const out: string[] = [];
   const status = t.ok ? s.green('OK') : s.red('PROBLEM');
-  out.push(`${s.bold(t.target)}  ${status}`);
+  out.push(`${s.bold(t.target)}  ${status}${t.role ? s.dim(`  ${ROLE[t.role]}`) : ''}`);
   if (t.addresses.length) {
     const where = t.addresses.map((a) => `${a.address} ${s.dim(`(${a.source === 'resolve' ? '--resolve' : a.source === 'hosts' ? 'hosts file' : a.source})`)}`).join(', ');
     out.push(`  ${s.dim('address'.padEnd(9))}${where}${t.address ? `  ${s.dim('connected to')} ${t.address}` : ''}`);
@@ -92,11 +115,17 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   }
   if (t.servername) out.push(`  ${s.dim('SNI'.padEnd(9))}${t.servername}`);
   if (t.tls) out.push(`  ${s.dim('TLS'.padEnd(9))}${[t.tls.protocol, t.tls.cipher, t.tls.alpn ? `ALPN ${t.tls.alpn}` : ''].filter(Boolean).join('  ')}`);
+  if (t.clientCert) {
+    const cas = t.clientCert.authorities.length ? ` from ${t.clientCert.authorities.join('; ')}` : '';
+    const sent = t.clientCert.sent ? `sent ${t.clientCert.sent}` : 'none sent';
+    out.push(`  ${s.dim('mTLS'.padEnd(9))}the server asks for a client certificate${cas}; ${sent}${t.clientCert.refused ? `; ${s.red('refused')}` : ''}`);
+  }
   if (o.verbose) {
     const ms = Object.entries(t.timings).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v} ms`).join(', ');
     if (ms) out.push(`  ${s.dim('timing'.padEnd(9))}${ms}`);
   }
   if (t.chain.length) out.push(...renderChain(t, o));
+  if (t.http && (t.http.exchanges.length || t.http.failure)) out.push(...renderHttp(t, o));
   if (t.verdicts.length) {
     out.push(`  ${s.bold('Verdicts')} ${s.dim('(* decides the result)')}`);
     for (const v of t.verdicts) {
@@ -115,13 +144,45 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
 
 const LEGEND = 'Views: go = Ollama (Go crypto/x509), node = Node.js, system = the OS store (curl, Python), mozilla = the public web PKI, extra = the OS store plus --ca.';
 
+function renderPull(report: DoctorReport, o: RenderOptions): string {
+  const s = o.style;
+  const p = report.pull!;
+  const out = [`${s.bold('Pull path')} of ${p.model}: ${p.hosts.join(s.dim(' -> '))}`];
+  out.push(`  ${s.dim('manifest'.padEnd(9))}${p.manifest}`);
+  if (p.digest) out.push(`  ${s.dim('layer'.padEnd(9))}${p.digest} ${s.dim('(asked for, never downloaded)')}`);
+  if (p.fallback) out.push(s.yellow(wrap(`not followed: ${p.fallback}; the known hosts were checked instead`, o.width, '  ')));
+  return out.join('\n');
+}
+
+function renderOllama(report: DoctorReport, o: RenderOptions): string {
+  const s = o.style;
+  const l = report.ollama!;
+  const row = (label: string, value: string) => `  ${s.dim(label.padEnd(9))}${value}`;
+  const out = [`${s.bold('Ollama')} at ${l.host.url} ${s.dim(l.host.raw ? `(OLLAMA_HOST=${l.host.raw})` : '(OLLAMA_HOST not set)')}`];
+  out.push(row('server', l.reachable ? `${l.version ? `version ${l.version}` : `answered HTTP ${l.status}`}${l.running ? s.dim('  "Ollama is running"') : ''}` : s.dim(`not reachable here${l.error ? `: ${l.error}` : ''}`)));
+  if (l.bind) out.push(row('listens', `${l.bind.host || '(every interface)'}:${l.bind.port}${l.bind.public ? s.yellow('  reachable from other machines') : ''} ${s.dim(`(${l.bind.source})`)}`));
+  if (l.service) {
+    const env = l.service.env.map((e) => `${e.name}=${e.value}`).join(', ');
+    out.push(row('service', `${l.service.unit}${l.service.dropIns.length ? ` + ${l.service.dropIns.join(', ')}` : ''}`));
+    out.push(row('', env ? `environment: ${env}` : s.dim('no proxy or certificate settings in the unit')));
+  }
+  for (const p of l.processes ?? []) {
+    out.push(row('process', `pid ${p.pid}${p.startedAt ? `, started ${p.startedAt}` : ''}${p.unit ? ` (${p.unit})` : ''}${p.container ? ' in a container' : ''}`));
+  }
+  for (const n of l.notes) out.push(s.dim(wrap(n, o.width, '  ')));
+  return out.join('\n');
+}
+
 export function renderDoctor(report: DoctorReport, o: RenderOptions): string {
-  const parts = report.targets.map((t) => renderTarget(t, report.decidingViews, o));
+  const parts = [...(report.ollama ? [renderOllama(report, o)] : []), ...(report.pull ? [renderPull(report, o)] : []), ...report.targets.map((t) => renderTarget(t, report.decidingViews, o))];
   if (report.findings.length) parts.push([o.style.bold('Environment'), ...report.findings.flatMap((f) => renderFinding(f, o))].join('\n'));
   if (report.targets.some((t) => t.verdicts.length)) parts.push(o.style.dim(wrap(LEGEND, o.width, '')));
   const bad = report.targets.filter((t) => !t.ok).length;
+  const n = report.targets.length;
   const summary = report.ok
-    ? o.style.green(`All ${report.targets.length} target${report.targets.length === 1 ? '' : 's'} pass.`)
-    : o.style.red(`${bad} of ${report.targets.length} target${report.targets.length === 1 ? '' : 's'} ${bad === 1 ? 'has' : 'have'} problems.`);
+    ? o.style.green(`All ${n} target${n === 1 ? '' : 's'} pass.`)
+    : bad === 0
+      ? o.style.red('The targets pass, but the environment has problems (see above).')
+      : o.style.red(`${bad} of ${n} target${n === 1 ? '' : 's'} ${bad === 1 ? 'has' : 'have'} problems.`);
   return `${parts.join('\n\n')}\n${summary}\n`;
 }

@@ -220,6 +220,9 @@ export const SIGNATURES: Signature[] = [
     pattern: /"http:\/\/([^/"]+)\/v2\/[^"]*": dial tcp [^\s]+:80: connect: connection refused/,
     code: 'ollama-insecure-flag',
   },
+  // Ollama's registry errors (server/images.go): 404 is "file does not exist", other refusals are "<status>: <body>".
+  { id: 'ollama-manifest-missing', client: 'ollama', pattern: /pull model manifest: file does not exist/, code: 'model-not-found' },
+  { id: 'ollama-manifest-blocked', client: 'ollama', pattern: /pull model manifest: (403|407|451|511)\b/, code: 'http-blocked', facts: (m) => ({ status: m[1]! }) },
   { id: 'go-refused', client: 'go', pattern: /dial tcp ([^\s]+): connect: connection refused/, code: 'connection-refused' },
   { id: 'go-unreachable', client: 'go', pattern: /dial tcp ([^\s]+): connect: (no route to host|network is unreachable)/, code: 'host-unreachable' },
   { id: 'go-dial-timeout', client: 'go', pattern: /dial tcp ([^\s]+): (i\/o timeout|connect: connection timed out)/, code: 'connect-timeout' },
@@ -320,7 +323,7 @@ const KEYWORDS = new RegExp(
   'x509|tls|TLS|ssl|SSL|ertif|ERTIF|erify|handshake|roxy|PROXY|dial tcp|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPROTO|hang up|' +
     'curl: \\(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|ostname|no such host|refused|reset by peer|imeout|TIMEOUT|alert|ALERT|' +
     'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
-    'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]',
+    'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest',
 );
 
 /** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */

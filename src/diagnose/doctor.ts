@@ -1,10 +1,21 @@
 // probe -> chain -> verdicts -> findings -> report, for every target at once.
-import type { Certificate } from '../x509/certificate.js';
+import { formatName, type Certificate } from '../x509/certificate.js';
 import { certificateFromDer } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
+import type { ClientIdentity } from '../probe/client-cert.js';
+import { clientCertFinding } from './client-cert.js';
+import { header, type NextRequest } from '../probe/http.js';
+import { PULL_FALLBACK_HOSTS } from '../probe/known-hosts.js';
+import { crossHostHops, hopRequests, locationOf, registryRequests, reportableUrl, type PullHop } from '../ollama/pull-path.js';
+import { displayName, type ModelName } from '../ollama/name.js';
+import { upstreamRequests, type Credentials, type UpstreamRequest } from '../upstream/requests.js';
+import { fallbackFinding, readBlobHost, readRegistry } from './pull-findings.js';
+import { readUpstream } from './upstream-findings.js';
+import { checkOllama, exposedFinding, versionFindings } from '../ollama/check.js';
+import { isPublicBind } from '../ollama/host.js';
 import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
-import { isPublicHostName, type Target } from '../probe/target.js';
+import { formatHostPort, isPublicHostName, parseTarget, type Target } from '../probe/target.js';
 import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { clockFloor, type Env } from '../trust/stores.js';
@@ -13,12 +24,19 @@ import { sortFindings, type Finding, type FindingCode } from './finding.js';
 import { NETWORK_FIX } from './fixes.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
-import { describeCertificate, type DoctorReport, type TargetReport } from './report.js';
+import { describeCertificate, type DoctorReport, type HttpReport, type PullReport, type TargetReport } from './report.js';
 import { analyseInterception, interceptionFinding } from './interception.js';
 import { diagnoseChain } from './trust-findings.js';
 
 export interface DoctorOptions {
+  /** Hosts given on the command line; https:// URLs among them also get the upstream HTTP checks. */
   targets: Target[];
+  /** Walk the pull path of this model (the default run, and --model). */
+  pull?: { name: ModelName };
+  /** --ai: the common AI API hosts, checked like any host. */
+  aiTargets?: Target[];
+  /** --user / --bearer: sent to upstreams, only over a trusted connection. */
+  credentials?: Credentials;
   timeoutMs: number;
   overrides: ResolveOverride[];
   servername?: string;
@@ -31,8 +49,12 @@ export interface DoctorOptions {
   version: string;
   /** --proxy / --no-proxy (else the environment decides, as for Go). */
   proxy?: ProxyOptions;
+  /** Check the local Ollama server too (OLLAMA_HOST, its service, its process): the default run. */
+  localOllama?: boolean;
   /** --compare-direct: when a target goes through a proxy, also fetch its chain directly. */
   compareDirect?: boolean;
+  /** --cert/--key or --pkcs12: presented to servers that ask for a client certificate. */
+  clientIdentity?: ClientIdentity;
   now?: Date;
   onProgress?: (label: string, stage: 'done') => void;
 }
@@ -60,32 +82,60 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     resolve();
   }));
 
-  const one = async (target: Target): Promise<TargetReport> => {
+  /** Sees the chain before any HTTP request: decides what to send (credentials only when trusted). */
+  type HttpPlanner = (trusted: () => Promise<boolean>) => Promise<NextRequest | undefined>;
+  interface Checked { report: TargetReport; probe: ProbeResult }
+
+  const one = async (target: Target, role: TargetReport['role'], http?: { plan: HttpPlanner; read: (p: ProbeResult, trusted: boolean) => Finding[] }): Promise<Checked> => {
+    // The judgement is made once: before HTTP (when a request needs it) or after the probe.
+    let judged: Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }> | undefined;
+    const judge = (chain: Buffer[], verifyName: string) =>
+      (judged ??= (async () => {
+        const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+        await launched;
+        await storesReady;
+        return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
+      })());
+    let trustedAnswer = false;
     const p = await probe(target, {
       timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: chooseProxy(target.host, target.port, opts.env, opts.proxy),
       ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+      ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
+      ...(http ? {
+        http: {
+          plan: (chain: Buffer[]) => http.plan(async () => {
+            const { judgements } = await judge(chain, opts.servername ?? target.host);
+            // Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them).
+            const v = judgements.map((j) => j.verdict);
+            trustedAnswer = v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
+            return trustedAnswer;
+          }),
+        },
+      } : {}),
     });
-    const presented = p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+    const presented = (await (p.chain.length ? judge(p.chain, p.verifyName) : Promise.resolve({ presented: [] as Certificate[], judgements: [] }))).presented;
     chains.set(target.label, presented);
     let findings: Finding[] = [];
     let verdicts: TargetReport['verdicts'] = [];
     if (p.failure) {
       await launched;
       findings = [networkFinding(p)!];
-    } else if (presented.length === 0) {
-      findings = [{
-        code: 'malformed-certificate', severity: 'error', title: `${target.label} sent no certificate that can be parsed`,
-        detail: 'The handshake completed, but the certificate message held nothing readable.', evidence: [], fixes: [],
-      }];
+    }
+    // A server that refuses the client's certificate has already sent its own: still judged.
+    if (presented.length === 0) {
+      if (!p.failure) {
+        findings = [{
+          code: 'malformed-certificate', severity: 'error', title: `${target.label} sent no certificate that can be parsed`,
+          detail: 'The handshake completed, but the certificate message held nothing readable.', evidence: [], fixes: [],
+        }];
+      }
     } else {
-      await launched;
-      await storesReady;
-      const judgements = await views.judge(presented, p.verifyName);
+      const { judgements } = await judge(p.chain, p.verifyName);
       verdicts = judgements.map((j) => verdictWithCode(j.verdict));
-      findings = await diagnoseChain({
+      findings.push(...await diagnoseChain({
         presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
         now, client: await client, env: opts.env, clockFloor: clockFloor(),
-      });
+      }));
       const proxied = Boolean(p.proxy?.used);
       const input = {
         host: target.host, label: target.label, presented, judgements, deciding: opts.deciding, proxied,
@@ -96,28 +146,173 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       const finding = interceptionFinding(interception, input);
       if (finding) findings.push(finding);
       if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
+      // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
+      const clientCert = p.failure ? undefined : clientCertFinding(p, now);
+      if (clientCert) findings.push(clientCert);
+      if (http) findings.push(...http.read(p, trustedAnswer));
     }
     const proxyReport = await judgeProxy(p, views);
     if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
     findings = sortFindings(findings);
     const decidingOk = verdicts.length > 0 && verdicts.filter((v) => opts.deciding.includes(v.view)).every((v) => v.ok);
     opts.onProgress?.(target.label, 'done');
-    return toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
+    const report = toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
+    if (role) report.role = role;
+    if (p.clientCert?.requested) {
+      const sent = p.clientCert.sentChain?.[0] ? certificateFromDer(p.clientCert.sentChain[0]) : undefined;
+      report.clientCert = {
+        requested: true, authorities: p.clientCert.authorities,
+        sent: p.clientCert.sent ? (sent ? formatName(sent.subject) : 'yes') : null,
+        refused: p.clientCert.refused ? p.clientCert.refused.message : null,
+      };
+    }
+    if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined);
+    return { report, probe: p };
   };
 
-  const targets = await Promise.all(opts.targets.map(one));
-  const environment = proxyEnvironmentFindings(opts, targets);
+  /** An https:// URL target: TLS, then the service's own answers. */
+  const upstream = async (target: Target) => {
+    let version: string | undefined;
+    const checked = await one(target, 'upstream', {
+      plan: async (trusted) => {
+        const send = opts.credentials && (await trusted()) ? opts.credentials : undefined;
+        return upstreamRequests({ ...(target.path ? { path: target.path } : {}), ...(send ? { credentials: send } : {}), userAgent: userAgent(opts.version) });
+      },
+      read: (p, trusted) => {
+        const reading = readUpstream(p, { credentialsGiven: Boolean(opts.credentials), credentialsWithheld: Boolean(opts.credentials) && !trusted });
+        version = reading.version;
+        const url = `https://${target.label.replace(/:443$/, '')}`;
+        const extra = reading.version ? versionFindings(url, reading.version) : [];
+        // Ollama has no authentication: answering without credentials from a non-loopback address is open to the network.
+        const address = p.address?.address ?? target.host;
+        if (reading.openWithoutCredentials && isPublicBind(address)) {
+          extra.push(exposedFinding(url, [`GET /api/version answered {"version":"${reading.version}"} without credentials`, `connected to ${address}`]));
+        }
+        return [...reading.findings, ...extra];
+      },
+    });
+    if (version && checked.report.http) checked.report.http.ollamaVersion = version;
+    return checked;
+  };
+
+  const explicit = Promise.all([
+    ...opts.targets.map((t) => (/^https:\/\//i.test(t.input) ? upstream(t) : one(t, undefined))),
+    ...(opts.aiTargets ?? []).map((t) => one(t, 'ai')),
+  ]);
+  const pulled = opts.pull ? walkPull(opts.pull.name, one, opts) : Promise.resolve(undefined);
+  const local = opts.localOllama ? checkOllama({ fs: opts.fs, env: opts.env, now, timeoutMs: opts.timeoutMs }) : Promise.resolve(undefined);
+  const [given, pull, ollama] = await Promise.all([explicit, pulled, local]);
+  const targets = [...(pull?.checked ?? []), ...given].map((c) => c.report);
+  const environment = [...proxyEnvironmentFindings(opts, targets), ...(pull?.findings ?? []), ...(ollama?.findings ?? [])];
   return {
     report: {
       schema: 1,
       tool: { name: 'ollama-tls', version: opts.version },
-      ok: targets.every((t) => t.ok),
+      ok: targets.every((t) => t.ok) && !environment.some((f) => f.severity === 'error'),
       decidingViews: opts.deciding,
-      findings: environment,
+      findings: sortFindings(environment),
+      ...(pull ? { pull: pull.report } : {}),
+      ...(ollama ? { ollama: ollama.report } : {}),
       targets,
     },
     chains,
     interceptionCas,
+  };
+}
+
+/** How the doctor introduces itself: as the Ollama pull it stands in for, and as itself. */
+function userAgent(version: string): string {
+  const arch = { x64: 'amd64', arm64: 'arm64', ia32: '386' }[process.arch as string] ?? process.arch;
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  return `ollama-tls/${version} (${arch} ${os}; checking the ollama pull path)`;
+}
+
+type CheckOne = (
+  target: Target, role: TargetReport['role'],
+  http?: { plan: (trusted: () => Promise<boolean>) => Promise<NextRequest | undefined>; read: (p: ProbeResult, trusted: boolean) => Finding[] },
+) => Promise<{ report: TargetReport; probe: ProbeResult }>;
+
+/**
+ * The pull path, host by host: the registry (manifest, blob HEAD and GET), then every host a
+ * redirect leads to, each probed and judged as a target of its own. When the registry cannot show
+ * the way, the known hosts are checked instead, and the report says so.
+ */
+async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Promise<{ checked: { report: TargetReport; probe: ProbeResult }[]; report: PullReport; findings: Finding[] }> {
+  const ua = userAgent(opts.version);
+  const registry = parseTarget(formatHostPort(name.host, name.port));
+  const origin = new URL(`https://${registry.label.replace(/:443$/, '')}`);
+  const walk = registryRequests(name, origin, ua);
+  let cannotWalk: string | undefined;
+  const first = await one(registry, 'registry', {
+    plan: async () => walk.next,
+    read: (p) => {
+      const reading = readRegistry(p, displayName(name));
+      cannotWalk = reading.cannotWalk;
+      return reading.findings;
+    },
+  });
+  if (first.probe.failure) cannotWalk = `the registry could not be reached (${first.probe.failure.message})`;
+  const checked = [first];
+  const seen = new Set([registry.label]);
+  let pending: { origin: URL; hops: PullHop[] }[] = [{ origin, hops: crossHostHops(first.probe.http ?? [], origin) }];
+  // A few rounds: registry -> blob host is one; a CDN in between would be another.
+  for (let round = 0; round < 4; round++) {
+    const byHost = new Map<string, PullHop[]>();
+    for (const { hops } of pending) {
+      for (const hop of hops) {
+        const label = formatHostPort(hop.url.hostname.replace(/^\[|\]$/g, ''), Number(hop.url.port || 443));
+        if (seen.has(label)) continue;
+        byHost.set(label, [...(byHost.get(label) ?? []), hop]);
+      }
+    }
+    if (byHost.size === 0) break;
+    const results = await Promise.all([...byHost.entries()].map(([label, hops]) => {
+      seen.add(label);
+      return one(parseTarget(label), 'blob', { plan: async () => hopRequests(hops, ua), read: (p) => readBlobHost(p) }).then((c) => ({ c, origin: hops[0]!.url }));
+    }));
+    checked.push(...results.map((r) => r.c));
+    pending = results.map(({ c, origin: o }) => ({ origin: new URL(`${o.protocol}//${o.host}`), hops: crossHostHops(c.probe.http ?? [], new URL(`${o.protocol}//${o.host}`)) }));
+  }
+  if (!cannotWalk && checked.length === 1) cannotWalk = 'the registry did not redirect the model file to another host';
+  const findings: Finding[] = [];
+  if (cannotWalk) {
+    const known = name.host === 'registry.ollama.ai' && name.port === 443 ? PULL_FALLBACK_HOSTS.filter((h) => !seen.has(h)) : [];
+    const fallback = await Promise.all(known.map((h) => one(parseTarget(h), 'fallback')));
+    checked.push(...fallback);
+    findings.push(fallbackFinding(cannotWalk, known));
+  }
+  return {
+    checked,
+    findings,
+    report: {
+      model: displayName(name),
+      registry: registry.label,
+      manifest: reportableUrl(new URL(`https://${registry.label.replace(/:443$/, '')}/v2/${name.namespace}/${name.model}/manifests/${name.tag}`)),
+      digest: walk.digest ?? null,
+      hosts: checked.map((c) => c.report.target),
+      fallback: cannotWalk ?? null,
+    },
+  };
+}
+
+/** The exchanges as the report carries them: no secrets in URLs, only the kind of credentials sent. */
+function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
+  const base = `https://${p.target.label.replace(/:443$/, '')}`;
+  return {
+    exchanges: (p.http ?? []).map((r) => {
+      const url = new URL(r.request.path, base);
+      const location = locationOf(r, url);
+      const type = header(r, 'content-type');
+      const server = header(r, 'server');
+      const auth = (r.request as UpstreamRequest).auth;
+      return {
+        method: r.request.method, url: reportableUrl(url), status: r.status, statusText: r.statusText,
+        ...(location ? { location: reportableUrl(location) } : {}), ...(type ? { contentType: type } : {}), ...(server ? { server } : {}),
+        ...(auth ? { auth } : {}), ms: Math.round(r.ms * 10) / 10,
+      };
+    }),
+    ...(p.httpFailure ? { failure: { kind: p.httpFailure.kind, message: p.httpFailure.message } } : {}),
+    ...(withheld ? { credentialsWithheld: withheld } : {}),
   };
 }
 

@@ -135,8 +135,13 @@ const TEXTS: Partial<Record<FindingCode, (x: ExplainContext) => Text>> = {
   }),
   'client-cert-required': (x) => ({
     title: `The server${where(x)} requires a client certificate`,
-    detail: 'The server asked for a certificate from the client and refused the connection without an acceptable one (mutual TLS). In TLS 1.3 this arrives as an alert after the handshake.',
-    fixes: [{ title: 'Configure the client certificate and key for this server (or ask its operator which CA it accepts)', side: 'client' }],
+    detail:
+      'The server asked for a certificate from the client and refused the connection without an acceptable one (mutual TLS). In TLS 1.3 this arrives as an alert after the handshake. ' +
+      'Ollama itself cannot present a client certificate: for Ollama, a proxy on its side has to (nginx proxy_ssl_certificate, or stunnel in client mode).',
+    fixes: [
+      { title: 'Configure the client certificate and key for this server (or ask its operator which CA it accepts)', side: 'client' },
+      { title: 'See which CAs the server accepts, and whether your certificate would pass', command: `ollama-tls doctor ${x.hosts[0] ?? 'HOST:PORT'} --cert client.pem --key client.key`, side: 'client' },
+    ],
   }),
   'tls-alert': (x) => ({
     title: `The server${where(x)} refused the TLS handshake`,
@@ -204,6 +209,21 @@ const TEXTS: Partial<Record<FindingCode, (x: ExplainContext) => Text>> = {
     title: `The connection${where(x)} was reset`,
     detail: 'The peer or something on the way hung up mid-conversation. Firewalls that filter by SNI do this to names they block; so do servers that do not serve the name asked for.',
     fixes: [{ title: 'Compare with another network; ask IT whether the destination is blocked', side: 'client' }],
+  }),
+  'model-not-found': () => ({
+    title: 'The registry has no such model or tag',
+    detail: 'The connection and TLS worked: the registry answered 404 for the manifest. The name or the tag is wrong (tags are per model: see its page on ollama.com).',
+    fixes: [{ title: 'Check the name and tag on https://ollama.com/library', side: 'client' }],
+  }),
+  'http-blocked': (x) => ({
+    title: `Something answered ${x.facts.status ?? 'an HTTP error'} in place of the registry`,
+    detail:
+      'TLS worked, but the answer is a refusal: a web filter blocking the host or the AI category (its block page is in the body), a proxy wanting credentials (407), or a captive portal (511). ' +
+      'The doctor shows who answered and names the product when the page names itself.',
+    fixes: [
+      { title: 'See who answers, on the same path', command: 'ollama-tls doctor', side: 'client' },
+      { title: 'Ask IT to allow registry.ollama.ai, *.ollama.com and *.r2.cloudflarestorage.com', side: 'client' },
+    ],
   }),
   'ollama-insecure-flag': () => ({
     title: '`ollama pull --insecure` switched to plain HTTP, and the registry does not answer on port 80',

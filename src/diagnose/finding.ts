@@ -38,6 +38,10 @@ export const FINDING_CODES = [
   // added by this implementation
   'host-unreachable', 'clock-skew', 'malformed-certificate', 'unhandled-critical-extension', 'no-roots',
   'not-standards-compliant',
+  // the pull path and upstream HTTP answers
+  'http-blocked', 'model-not-found', 'pull-path-fallback', 'upstream-forbidden', 'upstream-error',
+  // Ollama itself (src/ollama/check.ts)
+  'ollama-origins-open', 'ollama-service-env', 'ollama-cert-file-missing',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -1,5 +1,6 @@
 // Failures before there is a chain to judge: name resolution, TCP, the handshake itself.
 import type { ProbeFailure, ProbeResult } from '../probe/probe.js';
+import { clientCertFinding, clientCertRefused } from './client-cert.js';
 import type { Finding, FindingCode, Fix } from './finding.js';
 import { NETWORK_FIX, SERVER_FIX } from './fixes.js';
 
@@ -164,7 +165,8 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
         };
       case 'alert':
         return {
-          code: f.alert?.description === 116 ? 'client-cert-required' : 'tls-alert',
+          // certificate_required, and any refusal after a certificate request, are client-cert-required (client-cert.ts).
+          code: 'tls-alert',
           title: `${where} refused the handshake: ${f.alert ? `${f.alert.name} (alert ${f.alert.description})` : f.message}`,
           detail:
             f.alert?.description === 40
@@ -183,6 +185,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
 export function networkFinding(p: ProbeResult): Finding | undefined {
   const f = p.failure;
   if (!f) return undefined;
+  if (clientCertRefused(p)) return clientCertFinding(p);
   const text = (BY_STAGE[f.stage] as (f: ProbeFailure, p: ProbeResult) => Text)(f, p);
   const evidence = [f.message];
   if (f.stage === 'connect') for (const a of f.attempts) if (a.error) evidence.push(`${a.address}: ${a.error.code} after ${Math.round(a.ms)} ms`);

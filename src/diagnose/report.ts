@@ -5,6 +5,7 @@ import { formatName } from '../x509/certificate.js';
 import type { AddressSource } from '../probe/resolve.js';
 import type { ClientVerdict } from '../trust/views.js';
 import type { Finding } from './finding.js';
+import type { OllamaReport } from '../ollama/check.js';
 
 export interface ChainEntry {
   index: number;
@@ -47,7 +48,52 @@ export interface TargetReport {
   verdicts: Verdict[];
   findings: Finding[];
   ok: boolean;
-  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number };
+  /** Where this target came from: given, the pull path (registry, blob host, fallback), --ai. */
+  role?: 'registry' | 'blob' | 'fallback' | 'upstream' | 'ai';
+  /** Mutual TLS: present only when the server asked for a client certificate. */
+  clientCert?: { requested: boolean; authorities: string[]; sent: string | null; refused: string | null };
+  /** HTTP requests sent over this very connection after the handshake (pull path, upstream checks). */
+  http?: HttpReport | null;
+  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number; httpMs?: number };
+}
+
+/** One request and its answer. URLs carry no secrets: query values are hidden, credentials never shown. */
+export interface HttpExchangeReport {
+  method: string;
+  /** https://host[:port]/path?name=... (query values hidden: presigned URLs carry signatures). */
+  url: string;
+  status: number;
+  statusText: string;
+  /** Redirect target, query values hidden. */
+  location?: string;
+  contentType?: string;
+  server?: string;
+  /** The scheme of the Authorization sent ("basic" or "bearer"); the value is never reported. */
+  auth?: string;
+  ms: number;
+}
+
+export interface HttpReport {
+  exchanges: HttpExchangeReport[];
+  /** Why the exchange stopped early (the server closed, timed out, answered garbage). */
+  failure?: { kind: string; message: string };
+  /** Credentials were given but not sent: the certificate was not trusted. */
+  credentialsWithheld?: string;
+  /** An upstream that answered /api/version as Ollama does: its version. */
+  ollamaVersion?: string;
+}
+
+/** The Ollama pull path as walked: the model, the manifest, and every host it led to. */
+export interface PullReport {
+  model: string;
+  registry: string;
+  manifest: string;
+  /** The layer whose blob was asked for (never downloaded). */
+  digest: string | null;
+  /** host:port of every target on the path, in the order reached. */
+  hosts: string[];
+  /** Set when the path could not be walked and the known hosts were checked instead. */
+  fallback: string | null;
 }
 
 export interface ProxyReport {
@@ -69,6 +115,10 @@ export interface DoctorReport {
   decidingViews: string[];
   /** Findings about the environment as a whole (proxy variables), not one target. */
   findings: Finding[];
+  /** The default run (and --model): the pull path as `ollama pull` walks it. */
+  pull?: PullReport;
+  /** The local Ollama server (OLLAMA_HOST), in the default run. */
+  ollama?: OllamaReport;
   targets: TargetReport[];
 }
 

@@ -10,8 +10,8 @@ import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { ipVersion } from '../x509/ip.js';
+import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
 import {
-  alertName,
   looksLikeTls,
   readServerFlight,
   serverHandshakeSecretFromKeylog,
@@ -30,8 +30,16 @@ export interface HandshakeOptions {
   alpn?: string[];
   /** The whole handshake must finish within this. */
   timeoutMs: number;
-  /** Passthrough (client certificates, `ca` for Node's own check, versions, ciphers). rejectUnauthorized is always forced off. */
+  /** Passthrough (`ca` for Node's own check, versions, ciphers). rejectUnauthorized is always forced off. */
   tlsOptions?: Partial<tls.ConnectionOptions>;
+  /** A client certificate to present when the server asks for one (--cert/--key, --pkcs12). */
+  clientIdentity?: ClientIdentity;
+}
+
+/** The server's CertificateRequest: it wants a client certificate (mutual TLS). */
+export interface CertificateRequestInfo {
+  /** The CA names it accepts, as formatName prints them; empty when it named none. */
+  authorities: string[];
 }
 
 export interface HandshakeResult {
@@ -53,6 +61,10 @@ export interface HandshakeResult {
   /** Node's own verdict for this handshake (tlsSocket.authorized / authorizationError). */
   node: { authorized: boolean; error: string | null };
   handshakeMs: number;
+  /** The server asked for a client certificate. */
+  certificateRequest?: CertificateRequestInfo;
+  /** A client certificate went out: one was given and the server asked for one. */
+  clientCertificateSent: boolean;
 }
 
 export type HandshakeFailureKind = 'timeout' | 'reset' | 'closed' | 'not-tls' | 'alert' | 'protocol-mismatch' | 'error';
@@ -65,6 +77,20 @@ export class HandshakeFailure extends Error {
   firstBytes?: Buffer;
   /** Node's error code if any (ERR_SSL_WRONG_VERSION_NUMBER, ECONNRESET, ...). */
   code?: string;
+  /** The server had asked for a client certificate before it gave up. */
+  certificateRequest?: CertificateRequestInfo;
+  /** A client certificate had gone out. */
+  clientCertificateSent?: boolean;
+  /**
+   * TLS 1.3: the handshake completed, then the server refused (its verdict on the client's
+   * certificate comes after the handshake: certificate_required, unknown_ca, or a hang-up).
+   */
+  afterHandshake?: boolean;
+  /**
+   * A client-certificate refusal comes after the server sent its own certificates: the chain as
+   * sent, so it can still be judged (the refusal is about the client, not the server's chain).
+   */
+  chain?: Buffer[];
 
   constructor(
     kind: HandshakeFailureKind,
@@ -81,6 +107,17 @@ export class HandshakeFailure extends Error {
 }
 
 const DEFAULT_ALPN = ['h2', 'http/1.1'];
+/**
+ * TLS 1.3 servers judge the client's certificate after the client considers the handshake done,
+ * and answer within a round trip: wait this long (twice the handshake, within these bounds) for
+ * that verdict before handing the connection over, so a refusal is read before anything is sent
+ * (data sent to a server that then closes makes it reset the connection, and the reset can
+ * destroy the alert before it is read).
+ */
+const VERDICT_WAIT_MIN_MS = 150;
+const VERDICT_WAIT_MAX_MS = 1500;
+/** After the peer's FIN, time for an alert that came with it to come out of Node's TLS. */
+const LATE_ALERT_MS = 50;
 const FIRST_BYTES_LENGTH = 64;
 /** protocol_version (RFC 8446 6.2) */
 const ALERT_PROTOCOL_VERSION = 70;
@@ -205,6 +242,7 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
 
   const connectOptions: tls.ConnectionOptions = {
     ...opts.tlsOptions,
+    ...opts.clientIdentity?.tls,
     socket: wire,
     host: opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host,
     ALPNProtocols: opts.alpn ?? DEFAULT_ALPN,
@@ -243,10 +281,10 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
       reject(failure);
     };
     const onError = (err: Error & { code?: string }): void => {
-      fail(classifyFailure(err, wire, keylog));
+      fail(classifyFailure(err, wire, keylog, opts.clientIdentity));
     };
     const onClose = (): void => {
-      fail(classifyFailure(undefined, wire, keylog));
+      fail(classifyFailure(undefined, wire, keylog, opts.clientIdentity));
     };
     const onSecureConnect = (): void => {
       if (settled || !tlsSocket) return;
@@ -290,8 +328,30 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
           error: sock.authorizationError ? String(sock.authorizationError) : null,
         },
         handshakeMs: Math.round((performance.now() - started) * 10) / 10,
+        clientCertificateSent: Boolean(flight.certificateRequest && opts.clientIdentity),
       };
       if (wireProblem) result.wireProblem = wireProblem;
+      if (flight.certificateRequest) result.certificateRequest = { authorities: formatAuthorities(flight.certificateRequest.authorities) };
+      if (result.certificateRequest && result.protocol === 'TLSv1.3') {
+        const budget = opts.timeoutMs - (performance.now() - started);
+        const waitMs = Math.min(Math.max(VERDICT_WAIT_MIN_MS, 2 * result.handshakeMs), VERDICT_WAIT_MAX_MS, Math.max(0, budget));
+        awaitVerdict(sock, raw, waitMs).then((refusal) => {
+          if (!refusal) {
+            resolve(result);
+            return;
+          }
+          refusal.certificateRequest = result.certificateRequest;
+          refusal.clientCertificateSent = result.clientCertificateSent;
+          refusal.afterHandshake = true;
+          if (result.chainSource === 'wire') refusal.chain = result.chain;
+          sock.on('error', noop);
+          sock.destroy();
+          wire.destroy();
+          raw.destroy();
+          reject(refusal);
+        }, reject);
+        return;
+      }
       resolve(result);
     };
 
@@ -306,13 +366,59 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
     try {
       tlsSocket = tls.connect(connectOptions);
     } catch (err) {
-      fail(classifyFailure(err as Error & { code?: string }, wire, keylog));
+      fail(classifyFailure(err as Error & { code?: string }, wire, keylog, opts.clientIdentity));
       return;
     }
     tlsSocket.on('keylog', onKeylog);
     tlsSocket.once('secureConnect', onSecureConnect);
     tlsSocket.on('error', onError);
     tlsSocket.once('close', onClose);
+  });
+}
+
+/**
+ * Wait up to `ms` for a TLS 1.3 server's verdict on the client certificate: an alert or a hang-up
+ * is a refusal; silence means it went on.
+ */
+function awaitVerdict(sock: tls.TLSSocket, raw: Duplex, ms: number): Promise<HandshakeFailure | undefined> {
+  return new Promise((resolve) => {
+    let done = false;
+    let lateTimer: NodeJS.Timeout | undefined;
+    const finish = (refusal: HandshakeFailure | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(lateTimer);
+      sock.off('error', onError);
+      sock.off('close', onGone);
+      raw.off('end', onGone);
+      raw.off('close', onGone);
+      raw.off('error', onGone);
+      resolve(refusal);
+    };
+    const onError = (err: Error & { code?: string }): void => {
+      const alert = alertFromText(err.message);
+      if (alert) {
+        finish(new HandshakeFailure('alert', `the server sent TLS alert ${alert.description} (${alert.name}) right after the handshake`, {
+          alert, cause: err, ...(err.code ? { code: err.code } : {}),
+        }));
+      } else {
+        const reset = err.code === 'ECONNRESET';
+        finish(new HandshakeFailure(reset ? 'reset' : 'error', `the server ${reset ? 'reset' : 'broke off'} the connection right after the handshake: ${err.message.trim()}`, {
+          cause: err, ...(err.code ? { code: err.code } : {}),
+        }));
+      }
+    };
+    const onGone = (): void => {
+      // An alert that came just before the FIN may still be on its way through Node's TLS.
+      lateTimer ??= setTimeout(() => finish(new HandshakeFailure('closed', 'the server closed the connection right after the handshake, without an alert')), LATE_ALERT_MS);
+    };
+    const timer = setTimeout(() => finish(undefined), ms);
+    sock.on('error', onError);
+    sock.once('close', onGone);
+    raw.once('end', onGone);
+    raw.once('close', onGone);
+    raw.once('error', onGone);
   });
 }
 
@@ -338,6 +444,26 @@ function classifyFailure(
   err: (Error & { code?: string }) | undefined,
   wire: RecordingDuplex,
   keylog: string[],
+  clientIdentity?: ClientIdentity,
+): HandshakeFailure {
+  const failure = classifyFailureKind(err, wire, keylog);
+  // Did the server ask for a client certificate before it gave up? (TLS 1.2 refuses in the handshake.)
+  if (failure.kind !== 'not-tls' && wire.firstBytes) {
+    const flight = readServerFlight(wire.captured(), { serverHandshakeTrafficSecret: serverHandshakeSecretFromKeylog(keylog) });
+    const request = flight.certificateRequest;
+    if (request) {
+      failure.certificateRequest = { authorities: formatAuthorities(request.authorities) };
+      failure.clientCertificateSent = Boolean(clientIdentity);
+      if (flight.certificates?.length) failure.chain = flight.certificates;
+    }
+  }
+  return failure;
+}
+
+function classifyFailureKind(
+  err: (Error & { code?: string }) | undefined,
+  wire: RecordingDuplex,
+  keylog: string[],
 ): HandshakeFailure {
   const firstBytes = wire.firstBytes;
   const code = err?.code ?? wire.innerError?.code;
@@ -355,7 +481,7 @@ function classifyFailure(
   if (firstBytes) {
     flight = readServerFlight(wire.captured(), { serverHandshakeTrafficSecret: serverHandshakeSecretFromKeylog(keylog) });
   }
-  const alert = flight?.alerts.find((a) => a.level === 2) ?? flight?.alerts[0] ?? alertFromError(err);
+  const alert = flight?.alerts.find((a) => a.level === 2) ?? flight?.alerts[0] ?? alertFromText(err?.message);
   if (alert) {
     const kind = alert.description === ALERT_PROTOCOL_VERSION ? 'protocol-mismatch' : 'alert';
     return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})${detail}`, {
@@ -394,14 +520,6 @@ function classifyFailure(
     ...base,
     ...(firstBytes ? { firstBytes } : {}),
   });
-}
-
-/** OpenSSL reports received alerts as "...:SSL alert number 40" (code ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE ...). */
-function alertFromError(err: (Error & { code?: string }) | undefined): TlsAlert | undefined {
-  const match = err ? /alert number (\d+)/i.exec(err.message) : null;
-  if (!match) return undefined;
-  const description = Number(match[1]);
-  return { level: 2, description, name: alertName(description) };
 }
 
 function describeBytes(bytes: Buffer): string {

@@ -2,12 +2,14 @@
 // use), handshake, capture. No judgement here: the result is data that the trust views and the
 // diagnosis read.
 import type { Duplex } from 'node:stream';
+import { clientCertAfterHandshake, clientCertFromFailure, type ClientCertUse, type ClientIdentity } from './client-cert.js';
 import { dial, DialFailure, type DialAttempt } from './dial.js';
+import { httpExchange, HttpFailure, type HttpResponse, type NextRequest } from './http.js';
 import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind } from './handshake.js';
 import { openTunnel, ProxyFailure, type ProxyFailureKind } from './proxy.js';
 import { redactProxy, type ProxyChoice } from './proxy-env.js';
 import { resolveHost, ResolveFailure, type ResolvedAddress, type ResolveOverride } from './resolve.js';
-import type { Target } from './target.js';
+import { formatHostPort, type Target } from './target.js';
 
 export type ProbeFailure =
   | { stage: 'resolve'; code: string; message: string }
@@ -53,16 +55,30 @@ export interface ProbeResult {
   /** Node's own verdict on this very handshake, for cross-checking the node view. */
   nodeHandshake?: { authorized: boolean; error: string | null };
   failure?: ProbeFailure;
-  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number };
+  /** The server asked for a client certificate (mutual TLS): what it named, what was sent, how it answered. */
+  clientCert?: ClientCertUse;
+  /** Answers to ProbeOptions.http, in order (fewer when one was not read through). */
+  http?: HttpResponse[];
+  /** Why the HTTP exchange stopped, when it failed after a good handshake. */
+  httpFailure?: { kind: string; message: string; code?: string; path?: string; received?: Buffer };
+  timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number; httpMs?: number };
 }
 
 export interface ProbeOptions {
+  /**
+   * HTTP requests to send after the handshake, on the same connection (the pull path, upstream
+   * checks). `plan` sees the chain first, so a caller can judge it before deciding what to send
+   * (credentials only over a trusted connection); undefined sends nothing.
+   */
+  http?: { plan: (chain: Buffer[]) => Promise<NextRequest | undefined>; maxBody?: number };
   timeoutMs: number;
   overrides: ResolveOverride[];
   servername?: string;
   dnsServers?: string[];
   /** What chooseProxy decided for this target. */
   proxy?: ProxyChoice;
+  /** A client certificate to present when the server asks for one (--cert/--key, --pkcs12). */
+  clientIdentity?: ClientIdentity;
 }
 
 async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
@@ -136,16 +152,46 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
   if (!socket) return result;
 
   try {
-    const hs = await handshake({ socket, host: target.host, ...(opts.servername ? { servername: opts.servername } : {}), timeoutMs: opts.timeoutMs });
+    const hs = await handshake({
+      socket, host: target.host, ...(opts.servername ? { servername: opts.servername } : {}), timeoutMs: opts.timeoutMs,
+      ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
+    });
     result.tls = { protocol: hs.protocol, cipher: hs.cipher, alpn: hs.alpn };
     result.chain = hs.chain;
     result.chainSource = hs.chainSource;
     result.nodeHandshake = hs.node;
     result.timings.handshakeMs = hs.handshakeMs;
     hs.tlsSocket.on('error', () => {});
+    const next = opts.http ? await opts.http.plan(hs.chain) : undefined;
+    if (next) {
+      const t0 = performance.now();
+      // Go's Host header: the port only when it is not the scheme's default.
+      const hostHeader = target.port === 443 ? formatHostPort(target.host, 443).replace(/:443$/, '') : formatHostPort(target.host, target.port);
+      try {
+        result.http = await httpExchange(hs.tlsSocket, hostHeader, next, { timeoutMs: opts.timeoutMs, ...(opts.http?.maxBody ? { maxBody: opts.http.maxBody } : {}) });
+      } catch (e) {
+        const err = e as HttpFailure & NodeJS.ErrnoException;
+        result.httpFailure = {
+          kind: e instanceof HttpFailure ? e.kind : 'error', message: err.message,
+          ...(err.code ? { code: String(err.code) } : e instanceof HttpFailure && e.detail.code ? { code: e.detail.code } : {}),
+          ...(e instanceof HttpFailure && e.detail.request ? { path: e.detail.request.path } : {}),
+          ...(e instanceof HttpFailure && e.detail.received?.length ? { received: e.detail.received } : {}),
+        };
+      } finally {
+        result.timings.httpMs = performance.now() - t0;
+      }
+    }
+    // Mutual TLS: whether the server asked for a client certificate and went on (client-cert.ts).
+    await clientCertAfterHandshake(hs, result, { timeoutMs: opts.timeoutMs, ...(opts.clientIdentity ? { identity: opts.clientIdentity } : {}) });
     hs.tlsSocket.destroy();
   } catch (e) {
     if (!(e instanceof HandshakeFailure)) throw e;
+    const clientCert = clientCertFromFailure(e, opts.clientIdentity);
+    if (clientCert) result.clientCert = clientCert;
+    if (e.chain?.length) {
+      result.chain = e.chain;
+      result.chainSource = 'wire';
+    }
     result.failure = {
       stage: 'handshake', kind: e.kind, message: e.message,
       ...(e.code ? { code: e.code } : {}), ...(e.alert ? { alert: e.alert } : {}), ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}),

@@ -16,9 +16,6 @@ export interface Target {
 
 export class TargetError extends Error {}
 
-/** The Ollama pull path: the registry and the blob host it redirects to. */
-export const DEFAULT_TARGETS = ['registry.ollama.ai:443', 'dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com:443'];
-
 export function formatHostPort(host: string, port: number): string {
   return `${ipVersion(host) === 6 ? `[${host}]` : host}:${port}`;
 }

@@ -279,6 +279,52 @@ export function parseCertificateMessage(body: Buffer, tls13: boolean): Buffer[] 
   return certificates;
 }
 
+/** The certificate_authorities extension type (RFC 8446 4.2.4). */
+const EXT_CERTIFICATE_AUTHORITIES = 47;
+
+export interface CertificateRequest {
+  /**
+   * DER Names of the CAs the server says it accepts, in the order sent (TLS 1.2: the
+   * certificate_authorities list; TLS 1.3: the certificate_authorities extension). Empty: the
+   * server named none (any certificate may do, or it checks it in some other way).
+   */
+  authorities: Buffer[];
+}
+
+/**
+ * Parses a CertificateRequest body.
+ *  - TLS 1.2 (RFC 5246 7.4.4): ClientCertificateType certificate_types<1..2^8-1>;
+ *    SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>;
+ *    DistinguishedName certificate_authorities<0..2^16-1>, DistinguishedName = opaque<1..2^16-1>.
+ *    (TLS 1.0/1.1 have no signature algorithm list.)
+ *  - TLS 1.3 (RFC 8446 4.3.2): opaque certificate_request_context<0..2^8-1>;
+ *    Extension extensions<2..2^16-1>; certificate_authorities (4.2.4) holds
+ *    DistinguishedName authorities<3..2^16-1>.
+ */
+export function parseCertificateRequest(body: Buffer, version: number): CertificateRequest {
+  const r = new Reader(body, 'CertificateRequest');
+  let names: Buffer | undefined;
+  if (version >= 0x0304) {
+    r.vector8();
+    const extensions = new Reader(r.vector16(), 'CertificateRequest extensions');
+    while (extensions.remaining > 0) {
+      const type = extensions.u16();
+      const data = extensions.vector16();
+      if (type === EXT_CERTIFICATE_AUTHORITIES) names = new Reader(data, 'certificate_authorities').vector16();
+    }
+  } else {
+    r.vector8();
+    if (version >= 0x0303) r.vector16();
+    names = r.vector16();
+  }
+  const authorities: Buffer[] = [];
+  if (names) {
+    const list = new Reader(names, 'certificate_authorities');
+    while (list.remaining > 0) authorities.push(Buffer.from(list.vector16()));
+  }
+  return { authorities };
+}
+
 /* ------------------------------------------------------- the server's flight */
 
 export interface ServerFlight {
@@ -293,6 +339,8 @@ export interface ServerFlight {
   certificates?: Buffer[];
   /** Alerts the server sent that we could read (plaintext, or TLS 1.3 handshake-encrypted). */
   alerts: TlsAlert[];
+  /** The server asked for a client certificate (mutual TLS). */
+  certificateRequest?: CertificateRequest;
   /** Why reading stopped early, if it did (undecryptable records, malformed data, ...). */
   problem?: string;
 }
@@ -304,7 +352,7 @@ export interface ReadServerFlightOptions {
 
 /**
  * Walks the bytes a server sent during the handshake and pulls out the
- * ServerHello, the Certificate message and any alerts.
+ * ServerHello, the Certificate message, a CertificateRequest and any alerts.
  *
  * TLS 1.2: everything up to the server's ChangeCipherSpec is plaintext.
  * TLS 1.3: after the ServerHello, handshake messages travel in
@@ -352,6 +400,15 @@ export function readServerFlight(inbound: Buffer, options: ReadServerFlightOptio
       }
       case HandshakeType.certificate:
         flight.certificates ??= parseCertificateMessage(message.body, tls13);
+        return;
+      case HandshakeType.certificateRequest:
+        if (!flight.serverHello || flight.certificateRequest) return;
+        try {
+          flight.certificateRequest = parseCertificateRequest(message.body, flight.serverHello.version);
+        } catch {
+          // Asked for a certificate all the same; a malformed CA list must not cost us the chain.
+          flight.certificateRequest = { authorities: [] };
+        }
         return;
       case HandshakeType.compressedCertificate:
         throw new Error('server sent a CompressedCertificate (RFC 8879), which is not decoded');

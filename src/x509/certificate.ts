@@ -328,6 +328,11 @@ const STRING_TAGS = new Set<number>([
   TAG.UTF8_STRING, TAG.PRINTABLE_STRING, TAG.T61_STRING, TAG.IA5_STRING, TAG.BMP_STRING, TAG.UNIVERSAL_STRING, 0x1a /* Visible */,
 ]);
 
+/** A DER Name on its own (a CA name from a TLS CertificateRequest); throws DerError on garbage. */
+export function nameFromDer(der: Buffer): Name {
+  return parseName(der, expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Name'));
+}
+
 function parseName(der: Buffer, seq: Tlv): Name {
   const rdns: NameAttribute[][] = [];
   const canon: string[] = [];

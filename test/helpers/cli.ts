@@ -58,7 +58,17 @@ export interface DoctorJson {
     verdicts: { view: string; ok: boolean; code: string | null; message: string }[];
     findings: { code: string; severity: string; title: string; detail: string; evidence: string[]; fixes: { title: string; command?: string }[] }[];
     ok: boolean;
+    role?: string;
+    http?: {
+      exchanges: { method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string }[];
+      failure?: { kind: string; message: string };
+      credentialsWithheld?: string;
+      ollamaVersion?: string;
+    } | null;
   }[];
+  findings: { code: string; severity: string; title: string; detail: string; evidence: string[]; fixes: { title: string; command?: string }[] }[];
+  pull?: { model: string; registry: string; manifest: string; digest: string | null; hosts: string[]; fallback: string | null };
+  ollama?: Record<string, unknown>;
 }
 
 /**

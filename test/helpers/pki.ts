@@ -97,10 +97,16 @@ async function negativeSerialCa(name: string, org: string): Promise<TestCa> {
 
 /**
  * A server leaf for `hosts` (DNS names), issued by `ca`; chainPem is the leaf and the CA's chain.
- * `issuedHoursAgo` makes it look freshly minted, as an intercepting proxy's leaves are.
+ * `issuedHoursAgo` makes it look freshly minted, as an intercepting proxy's leaves are (or, past
+ * its 90 days, expired). `eku` replaces serverAuth (OIDs, e.g. x509.ExtendedKeyUsage.clientAuth for
+ * a client certificate); `key: 'ec'` gives it a P-256 key.
  */
-export async function issueLeaf(ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number } = {}): Promise<TestLeaf> {
-  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+export async function issueLeaf(
+  ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number; eku?: string[]; key?: 'rsa' | 'ec' } = {},
+): Promise<TestLeaf> {
+  const keys = (opts.key === 'ec'
+    ? await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])
+    : await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(Date.now() - (opts.issuedHoursAgo ?? 30 * 24) * 3_600_000);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -114,8 +120,8 @@ export async function issueLeaf(ca: TestCa, hosts: string[], opts: { issuedHours
     signingAlgorithm: RSA,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (opts.key === 'ec' ? 0 : x509.KeyUsageFlags.keyEncipherment), true),
+      new x509.ExtendedKeyUsageExtension(opts.eku ?? [x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: 'dns' as const, value: h }))),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],

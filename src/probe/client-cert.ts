@@ -1,0 +1,324 @@
+// Client certificates (mutual TLS): the identity the user gives (`--cert FILE --key FILE` or
+// `--pkcs12 FILE --password PW`), and what the probe learns about the server's policy: whether it
+// asked for a certificate, which CAs it named, whether one went out, and how it turned us down.
+//
+// Keys are read by Node's own crypto (RSA, EC, Ed25519, encrypted PEM) and only ever handed to
+// Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
+// PKCS#12 are read by the same reader `trust --ca` uses (src/fix/ca-input.ts).
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as tls from 'node:tls';
+import { CaInputError, readCaFile } from '../fix/ca-input.js';
+import { formatName, nameFromDer, type Certificate } from '../x509/certificate.js';
+import { certificateFromDer, certificatesFromBytes } from '../x509/load.js';
+import type { HandshakeFailure, HandshakeResult } from './handshake.js';
+import { httpExchange, HttpFailure, type HttpResponse } from './http.js';
+import type { ProbeResult } from './probe.js';
+import { formatHostPort } from './target.js';
+import { alertName, type TlsAlert } from './tls-wire.js';
+
+/** A mistake the user can fix (a missing file, a wrong password, a key that is not the certificate's). */
+export class ClientCertError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClientCertError';
+  }
+}
+
+export interface ClientIdentityInput {
+  /** --cert: PEM (or DER) certificate, optionally followed by intermediates and the key. */
+  cert?: string;
+  /** --key: PEM (or DER) private key. */
+  key?: string;
+  /** --pkcs12: a .p12/.pfx file. */
+  pkcs12?: string;
+  /** --password: the PKCS#12 password, or the passphrase of an encrypted --key. */
+  password?: string;
+}
+
+export interface ClientIdentity {
+  /** Exactly what goes into tls.connect. */
+  tls: Pick<tls.ConnectionOptions, 'cert' | 'key' | 'pfx' | 'passphrase'>;
+  /** The certificate presented. */
+  certificate: Certificate;
+  /** The certificate and any intermediates sent with it, leaf first. */
+  chain: Certificate[];
+  /** For messages: "--cert client.pem" or "--pkcs12 client.p12". */
+  source: string;
+}
+
+/** What the probe saw of the server's client-certificate policy (ProbeResult.clientCert). */
+export interface ClientCertUse {
+  /** The server sent a CertificateRequest. */
+  requested: boolean;
+  /** The CA names it listed, as formatName prints them; empty when it named none. */
+  authorities: string[];
+  /** A client certificate went out (one was given and the server asked for one). */
+  sent: boolean;
+  /** What went out, DER, leaf first. */
+  sentChain?: Buffer[];
+  /**
+   * The server turned the connection down after asking for a certificate: during the handshake
+   * (TLS 1.2), right after it (TLS 1.3 sends its verdict on the client's certificate then), or at
+   * the HTTP layer (nginx answers "400 No required SSL certificate was sent").
+   */
+  refused?: {
+    when: 'handshake' | 'after-handshake' | 'http';
+    /** The alert it sent; none when it just hung up. */
+    alert?: TlsAlert;
+    message: string;
+    httpStatus?: number;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading the identity
+// ---------------------------------------------------------------------------------------------
+
+const MAX_FILE_BYTES = 1024 * 1024;
+
+async function readInput(flag: string, path: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new ClientCertError(`${flag} ${path}: cannot read it (${why})`);
+  }
+  if (bytes.length === 0) throw new ClientCertError(`${flag} ${path}: the file is empty`);
+  if (bytes.length > MAX_FILE_BYTES) throw new ClientCertError(`${flag} ${path}: over 1 MiB, that is not a certificate or key file`);
+  return bytes;
+}
+
+function describe(cert: Certificate): string {
+  return formatName(cert.subject) || `serial ${cert.serialHex}`;
+}
+
+/** A private key from PEM (any of PKCS#8, PKCS#1, SEC1, encrypted) or DER; Node's crypto decides. */
+function parseKey(flag: string, path: string, bytes: Buffer, password: string | undefined): KeyObject {
+  const pem = bytes.toString('latin1').includes('-----BEGIN');
+  const attempts: Parameters<typeof createPrivateKey>[0][] = pem
+    ? [{ key: bytes, format: 'pem', ...(password !== undefined ? { passphrase: password } : {}) }]
+    : [
+      { key: bytes, format: 'der', type: 'pkcs8', ...(password !== undefined ? { passphrase: password } : {}) },
+      { key: bytes, format: 'der', type: 'pkcs1' },
+      { key: bytes, format: 'der', type: 'sec1' },
+    ];
+  let first: unknown;
+  for (const options of attempts) {
+    try {
+      return createPrivateKey(options);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  const e = first as NodeJS.ErrnoException;
+  const text = `${e.code ?? ''} ${e.message}`;
+  if (/MISSING_PASSPHRASE|passphrase required|interrupted or cancelled/i.test(text)) {
+    throw new ClientCertError(`${flag} ${path}: the private key is encrypted; give its passphrase with --password`);
+  }
+  if (/bad decrypt|BAD_DECRYPT|decrypt error/i.test(text) && password !== undefined) {
+    throw new ClientCertError(`${flag} ${path}: wrong --password for this private key (it does not decrypt)`);
+  }
+  throw new ClientCertError(`${flag} ${path}: no private key could be read from it (${e.message.replace(/^error:[0-9A-F]+:/, '')})`);
+}
+
+async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
+  const certPath = input.cert!;
+  const certBytes = await readInput('--cert', certPath);
+  const found = certificatesFromBytes(certBytes);
+  if (found.certificates.length === 0) {
+    const keyOnly = found.otherBlocks.some((l) => /PRIVATE KEY$/.test(l));
+    throw new ClientCertError(
+      keyOnly
+        ? `--cert ${certPath}: it holds a private key but no certificate; give the certificate with --cert and the key with --key`
+        : `--cert ${certPath}: no certificate in it (a -----BEGIN CERTIFICATE----- block or a DER certificate)`,
+    );
+  }
+  const chain = found.certificates;
+  const leaf = chain[0]!;
+  let key: KeyObject;
+  let keyFrom: string;
+  if (input.key) {
+    key = parseKey('--key', input.key, await readInput('--key', input.key), input.password);
+    keyFrom = `--key ${input.key}`;
+  } else {
+    // The whole armoured block: an old-style encrypted key keeps its cipher in PEM headers.
+    const armoured = certBytes.toString('latin1').match(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/)?.[0];
+    if (!armoured) throw new ClientCertError(`--cert ${certPath} holds no private key: give it with --key FILE`);
+    key = parseKey('--cert', certPath, Buffer.from(armoured, 'latin1'), input.password);
+    keyFrom = `the key in ${certPath}`;
+  }
+  if (!new X509Certificate(leaf.der).checkPrivateKey(key)) {
+    throw new ClientCertError(`${keyFrom} does not belong to the certificate in --cert ${certPath} (${describe(leaf)}): their public keys differ`);
+  }
+  return {
+    tls: { cert: chain.map((c) => c.toPem()).join(''), key: key.export({ type: 'pkcs8', format: 'pem' }) },
+    certificate: leaf,
+    chain,
+    source: `--cert ${certPath}`,
+  };
+}
+
+async function loadPkcs12(input: ClientIdentityInput): Promise<ClientIdentity> {
+  const path = input.pkcs12!;
+  const bytes = await readInput('--pkcs12', path);
+  let certs: Certificate[];
+  try {
+    const file = await readCaFile(path, input.password !== undefined ? { password: input.password } : {});
+    if (file.format !== 'pkcs12') {
+      throw new ClientCertError(`--pkcs12 ${path}: this is a ${file.format.toUpperCase()} file, not PKCS#12; give it as --cert ${path} (with --key FILE)`);
+    }
+    certs = file.certificates;
+  } catch (err) {
+    if (!(err instanceof CaInputError)) throw err;
+    switch (err.kind) {
+      case 'bad-password': throw new ClientCertError(`--pkcs12 ${path}: wrong --password (the file's integrity check fails with it)`);
+      case 'password-required': throw new ClientCertError(`--pkcs12 ${path}: the file is password-protected; give its password with --password`);
+      case 'key-only': throw new ClientCertError(`--pkcs12 ${path}: it holds a key but no certificate`);
+      case 'empty': throw new ClientCertError(`--pkcs12 ${path}: it holds no certificate`);
+      default: throw new ClientCertError(`--pkcs12 ${path}: ${err.message.replace(/^\S+ (is|holds) /, 'it $1 ')}`);
+    }
+  }
+  const passphrase = input.password ?? '';
+  let leafDer: Buffer | undefined;
+  try {
+    // Node loads the key and the certificate that goes with it exactly as it will for the connection.
+    const context = tls.createSecureContext({ pfx: bytes, passphrase });
+    const socket = new tls.TLSSocket(null as never, { secureContext: context });
+    leafDer = (socket.getCertificate() as tls.PeerCertificate | null)?.raw;
+    socket.destroy();
+  } catch (err) {
+    const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`;
+    if (/mac verify/i.test(text)) throw new ClientCertError(`--pkcs12 ${path}: wrong --password (the file's integrity check fails with it)`);
+    if (/private key/i.test(text)) throw new ClientCertError(`--pkcs12 ${path}: it holds no private key (only certificates); export it again with the key`);
+    if (/unsupported/i.test(text)) {
+      throw new ClientCertError(
+        `--pkcs12 ${path}: it is encrypted with a legacy algorithm (RC2/RC4, older exports) that this Node.js's OpenSSL no longer loads; ` +
+          `convert it: openssl pkcs12 -legacy -in ${path} -nodes -out client.pem, then use --cert client.pem`,
+      );
+    }
+    throw new ClientCertError(`--pkcs12 ${path}: Node.js cannot use it (${(err as Error).message})`);
+  }
+  const leaf = (leafDer && certificateFromDer(Buffer.from(leafDer))) || certs.find((c) => !c.isCA) || certs[0];
+  if (!leaf) throw new ClientCertError(`--pkcs12 ${path}: it holds no certificate`);
+  const chain = [leaf, ...certs.filter((c) => !c.der.equals(leaf.der))];
+  return { tls: { pfx: bytes, passphrase }, certificate: leaf, chain, source: `--pkcs12 ${path}` };
+}
+
+/** The client identity from the command line; throws ClientCertError on anything the user can fix. */
+export async function loadClientIdentity(input: ClientIdentityInput): Promise<ClientIdentity> {
+  if (input.pkcs12 && (input.cert || input.key)) throw new ClientCertError('--pkcs12 replaces --cert and --key: give one or the other');
+  if (input.key && !input.cert) throw new ClientCertError('--key needs --cert FILE (the certificate that goes with the key)');
+  if (input.pkcs12) return loadPkcs12(input);
+  if (input.cert) return loadPem(input);
+  throw new ClientCertError('--password goes with --pkcs12 FILE or an encrypted --key FILE');
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the probe records
+// ---------------------------------------------------------------------------------------------
+
+/** CA names from a CertificateRequest, as formatName prints them. */
+export function formatAuthorities(names: Buffer[]): string[] {
+  return names.map((der) => {
+    try {
+      return formatName(nameFromDer(der)) || '(an empty name)';
+    } catch {
+      return `(unreadable name ${der.subarray(0, 16).toString('hex')}...)`;
+    }
+  });
+}
+
+/** "...SSL alert number 116" in Node/OpenSSL error text. */
+export function alertFromText(text: string | undefined): TlsAlert | undefined {
+  const m = text ? /alert number (\d+)/i.exec(text) : null;
+  if (!m) return undefined;
+  const description = Number(m[1]);
+  return { level: 2, description, name: alertName(description) };
+}
+
+function use(request: { authorities: string[] }, sent: boolean, identity: ClientIdentity | undefined): ClientCertUse {
+  return {
+    requested: true, authorities: request.authorities, sent,
+    ...(sent && identity ? { sentChain: identity.chain.map((c) => c.der) } : {}),
+  };
+}
+
+/**
+ * A handshake that failed after the server asked for a certificate: TLS 1.2 servers refuse in
+ * the handshake itself, and a TLS 1.3 refusal that arrived while the handshake was settling
+ * comes back the same way.
+ */
+export function clientCertFromFailure(e: HandshakeFailure, identity: ClientIdentity | undefined): ClientCertUse | undefined {
+  if (!e.certificateRequest) return undefined;
+  const out = use(e.certificateRequest, Boolean(e.clientCertificateSent), identity);
+  if (e.kind === 'alert' || e.kind === 'closed' || e.kind === 'reset' || e.kind === 'error') {
+    out.refused = { when: e.afterHandshake ? 'after-handshake' : 'handshake', message: e.message, ...(e.alert ? { alert: e.alert } : {}) };
+  }
+  return out;
+}
+
+/** nginx's answers for `ssl_verify_client on` when the certificate is missing or fails its checks. */
+const NGINX_CERT_ERROR = /No required SSL certificate was sent|SSL certificate error|certificate has expired/i;
+
+function refusedOverHttp(responses: HttpResponse[] | undefined): ClientCertUse['refused'] | undefined {
+  const r = responses?.find((x) => x.status === 400 && NGINX_CERT_ERROR.test(x.body.toString('latin1')));
+  if (!r) return undefined;
+  const said = r.body.toString('latin1').match(NGINX_CERT_ERROR)![0];
+  return { when: 'http', message: `the server answered "${r.status} ${r.statusText}": "${said}"`, httpStatus: r.status };
+}
+
+/**
+ * After a handshake in which the server asked for a certificate: record what was asked and sent,
+ * and find out whether the server goes on. When no HTTP exchange ran, send one small request and
+ * read, so that a late TLS 1.3 alert, a hang-up or nginx's "400 No required SSL certificate was
+ * sent" shows. A refusal by alert or hang-up becomes the probe's failure, as it is in TLS 1.2.
+ */
+export async function clientCertAfterHandshake(
+  hs: HandshakeResult, result: ProbeResult, opts: { timeoutMs: number; identity?: ClientIdentity },
+): Promise<void> {
+  if (!hs.certificateRequest) return;
+  const out = use(hs.certificateRequest, hs.clientCertificateSent, opts.identity);
+  result.clientCert = out;
+
+  let responses = result.http;
+  let failure: { message: string; code?: string; kind: string } | undefined = result.httpFailure;
+  const ran = result.http !== undefined || result.httpFailure !== undefined;
+  if (!ran && hs.alpn !== 'h2' && !hs.tlsSocket.destroyed) {
+    try {
+      // Go's Host header: the port only when it is not the scheme's default.
+      const { host, port } = result.target;
+      const hostHeader = port === 443 ? formatHostPort(host, 443).replace(/:443$/, '') : formatHostPort(host, port);
+      responses = await httpExchange(hs.tlsSocket, hostHeader, [{ method: 'GET', path: '/', headers: { 'User-Agent': 'ollama-tls' } }], {
+        timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
+      });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      // An HTTP server that is merely slow says nothing about certificates.
+      if (!(e instanceof HttpFailure && e.kind === 'timeout')) {
+        failure = { kind: e instanceof HttpFailure ? e.kind : 'error', message: err.message, ...(err.code ? { code: String(err.code) } : {}) };
+      }
+    }
+  }
+
+  const overHttp = refusedOverHttp(responses);
+  if (overHttp) {
+    out.refused = overHttp;
+    return;
+  }
+  if (!failure) return;
+  const alert = alertFromText(failure.message);
+  const hungUp = failure.kind === 'closed' || failure.code === 'ECONNRESET' || failure.code === 'EPIPE';
+  // In TLS 1.2 the server has accepted the certificate once the handshake is done; only an alert counts.
+  if (!alert && !(hungUp && hs.protocol === 'TLSv1.3')) return;
+  const message = alert
+    ? `the server sent TLS alert ${alert.description} (${alert.name}) after the handshake`
+    : 'the server closed the connection right after the handshake without answering';
+  out.refused = { when: 'after-handshake', message, ...(alert ? { alert } : {}) };
+  result.failure = {
+    stage: 'handshake', kind: alert ? 'alert' : 'closed', message,
+    ...(failure.code ? { code: failure.code } : {}), ...(alert ? { alert } : {}),
+  };
+}
