@@ -159,8 +159,8 @@ function renderOllama(report: DoctorReport, o: RenderOptions): string {
   const l = report.ollama!;
   const row = (label: string, value: string) => `  ${s.dim(label.padEnd(9))}${value}`;
   const out = [`${s.bold('Ollama')} at ${l.host.url} ${s.dim(l.host.raw ? `(OLLAMA_HOST=${l.host.raw})` : '(OLLAMA_HOST not set)')}`];
-  out.push(row('server', l.reachable ? `${l.version ? `version ${l.version}` : `answered HTTP ${l.status}`}${l.running ? s.dim('  "Ollama is running"') : ''}` : s.dim(`not reachable here${l.error ? `: ${l.error}` : ''}`)));
-  if (l.bind) out.push(row('listens', `${l.bind.host || '(every interface)'}:${l.bind.port}${l.bind.public ? s.yellow('  reachable from other machines') : ''} ${s.dim(`(${l.bind.source})`)}`));
+  out.push(row('server', l.reachable ? `${l.version ? `version ${l.version}` : `answered HTTP ${l.status}`}${l.running ? s.dim('  "Ollama is running"') : ''}` : s.dim(`not reachable here${l.error && !l.notes.some((n) => n.includes(l.error!)) ? `: ${l.error}` : ''}`)));
+  if (l.bind) out.push(row('listens', `${l.bind.host || '(every interface)'}:${l.bind.port}${l.bind.public ? s.yellow('  reachable from other machines') : ''}  ${s.dim(l.bind.source)}`));
   if (l.service) {
     const env = l.service.env.map((e) => `${e.name}=${e.value}`).join(', ');
     out.push(row('service', `${l.service.unit}${l.service.dropIns.length ? ` + ${l.service.dropIns.join(', ')}` : ''}`));
