@@ -321,8 +321,10 @@ async function directChain(target: Target, opts: DoctorOptions): Promise<{ chain
   const p = await probe(target, {
     timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: {},
     ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+    ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
   });
-  if (p.failure) return { failure: p.failure.message };
+  // A refused client certificate still leaves the server's chain to compare.
+  if (p.failure && !p.chain.length) return { failure: p.failure.message };
   return { chain: p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) };
 }
 
