@@ -9,7 +9,7 @@ import { clockFloor } from '../src/trust/stores.js';
 import { BIN, cliEnv, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
 import { curlSays, goClientSays, nodeSays, opensslSays, opensslVerifySays, pythonSays, type Peer } from './helpers/clients.js';
 import { loadScenario, serveChain, storeTree, tempDir, type Running } from './helpers/servers.js';
-import { WORDINGS } from './explain-wordings.js';
+import { WORDINGS } from './helpers/explain-wordings.js';
 
 const OPTS = { platform: { platform: 'linux' as const, family: 'debian' as const, systemd: true }, now: new Date(), clockFloor: clockFloor() };
 const explainOne = async (text: string) => (await explainLines(text.split('\n'), OPTS)).findings;

@@ -7,7 +7,7 @@ import { clientCertFinding } from './client-cert.js';
 import { header, type NextRequest } from '../probe/http.js';
 import { PULL_FALLBACK_HOSTS } from '../probe/known-hosts.js';
 import { crossHostHops, hopRequests, locationOf, registryRequests, reportableUrl, type PullHop } from '../ollama/pull-path.js';
-import { displayName, type ModelName } from '../ollama/name.js';
+import { DEFAULT_REGISTRY, displayName, manifestPath, type ModelName } from '../ollama/name.js';
 import { upstreamRequests, type Credentials, type UpstreamRequest } from '../upstream/requests.js';
 import { fallbackFinding, readBlobHost, readRegistry } from './pull-findings.js';
 import { readUpstream } from './upstream-findings.js';
@@ -15,7 +15,7 @@ import { checkOllama, exposedFinding, versionFindings } from '../ollama/check.js
 import { isPublicBind } from '../ollama/host.js';
 import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
-import { formatHostPort, isPublicHostName, parseTarget, type Target } from '../probe/target.js';
+import { formatHostPort, httpsOrigin, isPublicHostName, parseTarget, type Target } from '../probe/target.js';
 import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { clockFloor, type Env } from '../trust/stores.js';
@@ -83,13 +83,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   }));
 
   /** Sees the chain before any HTTP request: decides what to send (credentials only when trusted). */
-  type HttpPlanner = (trusted: () => Promise<boolean>) => Promise<NextRequest | undefined>;
-  interface Checked { report: TargetReport; probe: ProbeResult }
-
-  const one = async (target: Target, role: TargetReport['role'], http?: { plan: HttpPlanner; read: (p: ProbeResult, trusted: boolean) => Finding[] }): Promise<Checked> => {
-    // The judgement is made once: before HTTP (when a request needs it) or after the probe.
+  const one: CheckOne = async (target, role, http) => {
+    // The judgement is made once, of the one chain the handshake captured: before HTTP (when a
+    // request needs it) or after the probe.
+    const verifyName = opts.servername ?? target.host;
     let judged: Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }> | undefined;
-    const judge = (chain: Buffer[], verifyName: string) =>
+    const judge = (chain: Buffer[]) =>
       (judged ??= (async () => {
         const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
         await launched;
@@ -104,7 +103,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       ...(http ? {
         http: {
           plan: (chain: Buffer[]) => http.plan(async () => {
-            const { judgements } = await judge(chain, opts.servername ?? target.host);
+            const { judgements } = await judge(chain);
             // Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them).
             const v = judgements.map((j) => j.verdict);
             trustedAnswer = v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
@@ -113,7 +112,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         },
       } : {}),
     });
-    const presented = (await (p.chain.length ? judge(p.chain, p.verifyName) : Promise.resolve({ presented: [] as Certificate[], judgements: [] }))).presented;
+    const presented = p.chain.length ? (await judge(p.chain)).presented : [];
     chains.set(target.label, presented);
     let findings: Finding[] = [];
     let verdicts: TargetReport['verdicts'] = [];
@@ -130,7 +129,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         }];
       }
     } else {
-      const { judgements } = await judge(p.chain, p.verifyName);
+      const { judgements } = await judge(p.chain);
       verdicts = judgements.map((j) => verdictWithCode(j.verdict));
       findings.push(...await diagnoseChain({
         presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
@@ -179,9 +178,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         return upstreamRequests({ ...(target.path ? { path: target.path } : {}), ...(send ? { credentials: send } : {}), userAgent: userAgent(opts.version) });
       },
       read: (p, trusted) => {
-        const reading = readUpstream(p, { credentialsGiven: Boolean(opts.credentials), credentialsWithheld: Boolean(opts.credentials) && !trusted });
+        const reading = readUpstream(p, { credentialsWithheld: Boolean(opts.credentials) && !trusted });
         version = reading.version;
-        const url = `https://${target.label.replace(/:443$/, '')}`;
+        const url = httpsOrigin(target);
         const extra = reading.version ? versionFindings(url, reading.version) : [];
         // Ollama has no authentication: answering without credentials from a non-loopback address is open to the network.
         const address = p.address?.address ?? target.host;
@@ -227,10 +226,14 @@ function userAgent(version: string): string {
   return `ollama-tls/${version} (${arch} ${os}; checking the ollama pull path)`;
 }
 
-type CheckOne = (
-  target: Target, role: TargetReport['role'],
-  http?: { plan: (trusted: () => Promise<boolean>) => Promise<NextRequest | undefined>; read: (p: ProbeResult, trusted: boolean) => Finding[] },
-) => Promise<{ report: TargetReport; probe: ProbeResult }>;
+/** What to send after the handshake (it may ask whether the chain is trusted first), and what the answers mean. */
+interface HttpCheck {
+  plan: (trusted: () => Promise<boolean>) => Promise<NextRequest | undefined>;
+  read: (p: ProbeResult, trusted: boolean) => Finding[];
+}
+
+/** One target end to end: probe, judge, findings, report. */
+type CheckOne = (target: Target, role: TargetReport['role'], http?: HttpCheck) => Promise<{ report: TargetReport; probe: ProbeResult }>;
 
 /**
  * The pull path, host by host: the registry (manifest, blob HEAD and GET), then every host a
@@ -240,7 +243,7 @@ type CheckOne = (
 async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Promise<{ checked: { report: TargetReport; probe: ProbeResult }[]; report: PullReport; findings: Finding[] }> {
   const ua = userAgent(opts.version);
   const registry = parseTarget(formatHostPort(name.host, name.port));
-  const origin = new URL(`https://${registry.label.replace(/:443$/, '')}`);
+  const origin = new URL(httpsOrigin(registry));
   const walk = registryRequests(name, origin, ua);
   let cannotWalk: string | undefined;
   const first = await one(registry, 'registry', {
@@ -254,29 +257,25 @@ async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Pr
   if (first.probe.failure) cannotWalk = `the registry could not be reached (${first.probe.failure.message})`;
   const checked = [first];
   const seen = new Set([registry.label]);
-  let pending: { origin: URL; hops: PullHop[] }[] = [{ origin, hops: crossHostHops(first.probe.http ?? [], origin) }];
+  /** The cross-host places a checked host's answers point to. */
+  const hopsFrom = (c: { probe: ProbeResult }) => crossHostHops(c.probe.http ?? [], new URL(httpsOrigin(c.probe.target)));
+  let pending: PullHop[] = hopsFrom(first);
   // A few rounds: registry -> blob host is one; a CDN in between would be another.
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 4 && pending.length; round++) {
     const byHost = new Map<string, PullHop[]>();
-    for (const { hops } of pending) {
-      for (const hop of hops) {
-        const label = formatHostPort(hop.url.hostname.replace(/^\[|\]$/g, ''), Number(hop.url.port || 443));
-        if (seen.has(label)) continue;
-        byHost.set(label, [...(byHost.get(label) ?? []), hop]);
-      }
+    for (const hop of pending) {
+      const label = formatHostPort(hop.url.hostname.replace(/^\[|\]$/g, ''), Number(hop.url.port || 443));
+      if (!seen.has(label)) byHost.set(label, [...(byHost.get(label) ?? []), hop]);
     }
-    if (byHost.size === 0) break;
-    const results = await Promise.all([...byHost.entries()].map(([label, hops]) => {
-      seen.add(label);
-      return one(parseTarget(label), 'blob', { plan: async () => hopRequests(hops, ua), read: (p) => readBlobHost(p) }).then((c) => ({ c, origin: hops[0]!.url }));
-    }));
-    checked.push(...results.map((r) => r.c));
-    pending = results.map(({ c, origin: o }) => ({ origin: new URL(`${o.protocol}//${o.host}`), hops: crossHostHops(c.probe.http ?? [], new URL(`${o.protocol}//${o.host}`)) }));
+    for (const label of byHost.keys()) seen.add(label);
+    const results = await Promise.all([...byHost].map(([label, hops]) => one(parseTarget(label), 'blob', { plan: async () => hopRequests(hops, ua), read: readBlobHost })));
+    checked.push(...results);
+    pending = results.flatMap(hopsFrom);
   }
   if (!cannotWalk && checked.length === 1) cannotWalk = 'the registry did not redirect the model file to another host';
   const findings: Finding[] = [];
   if (cannotWalk) {
-    const known = name.host === 'registry.ollama.ai' && name.port === 443 ? PULL_FALLBACK_HOSTS.filter((h) => !seen.has(h)) : [];
+    const known = name.host === DEFAULT_REGISTRY && name.port === 443 ? PULL_FALLBACK_HOSTS.filter((h) => !seen.has(h)) : [];
     const fallback = await Promise.all(known.map((h) => one(parseTarget(h), 'fallback')));
     checked.push(...fallback);
     findings.push(fallbackFinding(cannotWalk, known));
@@ -287,7 +286,7 @@ async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Pr
     report: {
       model: displayName(name),
       registry: registry.label,
-      manifest: reportableUrl(new URL(`https://${registry.label.replace(/:443$/, '')}/v2/${name.namespace}/${name.model}/manifests/${name.tag}`)),
+      manifest: reportableUrl(new URL(manifestPath(name), origin)),
       digest: walk.digest ?? null,
       hosts: checked.map((c) => c.report.target),
       fallback: cannotWalk ?? null,
@@ -297,7 +296,7 @@ async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Pr
 
 /** The exchanges as the report carries them: no secrets in URLs, only the kind of credentials sent. */
 function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
-  const base = `https://${p.target.label.replace(/:443$/, '')}`;
+  const base = httpsOrigin(p.target);
   return {
     exchanges: (p.http ?? []).map((r) => {
       const url = new URL(r.request.path, base);

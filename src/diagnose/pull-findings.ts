@@ -19,9 +19,11 @@ const WHAT: Record<PullRequest['purpose'], string> = {
   'blob-part': 'model file part',
 };
 
+const statusLine = (r: HttpResponse) => `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`;
+
 /** One line that says who answered and how: status, type, server, page title. */
 export function answerSummary(r: HttpResponse): string {
-  const parts = [`HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`];
+  const parts = [statusLine(r)];
   const type = header(r, 'content-type');
   if (type) parts.push(type.split(';')[0]!);
   const server = header(r, 'server');
@@ -44,7 +46,7 @@ export function blockedFinding(p: ProbeResult, r: HttpResponse, expected: string
   return {
     code: 'http-blocked',
     severity: 'error',
-    title: `${p.target.label} answered ${answerSummary(r).split(',')[0]} instead of the ${expected}${product ? `: a ${product} block page` : portal ? ': a captive portal' : ''}`,
+    title: `${p.target.label} answered ${statusLine(r)} instead of the ${expected}${product ? `: a ${product} block page` : portal ? ': a captive portal' : ''}`,
     detail:
       `The TLS connection worked, but the HTTP answer is not what ${p.target.host} sends: ${via(p)} answered in its place` +
       `${meaning ? ` (${r.status}: ${meaning})` : ''}. ` +

@@ -3,6 +3,7 @@
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { AddressSource } from '../probe/resolve.js';
+import type { ProxyUse } from '../probe/probe.js';
 import type { ClientVerdict } from '../trust/views.js';
 import type { Finding } from './finding.js';
 import type { OllamaReport } from '../ollama/check.js';
@@ -96,13 +97,8 @@ export interface PullReport {
   fallback: string | null;
 }
 
-export interface ProxyReport {
-  url: string;
-  scheme: string;
-  source: string;
-  used: boolean;
-  bypass?: string;
-  address?: string;
+/** The proxy as the probe used it (without the raw DER), plus an https:// proxy's own chain and verdict. */
+export interface ProxyReport extends Omit<ProxyUse, 'tlsChain' | 'tlsServername'> {
   chain?: ChainEntry[];
   verdict?: Verdict;
 }

@@ -64,7 +64,7 @@ function isOllamaVersion(r: HttpResponse): string | undefined {
   }
 }
 
-export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; credentialsWithheld: boolean }): UpstreamReading {
+export function readUpstream(p: ProbeResult, opts: { credentialsWithheld: boolean }): UpstreamReading {
   const rs = p.http ?? [];
   const first = rs[0];
   const label = p.target.label;
@@ -84,12 +84,13 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
   const sent = Boolean(req.auth);
   const server = header(first, 'server');
   const what = `${req.method} ${req.path.replace(/\?.*$/, '')}`;
+  const answered = `${what}: ${answerSummary(first)}`;
 
   if (first.status === 401 || first.status === 407) {
     const challenges = parseChallenges(headerAll(first, first.status === 407 ? 'proxy-authenticate' : 'www-authenticate'));
     const schemes = challenges.map((c) => c.scheme.toLowerCase());
     const evidence = [
-      `${what}: ${answerSummary(first)}`,
+      answered,
       ...challenges.map((c) => `${first.status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate'}: ${c.scheme}${c.realm !== undefined ? ` realm="${c.realm}"` : ''}`),
     ];
     if (sent) {
@@ -129,7 +130,7 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
         code: 'upstream-auth-rejected', severity: 'error',
         title: `${label} refused the request with the ${req.auth} credentials given (403)`,
         detail: `The credentials were read and the request is still forbidden: the account or token lacks access, or an address allow-list refuses this machine.${ollamaHostCheck ? ' An empty 403 is also what Ollama itself sends for a Host header it does not accept (see below).' : ''}`,
-        evidence: [`${what}: ${answerSummary(first)}`],
+        evidence: [answered],
         fixes: [{ title: 'Check the account\'s access with whoever runs the proxy', side: 'server' }],
       });
     } else {
@@ -139,7 +140,7 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
         detail: ollamaHostCheck
           ? 'An empty 403 is what Ollama sends when the Host header is not a local name and Ollama listens on loopback (its guard against DNS rebinding). Behind nginx, pass a local Host to Ollama.'
           : 'The server refuses this request without asking for credentials: an address allow-list, a WAF rule, or a location that is closed.',
-        evidence: [`${what}: ${answerSummary(first)}`],
+        evidence: [answered],
         fixes: ollamaHostCheck
           ? [{ title: 'nginx: send Ollama a local Host header', command: 'proxy_set_header Host localhost:11434;', side: 'server' }]
           : [{ title: 'Ask whoever runs the server which clients are allowed', side: 'server' }],
@@ -155,7 +156,7 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
       detail: [502, 503, 504].includes(first.status)
         ? `The proxy in front${server ? ` (${server})` : ''} answered, but could not get an answer from the service behind it: is \`ollama serve\` running, and listening where \`proxy_pass\` points?`
         : 'The service failed while answering.',
-      evidence: [`${what}: ${answerSummary(first)}`],
+      evidence: [answered],
       fixes: [{ title: 'Check the backend from the proxy machine', command: 'curl -s http://127.0.0.1:11434/api/version', side: 'server' }],
     });
     return { findings, openWithoutCredentials: false };
@@ -167,7 +168,7 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
         code: 'upstream-not-ollama', severity: 'warning',
         title: `${label} has nothing at ${req.path.replace(/\?.*$/, '')} (${first.status})`,
         detail: `The path given answered ${answerSummary(first)}. Check the path, and whether the proxy in front maps it (a location prefix) to the service.`,
-        evidence: [`${what}: ${answerSummary(first)}`], fixes: [],
+        evidence: [answered], fixes: [],
       });
     }
     return { findings, openWithoutCredentials: false };
@@ -182,7 +183,7 @@ export function readUpstream(p: ProbeResult, opts: { credentialsGiven: boolean; 
         `GET /api/version should give {"version":"..."}; this answered ${answerSummary(first)}. It may be another service, a proxy's default page, or Ollama under a path prefix` +
         ` (give it: ollama-tls doctor https://${label.replace(/:443$/, '')}/PREFIX/api/version).` +
         (first.status === 404 && first.body.toString('utf8').trim() === '404 page not found' ? ' The 404 text is the one Ollama\'s router uses, so an Ollama is there, on another path.' : ''),
-      evidence: [`${what}: ${answerSummary(first)}`],
+      evidence: [answered],
       fixes: [],
     });
   }

@@ -14,7 +14,7 @@ import { certificateFromDer, certificatesFromBytes } from '../x509/load.js';
 import type { HandshakeFailure, HandshakeResult } from './handshake.js';
 import { httpExchange, HttpFailure, type HttpResponse } from './http.js';
 import type { ProbeResult } from './probe.js';
-import { formatHostPort } from './target.js';
+import { hostHeader } from './target.js';
 import { alertName, type TlsAlert } from './tls-wire.js';
 
 /** A mistake the user can fix (a missing file, a wrong password, a key that is not the certificate's). */
@@ -288,10 +288,7 @@ export async function clientCertAfterHandshake(
   const ran = result.http !== undefined || result.httpFailure !== undefined;
   if (!ran && hs.alpn !== 'h2' && !hs.tlsSocket.destroyed) {
     try {
-      // Go's Host header: the port only when it is not the scheme's default.
-      const { host, port } = result.target;
-      const hostHeader = port === 443 ? formatHostPort(host, 443).replace(/:443$/, '') : formatHostPort(host, port);
-      responses = await httpExchange(hs.tlsSocket, hostHeader, [{ method: 'GET', path: '/', headers: { 'User-Agent': 'ollama-tls' } }], {
+      responses = await httpExchange(hs.tlsSocket, hostHeader(result.target.host, result.target.port), [{ method: 'GET', path: '/', headers: { 'User-Agent': 'ollama-tls' } }], {
         timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
       });
     } catch (e) {

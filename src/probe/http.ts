@@ -34,7 +34,7 @@ export class HttpFailure extends Error {
   }
 }
 
-export const header = (r: HttpResponse, name: string): string | undefined =>
+export const header = (r: Pick<HttpResponse, 'headers'>, name: string): string | undefined =>
   r.headers.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 export const headerAll = (r: HttpResponse, name: string): string[] =>
@@ -184,7 +184,7 @@ export async function httpExchange(stream: Duplex, host: string, requests: HttpR
       throw new HttpFailure(got.length ? 'bad-response' : 'closed', got.length ? 'the server closed the connection in the middle of its answer' : 'the server closed the connection without answering', { request, received: got.subarray(0, 64) });
     }
     const parsed = parseHead(head, request);
-    const closing = /\bclose\b/i.test(parsed.headers.find(([k]) => k.toLowerCase() === 'connection')?.[1] ?? '');
+    const closing = /\bclose\b/i.test(header(parsed, 'connection') ?? '');
     const noBody = request.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
     if (noBody) {
       out.push({ ...parsed, body: Buffer.alloc(0), truncated: false, ms: performance.now() - t0 });
@@ -195,8 +195,8 @@ export async function httpExchange(stream: Duplex, host: string, requests: HttpR
       out.push({ ...parsed, body: Buffer.alloc(0), truncated: true, ms: performance.now() - t0 });
       break;
     }
-    const te = parsed.headers.find(([k]) => k.toLowerCase() === 'transfer-encoding')?.[1] ?? '';
-    const cl = parsed.headers.find(([k]) => k.toLowerCase() === 'content-length')?.[1];
+    const te = header(parsed, 'transfer-encoding') ?? '';
+    const cl = header(parsed, 'content-length');
     let body: { body: Buffer; truncated: boolean };
     if (/chunked/i.test(te)) body = await readChunked(reader, limit, deadline);
     else if (cl !== undefined && /^\d+$/.test(cl)) {

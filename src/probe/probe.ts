@@ -9,7 +9,7 @@ import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind 
 import { openTunnel, ProxyFailure, type ProxyFailureKind } from './proxy.js';
 import { redactProxy, type ProxyChoice } from './proxy-env.js';
 import { resolveHost, ResolveFailure, type ResolvedAddress, type ResolveOverride } from './resolve.js';
-import { formatHostPort, type Target } from './target.js';
+import { hostHeader, type Target } from './target.js';
 
 export type ProbeFailure =
   | { stage: 'resolve'; code: string; message: string }
@@ -165,10 +165,8 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
     const next = opts.http ? await opts.http.plan(hs.chain) : undefined;
     if (next) {
       const t0 = performance.now();
-      // Go's Host header: the port only when it is not the scheme's default.
-      const hostHeader = target.port === 443 ? formatHostPort(target.host, 443).replace(/:443$/, '') : formatHostPort(target.host, target.port);
       try {
-        result.http = await httpExchange(hs.tlsSocket, hostHeader, next, { timeoutMs: opts.timeoutMs, ...(opts.http?.maxBody ? { maxBody: opts.http.maxBody } : {}) });
+        result.http = await httpExchange(hs.tlsSocket, hostHeader(target.host, target.port), next, { timeoutMs: opts.timeoutMs, ...(opts.http?.maxBody ? { maxBody: opts.http.maxBody } : {}) });
       } catch (e) {
         const err = e as HttpFailure & NodeJS.ErrnoException;
         result.httpFailure = {

@@ -20,6 +20,16 @@ export function formatHostPort(host: string, port: number): string {
   return `${ipVersion(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
+/** The Host header Go sends for https: the port only when it is not 443. */
+export function hostHeader(host: string, port: number): string {
+  return formatHostPort(host, port).replace(/:443$/, '');
+}
+
+/** https://host[:port] for a target, as a base for request URLs. */
+export function httpsOrigin(t: Pick<Target, 'host' | 'port'>): string {
+  return `https://${hostHeader(t.host, t.port)}`;
+}
+
 function parsePort(text: string, input: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
     throw new TargetError(`"${input}": the port must be a number from 1 to 65535`);
