@@ -157,7 +157,14 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   }
 
   if (flags.saveCa) {
-    if (run.interceptionCas.size === 0) throw new UserError(`--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
+    // The same decision as the interception finding: its CA, or its words for why there is none.
+    const missing = [...run.interceptionCaMissing.entries()].map(([label, why]) => `${label}: ${why}`);
+    if (run.interceptionCas.size === 0) {
+      throw new UserError(missing.length
+        ? `--save-ca ${flags.saveCa}: interception was found, but there is no CA certificate to save.\n${missing.join('\n')}`
+        : `--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
+    }
+    for (const line of missing) process.stderr.write(`Not saved: ${line}\n`);
     const text = [...run.interceptionCas.entries()]
       .map(([label, c]) => `# ${label}: "${c.commonName ?? ''}" SHA-256 ${c.sha256} (confirm it with your IT team)\n${c.toPem()}`)
       .join('\n');

@@ -65,6 +65,8 @@ export interface DoctorRun {
   chains: Map<string, Certificate[]>;
   /** For intercepted targets, the CA to trust (for --save-ca). */
   interceptionCas: Map<string, Certificate>;
+  /** For intercepted targets with no CA to save: why, and how to get it (the interception finding's own words). */
+  interceptionCaMissing: Map<string, string>;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
@@ -72,6 +74,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
+  const interceptionCaMissing = new Map<string, string>();
   // Loading the stores is local work; start it once every probe has sent its first packet, so it
   // overlaps name resolution, round trips and the server's own handshake work.
   let storesReady!: Promise<unknown>;
@@ -131,20 +134,25 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     } else {
       const { judgements } = await judge(p.chain);
       verdicts = judgements.map((j) => verdictWithCode(j.verdict));
-      findings.push(...await diagnoseChain({
-        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
-        now, client: await client, env: opts.env, clockFloor: clockFloor(),
-      }));
+      // Interception first: whether an inspection product is in the middle helps tell a root that
+      // was not sent from a missing intermediate.
       const proxied = Boolean(p.proxy?.used);
       const input = {
         host: target.host, label: target.label, presented, judgements, deciding: opts.deciding, proxied,
-        osStore: await views.store('system'), now, client: await client,
+        osStore: await views.store('system'), caFiles: opts.extraCaFiles, now, client: await client,
         ...(proxied && opts.compareDirect ? { direct: await directChain(target, opts) } : {}),
       };
       const interception = analyseInterception(input);
+      findings.push(...await diagnoseChain({
+        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
+        now, client: await client, env: opts.env, clockFloor: clockFloor(),
+        interception: { verdict: interception.verdict, ...(interception.product ? { product: interception.product.name } : {}) },
+      }));
       const finding = interceptionFinding(interception, input);
       if (finding) findings.push(finding);
+      // --save-ca writes what the finding names, or repeats why there is nothing to write.
       if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
+      else if (interception.verdict !== 'none') interceptionCaMissing.set(target.label, interception.noCandidate);
       // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
       const clientCert = p.failure ? undefined : clientCertFinding(p, now);
       if (clientCert) findings.push(clientCert);
@@ -216,6 +224,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     },
     chains,
     interceptionCas,
+    interceptionCaMissing,
   };
 }
 

@@ -17,7 +17,27 @@ export interface Finding {
   detail: string;
   evidence: string[];
   fixes: Fix[];
+  /**
+   * For trust gaps: which evidence decided between the codes a client's "unknown authority" can
+   * mean (src/diagnose/missing-issuer.ts). Absent on other findings.
+   */
+  basis?: FindingBasis;
 }
+
+/** The evidence that named a trust gap, strongest first. */
+export const FINDING_BASES = [
+  'root-sent', // the self-signed root came with the chain
+  'leaf-self-signed', // the server certificate signs itself
+  'held-root', // a --ca file or store holds a self-signed root whose key verifies the top certificate
+  'held-intermediate', // ... holds a CA that verifies it but is not self-signed
+  'aia', // the leaf names its issuer's download address (AIA caIssuers) and the issuer's name is not a root's
+  'issuer-name', // the issuer's name reads like an intermediate's, or like a root's (with no AIA)
+  'interception', // the interception analysis names a product or suspects one: its CA signs leaves directly
+  'chain-sent', // the server sent intermediates; the issuer missing above them is taken to be the root
+  'undecided', // nothing tells a root from an intermediate: both are named
+] as const;
+
+export type FindingBasis = (typeof FINDING_BASES)[number];
 
 /** The contract's codes, plus additions (contract: "new ones may be added, none renamed"). */
 export const FINDING_CODES = [

@@ -99,10 +99,11 @@ async function negativeSerialCa(name: string, org: string): Promise<TestCa> {
  * A server leaf for `hosts` (DNS names), issued by `ca`; chainPem is the leaf and the CA's chain.
  * `issuedHoursAgo` makes it look freshly minted, as an intercepting proxy's leaves are (or, past
  * its 90 days, expired). `eku` replaces serverAuth (OIDs, e.g. x509.ExtendedKeyUsage.clientAuth for
- * a client certificate); `key: 'ec'` gives it a P-256 key.
+ * a client certificate); `key: 'ec'` gives it a P-256 key; `aiaCaIssuers` is the URL it names
+ * for its issuer's certificate (AIA caIssuers), as public and enterprise CAs write it.
  */
 export async function issueLeaf(
-  ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number; eku?: string[]; key?: 'rsa' | 'ec' } = {},
+  ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number; eku?: string[]; key?: 'rsa' | 'ec'; aiaCaIssuers?: string } = {},
 ): Promise<TestLeaf> {
   const keys = (opts.key === 'ec'
     ? await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])
@@ -124,6 +125,7 @@ export async function issueLeaf(
       new x509.ExtendedKeyUsageExtension(opts.eku ?? [x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: 'dns' as const, value: h }))),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      ...(opts.aiaCaIssuers ? [new x509.AuthorityInfoAccessExtension({ caIssuers: new x509.GeneralName('url', opts.aiaCaIssuers) })] : []),
     ],
   });
   return { chainPem: cert.toString('pem') + '\n' + ca.chainPem, keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
