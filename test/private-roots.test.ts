@@ -12,7 +12,7 @@ import { goClientBinary, goGetSays, goSays, runCli, runDoctorJson, type DoctorJs
 import { haveMitmdump, startMitmdump, type RunningMitmdump } from './helpers/mitmproxy.js';
 import { haveNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
 import { issueLeaf, makeCa, type TestCa } from './helpers/pki.js';
-import { tempDir } from './helpers/servers.js';
+import { storeTree, tempDir } from './helpers/servers.js';
 
 type Finding = DoctorJson['targets'][number]['findings'][number] & { basis?: string };
 
@@ -129,6 +129,17 @@ describe.skipIf(!haveNginx())('a real nginx: a leaf from a private root, and a l
     }
     const trusted = await doctor('rootSigned', [], { SSL_CERT_FILE: files.corpRoot });
     expect(trusted.result.code).toBe(0);
+  });
+
+  it('the root in the OS store while Go reads elsewhere stays trusted-by-system-not-go, --ca or not', async () => {
+    const tree = storeTree(corpRoot.certPem);
+    writeFileSync(path.join(tree, 'other.pem'), tlsCa.certPem);
+    const env = { SSL_CERT_FILE: '/other.pem', SSL_CERT_DIR: '/nowhere' };
+    for (const args of [[], ['--ca', files.corpRoot]]) {
+      const { report } = await doctor('rootSigned', ['--root', tree, ...args], env);
+      const codes = report.targets[0]!.findings.filter((f) => f.severity === 'error').map((f) => f.code);
+      expect(codes, args.join(' ')).toEqual(['trusted-by-system-not-go']);
+    }
   });
 
   it('a leaf from a CA whose name says neither: says it cannot tell, and how to find out; --ca settles it', async () => {

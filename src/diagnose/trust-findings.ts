@@ -421,10 +421,15 @@ function isSignatureFailure(j: Judgement): boolean {
   return j.openssl?.error?.name === 'CERT_SIGNATURE_FAILURE';
 }
 
-/** Where, among the stores the other views read (and the --ca files), the top certificate's issuer lives. */
-async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate, except: ViewName): Promise<HeldIssuer | undefined> {
+/**
+ * Where, among the stores the other views read (and the --ca files), the top certificate's issuer
+ * lives: anywhere (--ca files first), and in the OS store in particular.
+ */
+async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate, except: ViewName): Promise<{ held?: HeldIssuer; inSystem?: HeldIssuer }> {
   const stores = await Promise.all(input.views.views.filter((v) => v !== except).map(async (view) => ({ view, store: await input.views.store(view) })));
-  return findHeldIssuer(top, stores, input.views.ctx.extraCaFiles);
+  const held = findHeldIssuer(top, stores, input.views.ctx.extraCaFiles);
+  const inSystem = held?.view === 'system' ? held : findHeldIssuer(top, stores.filter((s) => s.view === 'system'), []);
+  return { ...(held ? { held } : {}), ...(inSystem ? { inSystem } : {}) };
 }
 
 interface Classified {
@@ -442,9 +447,9 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
   if (facts.leafSelfSigned) return { code: 'self-signed-leaf', basis: 'leaf-self-signed' };
   const top = facts.linked[facts.linked.length - 1]!;
   if (facts.topSelfSigned) return { code: 'untrusted-root', basis: 'root-sent' };
-  const held = await findIssuerElsewhere(input, top, j.verdict.view);
-  if (held?.view === 'system' && j.verdict.view === 'go' && !input.views.goUsesPlatformVerifier) {
-    return { code: 'trusted-by-system-not-go', issuerElsewhere: held };
+  const { held, inSystem } = await findIssuerElsewhere(input, top, j.verdict.view);
+  if (inSystem && j.verdict.view === 'go' && !input.views.goUsesPlatformVerifier) {
+    return { code: 'trusted-by-system-not-go', issuerElsewhere: inSystem };
   }
   const missing = judgeMissingIssuer({ top, leaf: facts.presented[0]!, ...(held ? { held } : {}), ...(input.interception ? { interception: input.interception } : {}) });
   return { code: MISSING_CODE[missing.kind], basis: missing.basis, missing, ...(held ? { issuerElsewhere: held } : {}) };
