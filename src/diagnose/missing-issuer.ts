@@ -130,7 +130,7 @@ export function judgeMissingIssuer(opts: { top: Certificate; leaf: Certificate; 
   }
   return {
     kind: 'unknown', basis: 'undecided',
-    because: `nothing tells whether "${issuer}" is a root or an intermediate: no --ca file or store here holds it, ` +
-      (aia ? `the certificate has an AIA caIssuers address (${aia}) but its issuer is named like a root` : 'the certificate has no AIA caIssuers address and the issuer\'s name does not say'),
+    because: `no --ca file or store here holds "${issuer}", and ` +
+      (aia ? `the certificate has an AIA caIssuers address (${aia}) but its issuer is named like a root` : 'the certificate has no AIA caIssuers address and the issuer\'s name says neither root nor intermediate'),
   };
 }

@@ -92,7 +92,7 @@ function undecided(c: Ctx): Text {
       `The server sent only its own certificate, issued by "${issuer}", which it did not send and which no --ca file or store here holds. ` +
       `Go (and so Ollama) reports "certificate signed by unknown authority" either way. If "${attributeOr(c.top.issuer, issuer)}" is a root (a private ` +
       `or corporate CA that signs server certificates directly), trust it here; if it is an intermediate, the server must send it. Nothing in the ` +
-      `certificate settles which. To find out, get the issuer's certificate (from whoever runs the server, your IT team${aia ? `, or the certificate's AIA address ${aia}` : ''}) ` +
+      `certificate settles which. To find out, get the issuer's certificate (from whoever runs the server or your IT team${aia ? `, or from the certificate's AIA address ${aia}` : ''}) ` +
       `and run the doctor again with --ca: it checks the signature and says which.` + acceptedSentence(c, ''),
     fixes: [
       { title: 'Get the issuer certificate and check it against this server (the doctor then names a root or an intermediate)', command: `ollama-tls doctor ${c.input.label} --ca issuer.pem`, side: 'client' },
@@ -358,7 +358,7 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
 const DECIDED: Record<MissingIssuer['kind'], string> = {
   root: 'a root that was not sent, not a missing intermediate, because',
   intermediate: 'a missing intermediate, not a root, because',
-  unknown: 'root or intermediate cannot be told apart',
+  unknown: 'neither a root nor an intermediate can be named, because',
 };
 
 const GAP_SHORT: Partial<Record<string, string>> = {
