@@ -484,7 +484,8 @@ function classifyFailureKind(
   const alert = flight?.alerts.find((a) => a.level === 2) ?? flight?.alerts[0] ?? alertFromText(err?.message);
   if (alert) {
     const kind = alert.description === ALERT_PROTOCOL_VERSION ? 'protocol-mismatch' : 'alert';
-    return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})${detail}`, {
+    // The alert says it all; OpenSSL's own line ("error:0A000412:SSL routines::sslv3 alert bad certificate:...") adds nothing readable.
+    return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})`, {
       ...base,
       alert,
       ...(firstBytes ? { firstBytes } : {}),
