@@ -119,7 +119,7 @@ describe.each(['1.3', '1.2'] as const)('Go net/http server, TLS %s', (version) =
       if (rechecked) {
         expect(t.clientCert?.withoutCertificate?.refused, why).toBe(expect_.policy === 'required');
         // The server's view of the second connection: refused without a certificate, or let in with none.
-        expect(log[1] ?? '', log.join('\n')).toMatch(expect_.policy === 'required' ? /^error / : /^handshake peer=none$/);
+        expect(log[1] ?? '', log.join('\n')).toMatch(expect_.policy === 'required' ? /^error http: TLS handshake error / : /^handshake peer=none$/);
         tally.recheckMs.push(t.clientCert!.withoutCertificate!.ms);
       } else {
         expect(t.clientCert?.withoutCertificate).toBeUndefined();

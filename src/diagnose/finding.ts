@@ -44,6 +44,8 @@ export const FINDING_CODES = [
   'ollama-origins-open', 'ollama-service-env', 'ollama-cert-file-missing',
   // client certificates given with --cert/--key or --pkcs12 (src/diagnose/client-cert.ts)
   'client-cert-not-requested', 'client-cert-issuer-not-accepted',
+  // a server certificate list over OpenSSL's 100 KiB (Node, curl) or Go's 256 KiB (src/diagnose/network-findings.ts)
+  'certificate-list-too-large',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

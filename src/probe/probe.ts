@@ -21,6 +21,8 @@ export type ProbeFailure =
   | {
       stage: 'handshake'; kind: HandshakeFailureKind; code?: string; message: string;
       alert?: { level: number; description: number; name: string }; firstBytes?: Buffer;
+      /** certificate-list-limit: the server's Certificate message length. */
+      certificateListBytes?: number;
     };
 
 export interface ProxyUse {
@@ -204,6 +206,7 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
     result.failure = {
       stage: 'handshake', kind: e.kind, message: e.message,
       ...(e.code ? { code: e.code } : {}), ...(e.alert ? { alert: e.alert } : {}), ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}),
+      ...(e.certificateListBytes !== undefined ? { certificateListBytes: e.certificateListBytes } : {}),
     };
     socket.destroy();
   }

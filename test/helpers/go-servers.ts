@@ -12,8 +12,10 @@ export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];
 
 export interface GoServer {
   port: number;
-  /** Every line it printed after "listening". */
+  /** One line per connection, in order: "handshake peer=..." or "error http: TLS handshake error ...". */
   lines: string[];
+  /** Whatever else it logged (http2's complaints about clients that hang up without a request). */
+  other: string[];
   /** Waits until it has printed at least `n` lines (or `ms` passed), then returns them. */
   linesAfter(n: number, count: number, ms?: number): Promise<string[]>;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startMtlsServe(opts: {
   const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', bin, ...args]] : [bin, args];
   const child: ChildProcess = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  const other: string[] = [];
   let pending = '';
   let stderr = '';
   let onLine: (() => void) | undefined;
@@ -47,9 +50,11 @@ export async function startMtlsServe(opts: {
         if (m) {
           clearTimeout(timer);
           resolve(Number(m[1]));
-        } else {
+        } else if (/^handshake |^error http: TLS handshake error /.test(line)) {
           lines.push(line);
           onLine?.();
+        } else {
+          other.push(line);
         }
       }
     });
@@ -57,6 +62,7 @@ export async function startMtlsServe(opts: {
   return {
     port,
     lines,
+    other,
     linesAfter: (n, count, ms = 3000) => new Promise((resolve) => {
       const done = () => {
         if (lines.length - n < count) return false;
