@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctorJson } from './helpers/cli.js';
 import { CLIENT_AUTH_MODES, startMtlsServe, type ClientAuthMode, type GoServer } from './helpers/go-servers.js';
 import { issueLeaf, makeCa } from './helpers/pki.js';
+import { squidBinary, startSquid, type RunningSquid } from './helpers/proxies.js';
 import { tempDir } from './helpers/servers.js';
 
 const HOST = 'mtls-go.test';
@@ -151,4 +152,30 @@ describe.each(['1.3', '1.2'] as const)('Go net/http server, TLS %s', (version) =
       tally.agree++;
     }, 60_000);
   });
+});
+
+describe.runIf(squidBinary())('through a real Squid', () => {
+  let squid: RunningSquid | undefined;
+  afterAll(async () => {
+    await squid?.close();
+  });
+
+  it('the second handshake goes the same way, through the same proxy', async () => {
+    const server = await startMtlsServe({ cert: files['server.pem']!, key: files['server.key']!, clientCa: files['client-ca.pem']!, mode: 'RequireAndVerifyClientCert' });
+    servers.push(server);
+    squid = await startSquid({ hosts: { [HOST]: '127.0.0.1' } });
+    const before = server.lines.length;
+    const { result, report } = await runDoctorJson([`${HOST}:${server.port}`, '--proxy', `http://127.0.0.1:${squid.port}`, '--ca', files['server-ca.pem']!,
+      '--decide', 'extra', '--timeout', '8000', ...identity('good')]);
+    const t = report.targets[0]! as (typeof report.targets)[0] & { clientCert?: { policy: string | null; withoutCertificate?: { refused: boolean | null } } };
+    expect(result.code, JSON.stringify(t.findings)).toBe(0);
+    expect(t.clientCert?.policy).toBe('required');
+    expect(t.clientCert?.withoutCertificate?.refused).toBe(true);
+    expect(await server.linesAfter(before, 2)).toEqual(['handshake peer=CN=alice', expect.stringMatching(/^error http: TLS handshake error .*certificate/)]);
+    // Both connections went through Squid.
+    const connects = () => squid!.accessLog().split('\n').filter((l) => l.includes(`CONNECT ${HOST}:${server.port}`));
+    // Squid logs a tunnel when it closes: give the last one a moment.
+    for (let i = 0; i < 20 && connects().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(connects(), squid.accessLog()).toHaveLength(2);
+  }, 60_000);
 });
