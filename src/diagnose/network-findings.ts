@@ -220,7 +220,8 @@ function certificateListLimit(f: Extract<ProbeFailure, { stage: 'handshake' }>, 
   }
   return {
     code: 'certificate-list-too-large',
-    severity: 'info',
+    // Without the chain nothing was judged: that is not a pass.
+    severity: p.chain.length ? 'info' : 'error',
     title: `${where} sends a certificate list of ${size}: Go (Ollama) reads it, OpenSSL-based clients do not`,
     detail:
       `${openssl}, so this doctor's own handshake stopped there; that limit is Node's and OpenSSL's, not Ollama's. Go reads up to ${GO_MAX_CERTIFICATE_MESSAGE} bytes, ` +

@@ -96,8 +96,6 @@ export class HandshakeFailure extends Error {
   chain?: Buffer[];
   /** certificate-list-limit: the Certificate message's length as the server declared it. */
   certificateListBytes?: number;
-  /** The version from the ServerHello, when the handshake got that far. */
-  protocol?: string;
 
   constructor(
     kind: HandshakeFailureKind,
@@ -345,7 +343,12 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
         wire.captureMore((bytes) => {
           const f = readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() });
           return f.certificates !== undefined || (f.certificateMessageLength ?? 0) > GO_MAX_CERTIFICATE_MESSAGE;
-        }, budget).then((bytes) => fail(beyondNodeLimit(err, readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() }))), () => fail(classifyFailure(err, wire, keylog, opts.clientIdentity)));
+        }, budget).then((bytes) => {
+          const flight = readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() });
+          // Another message over OpenSSL's limits (a CertificateRequest naming thousands of CAs) is an ordinary failure.
+          const overList = (flight.certificateMessageLength ?? 0) > OPENSSL_MAX_CERT_LIST;
+          fail(overList ? beyondNodeLimit(err, flight) : classifyFailure(err, wire, keylog, opts.clientIdentity));
+        }, () => fail(classifyFailure(err, wire, keylog, opts.clientIdentity)));
         return;
       }
       if (beyondLimit) return;
@@ -459,17 +462,16 @@ function isCertificateListLimit(err: Error & { code?: string }): boolean {
  * read the chain (up to 256 KiB) or refuse it too.
  */
 function beyondNodeLimit(err: Error & { code?: string }, flight: ServerFlight): HandshakeFailure {
-  const bytes = flight.certificateMessageLength;
-  const size = bytes !== undefined ? `${bytes} bytes` : 'over 100 KiB';
-  const goRefuses = bytes !== undefined && bytes > GO_MAX_CERTIFICATE_MESSAGE;
+  const bytes = flight.certificateMessageLength!;
+  const size = `${bytes} bytes`;
+  const goRefuses = bytes > GO_MAX_CERTIFICATE_MESSAGE;
   const message = goRefuses
     ? `the server's Certificate message is ${size}: over Go's limit (${GO_MAX_CERTIFICATE_MESSAGE} bytes) as well as Node.js/OpenSSL's (${OPENSSL_MAX_CERT_LIST})`
     : `Node.js (OpenSSL, max_cert_list ${OPENSSL_MAX_CERT_LIST} bytes) cannot read the server's Certificate message of ${size}; ` +
       `Go reads up to ${GO_MAX_CERTIFICATE_MESSAGE}${flight.certificates ? ', and the chain was read off the wire' : `, but the chain could not be read off the wire (${flight.problem ?? 'incomplete'})`}`;
   const failure = new HandshakeFailure('certificate-list-limit', message, { cause: err, ...(err.code ? { code: err.code } : {}) });
-  if (bytes !== undefined) failure.certificateListBytes = bytes;
+  failure.certificateListBytes = bytes;
   if (!goRefuses && flight.certificates?.length) failure.chain = flight.certificates;
-  if (flight.version) failure.protocol = flight.version;
   return failure;
 }
 
