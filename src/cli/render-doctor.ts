@@ -98,6 +98,13 @@ function renderHttp(t: TargetReport, o: RenderOptions): string[] {
   return out;
 }
 
+/** Policies in words: "optional" covers Go's VerifyClientCertIfGiven, which checks a certificate only when given. */
+const CLIENT_CERT_POLICY = {
+  none: 'none',
+  optional: 'optional (a client without one is let in)',
+  required: 'required (a client without one is turned away)',
+} as const;
+
 export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptions): string {
   const s = o.style;
   const out: string[] = [];
@@ -116,9 +123,13 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   if (t.servername) out.push(`  ${s.dim('SNI'.padEnd(9))}${t.servername}`);
   if (t.tls) out.push(`  ${s.dim('TLS'.padEnd(9))}${[t.tls.protocol, t.tls.cipher, t.tls.alpn ? `ALPN ${t.tls.alpn}` : ''].filter(Boolean).join('  ')}`);
   if (t.clientCert) {
-    const cas = t.clientCert.authorities.length ? ` from ${t.clientCert.authorities.join('; ')}` : '';
-    const sent = t.clientCert.sent ? `sent ${t.clientCert.sent}` : 'none sent';
-    out.push(`  ${s.dim('mTLS'.padEnd(9))}the server asks for a client certificate${cas}; ${sent}${t.clientCert.refused ? `; ${s.red('refused')}` : ''}`);
+    const c = t.clientCert;
+    const cas = c.authorities.length ? ` from ${c.authorities.join('; ')}` : '';
+    const sent = c.sent ? `sent ${c.sent}` : 'none sent';
+    const policy = c.policy ? `; policy ${CLIENT_CERT_POLICY[c.policy]}` : '';
+    out.push(c.requested
+      ? `  ${s.dim('mTLS'.padEnd(9))}the server asks for a client certificate${cas}; ${sent}${c.refused ? `; ${s.red('refused')}` : ''}${policy}`
+      : `  ${s.dim('mTLS'.padEnd(9))}the server never asks for a client certificate; ${s.yellow('none sent')}`);
   }
   if (o.verbose) {
     const ms = Object.entries(t.timings).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v} ms`).join(', ');

@@ -128,6 +128,8 @@ function classifyOpenSslish(text: string): FindingCode | undefined {
   const alert = text.match(/alert[ _]([a-z _]+?)(?:[:),]|$|\s\()/i) ?? text.match(/ALERT_([A-Z_]+)/);
   if (alert) return alertCode(alert[1]!);
   if (/unrecognized name|UNRECOGNIZED_NAME/i.test(text)) return 'tls-alert';
+  // OpenSSL's max_cert_list (100 KiB): in practice a server certificate list too long for it.
+  if (/excessive message size|EXCESSIVE_MESSAGE_SIZE/i.test(text)) return 'certificate-list-too-large';
   if (/wrong version number|WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i.test(text)) return 'not-tls';
   if (/unsupported protocol|no protocols available|UNSUPPORTED_PROTOCOL/i.test(text)) return 'protocol-mismatch';
   if (/no alternative certificate subject name matches|does not match target host name/i.test(text)) return 'hostname-mismatch';
@@ -200,6 +202,11 @@ export const SIGNATURES: Signature[] = [
   { id: 'macos-not-compliant', client: 'macos', pattern: /certificate is not standards compliant/, code: 'not-standards-compliant' },
   { id: 'macos-name', client: 'macos', pattern: /“[^”]+” certificate name does not match input/, code: 'hostname-mismatch' },
   { id: 'macos-secpolicy', client: 'macos', pattern: /SecPolicyCreateSSL/, code: 'unknown-authority' },
+  // crypto/tls conn.go readHandshake: 262144 is the Certificate message's own limit (maxHandshakeCertificateMsg).
+  {
+    id: 'go-certificate-list', client: 'go', pattern: /tls: handshake message of length (\d+) bytes exceeds maximum of 262144 bytes/, code: 'certificate-list-too-large',
+    facts: (m) => ({ bytes: m[1]! }),
+  },
   { id: 'go-remote-alert', client: 'go', pattern: /remote error: tls: ([a-z ]+)/, code: (m) => alertCode(m[1]!) },
   // urllib3/http.client's CONNECT failure, which also carries the proxy's reason phrase.
   {

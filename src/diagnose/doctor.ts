@@ -3,7 +3,7 @@ import { formatName, type Certificate } from '../x509/certificate.js';
 import { certificateFromDer } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { ClientIdentity } from '../probe/client-cert.js';
-import { clientCertFinding } from './client-cert.js';
+import { clientCertFinding, clientCertWarnings } from './client-cert.js';
 import { header, type NextRequest } from '../probe/http.js';
 import { PULL_FALLBACK_HOSTS } from '../probe/known-hosts.js';
 import { crossHostHops, hopRequests, locationOf, registryRequests, reportableUrl, type PullHop } from '../ollama/pull-path.js';
@@ -156,6 +156,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
       const clientCert = p.failure ? undefined : clientCertFinding(p, now);
       if (clientCert) findings.push(clientCert);
+      findings.push(...clientCertWarnings(p, opts.clientIdentity?.chain ?? []));
       if (http) findings.push(...http.read(p, trustedAnswer));
     }
     const proxyReport = await judgeProxy(p, views);
@@ -165,12 +166,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     opts.onProgress?.(target.label, 'done');
     const report = toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
     if (role) report.role = role;
-    if (p.clientCert?.requested) {
+    if (p.clientCert) {
       const sent = p.clientCert.sentChain?.[0] ? certificateFromDer(p.clientCert.sentChain[0]) : undefined;
+      const without = p.clientCert.withoutCertificate;
       report.clientCert = {
-        requested: true, authorities: p.clientCert.authorities,
+        requested: p.clientCert.requested, authorities: p.clientCert.authorities,
         sent: p.clientCert.sent ? (sent ? formatName(sent.subject) : 'yes') : null,
         refused: p.clientCert.refused ? p.clientCert.refused.message : null,
+        policy: p.clientCert.policy ?? null,
+        ...(without ? { withoutCertificate: { refused: without.refused ?? null, message: without.message, ms: without.ms } } : {}),
       };
     }
     if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined);

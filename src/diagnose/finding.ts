@@ -62,6 +62,10 @@ export const FINDING_CODES = [
   'http-blocked', 'model-not-found', 'pull-path-fallback', 'upstream-forbidden', 'upstream-error',
   // Ollama itself (src/ollama/check.ts)
   'ollama-origins-open', 'ollama-service-env', 'ollama-cert-file-missing',
+  // client certificates given with --cert/--key or --pkcs12 (src/diagnose/client-cert.ts)
+  'client-cert-not-requested', 'client-cert-issuer-not-accepted',
+  // a server certificate list over OpenSSL's 100 KiB (Node, curl) or Go's 256 KiB (src/diagnose/network-findings.ts)
+  'certificate-list-too-large',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -51,8 +51,16 @@ export interface TargetReport {
   ok: boolean;
   /** Where this target came from: given, the pull path (registry, blob host, fallback), --ai. */
   role?: 'registry' | 'blob' | 'fallback' | 'upstream' | 'ai';
-  /** Mutual TLS: present only when the server asked for a client certificate. */
-  clientCert?: { requested: boolean; authorities: string[]; sent: string | null; refused: string | null };
+  /**
+   * Mutual TLS: present when the server asked for a client certificate or one was given. `policy`
+   * is null when it cannot be told; `withoutCertificate` is the second handshake, without the
+   * certificate, that tells optional from required once one was sent.
+   */
+  clientCert?: {
+    requested: boolean; authorities: string[]; sent: string | null; refused: string | null;
+    policy: 'none' | 'optional' | 'required' | null;
+    withoutCertificate?: { refused: boolean | null; message: string; ms: number };
+  };
   /** HTTP requests sent over this very connection after the handshake (pull path, upstream checks). */
   http?: HttpReport | null;
   timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number; httpMs?: number };

@@ -47,8 +47,26 @@ export interface ClientIdentity {
   source: string;
 }
 
+/**
+ * The server's client-certificate policy: `none` (no CertificateRequest), `optional` (it asks and
+ * lets a client without one in: Go's RequestClientCert and VerifyClientCertIfGiven, nginx
+ * `ssl_verify_client optional`), `required` (it turns a client without one away).
+ */
+export type ClientCertPolicy = 'none' | 'optional' | 'required';
+
+/** The second handshake, without a certificate, that tells optional from required once one was sent. */
+export interface WithoutCertificate {
+  /** undefined: that connection did not get far enough to say (no CertificateRequest, a network failure). */
+  refused: boolean | undefined;
+  /** What happened, in plain words. */
+  message: string;
+  ms: number;
+}
+
 /** What the probe saw of the server's client-certificate policy (ProbeResult.clientCert). */
 export interface ClientCertUse {
+  /** A client identity was given (--cert/--key, --pkcs12). */
+  given?: boolean;
   /** The server sent a CertificateRequest. */
   requested: boolean;
   /** The CA names it listed, as formatName prints them; empty when it named none. */
@@ -69,6 +87,10 @@ export interface ClientCertUse {
     message: string;
     httpStatus?: number;
   };
+  /** Without a certificate, on a second connection over the same path (only when one was sent). */
+  withoutCertificate?: WithoutCertificate;
+  /** Undefined when it cannot be told (a certificate went out and the second handshake said nothing). */
+  policy?: ClientCertPolicy;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,11 +275,59 @@ function use(request: { authorities: string[] }, sent: boolean, identity: Client
  */
 export function clientCertFromFailure(e: HandshakeFailure, identity: ClientIdentity | undefined): ClientCertUse | undefined {
   if (!e.certificateRequest) return undefined;
-  const out = use(e.certificateRequest, Boolean(e.clientCertificateSent), identity);
+  const sent = Boolean(e.clientCertificateSent);
+  const out = use(e.certificateRequest, sent, identity);
   if (e.kind === 'alert' || e.kind === 'closed' || e.kind === 'reset' || e.kind === 'error') {
-    out.refused = { when: e.afterHandshake ? 'after-handshake' : 'handshake', message: e.message, ...(e.alert ? { alert: e.alert } : {}) };
+    const what = sent ? 'the server refused the client certificate' : 'the server refused the connection without a client certificate';
+    const when = e.afterHandshake ? ' right after the handshake' : '';
+    const message = e.alert
+      ? `${what}: alert ${e.alert.name} (${e.alert.description})${when}`
+      : `${what}: it ${e.kind === 'reset' ? 'reset' : 'closed'} the connection${when || ' during the handshake'} without an alert`;
+    out.refused = { when: e.afterHandshake ? 'after-handshake' : 'handshake', message, ...(e.alert ? { alert: e.alert } : {}) };
   }
   return out;
+}
+
+/**
+ * The policy from what the probe saw. Without a certificate sent, the connection itself says it;
+ * with one sent, only the second handshake (without it) does.
+ */
+export function clientCertPolicy(use: ClientCertUse): ClientCertPolicy | undefined {
+  if (!use.requested) return 'none';
+  if (!use.sent) return use.refused ? 'required' : 'optional';
+  const refused = use.withoutCertificate?.refused;
+  return refused === undefined ? undefined : refused ? 'required' : 'optional';
+}
+
+/**
+ * Completes `result.clientCert` after the probe: when an identity was given, record that even if
+ * the server never asked; when one went out, run `withoutIdentity` (the same probe on a new
+ * connection over the same path, with no identity) to tell `optional` from `required`; then the
+ * policy.
+ */
+export async function settleClientCertPolicy(
+  result: ProbeResult, identity: ClientIdentity | undefined, withoutIdentity: () => Promise<ProbeResult>,
+): Promise<void> {
+  if (identity && !result.clientCert && result.tls) result.clientCert = { requested: false, authorities: [], sent: false };
+  const cc = result.clientCert;
+  if (!cc) return;
+  if (identity) cc.given = true;
+  if (cc.sent) {
+    const t0 = performance.now();
+    const bare = await withoutIdentity();
+    const ms = Math.round(performance.now() - t0);
+    const b = bare.clientCert;
+    if (b?.requested) {
+      cc.withoutCertificate = b.refused
+        ? { refused: true, message: b.refused.message, ms }
+        : { refused: false, message: 'a second connection without a certificate was let in', ms };
+    } else {
+      const why = bare.failure ? bare.failure.message : 'the server did not ask for a certificate that time';
+      cc.withoutCertificate = { refused: undefined, message: `a second connection without a certificate could not tell: ${why}`, ms };
+    }
+  }
+  const policy = clientCertPolicy(cc);
+  if (policy) cc.policy = policy;
 }
 
 /** nginx's answers for `ssl_verify_client on` when the certificate is missing or fails its checks. */

@@ -2,7 +2,7 @@
 // use), handshake, capture. No judgement here: the result is data that the trust views and the
 // diagnosis read.
 import type { Duplex } from 'node:stream';
-import { clientCertAfterHandshake, clientCertFromFailure, type ClientCertUse, type ClientIdentity } from './client-cert.js';
+import { clientCertAfterHandshake, clientCertFromFailure, settleClientCertPolicy, type ClientCertUse, type ClientIdentity } from './client-cert.js';
 import { dial, DialFailure, type DialAttempt } from './dial.js';
 import { httpExchange, HttpFailure, type HttpResponse, type NextRequest } from './http.js';
 import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind } from './handshake.js';
@@ -21,6 +21,8 @@ export type ProbeFailure =
   | {
       stage: 'handshake'; kind: HandshakeFailureKind; code?: string; message: string;
       alert?: { level: number; description: number; name: string }; firstBytes?: Buffer;
+      /** certificate-list-limit: the server's Certificate message length. */
+      certificateListBytes?: number;
     };
 
 export interface ProxyUse {
@@ -135,6 +137,17 @@ async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: P
 }
 
 export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
+  const result = await probeOnce(target, opts);
+  // Mutual TLS: with a certificate sent, a second connection without one tells optional from required.
+  const { clientIdentity, http: _http, ...bare } = opts;
+  await settleClientCertPolicy(result, clientIdentity, () => probeOnce(target, { ...bare, timeoutMs: Math.min(opts.timeoutMs, RECHECK_TIMEOUT_MS) }));
+  return result;
+}
+
+/** The second, certificate-less handshake is a side question: it gets a short budget. */
+const RECHECK_TIMEOUT_MS = 5000;
+
+async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
   const servername = pickServername(target.host, opts.servername);
   const result: ProbeResult = {
     target, verifyName: opts.servername ?? target.host, addresses: [], chain: [], timings: {},
@@ -193,6 +206,7 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
     result.failure = {
       stage: 'handshake', kind: e.kind, message: e.message,
       ...(e.code ? { code: e.code } : {}), ...(e.alert ? { alert: e.alert } : {}), ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}),
+      ...(e.certificateListBytes !== undefined ? { certificateListBytes: e.certificateListBytes } : {}),
     };
     socket.destroy();
   }
