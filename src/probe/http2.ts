@@ -122,7 +122,8 @@ function oneStream(
     stream.on('error', () => {
       /* read on close, with the RST code */
     });
-    stream.on('close', () => {
+    // Classified a moment later: the session's GOAWAY or error event may come after the stream's close.
+    stream.on('close', () => setImmediate(() => {
       if (settled) return;
       if (head) {
         finish({ truncated: stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR });
@@ -132,12 +133,17 @@ function oneStream(
       const rst = stream.rstCode;
       // Not processed by the server (REFUSED_STREAM, or past a GOAWAY's last stream): safe to send again elsewhere.
       const unprocessed = rst === http2.constants.NGHTTP2_REFUSED_STREAM || (s.goaway !== undefined && (stream.id === undefined || stream.id > s.goaway.lastStreamId));
-      if (s.sessionError) {
+      if (s.goaway) {
+        // NO_ERROR: a graceful close, and a request it left unprocessed goes again on a new
+        // connection; an error code is the server's refusal (its stream ends with that code too).
+        const graceful = s.goaway.code === http2.constants.NGHTTP2_NO_ERROR;
+        fail(new HttpFailure(graceful ? 'closed' : 'bad-response', `the server ended the HTTP/2 connection with GOAWAY (${errorName(s.goaway.code)}) before answering`, {
+          request, ...(graceful && unprocessed ? { retryable: true } : {}),
+        }));
+      } else if (s.sessionError) {
         const e = s.sessionError;
         const alert = /alert number \d+/i.test(e.message);
         fail(new HttpFailure(alert || e.code === 'ECONNRESET' ? 'error' : 'bad-response', `the HTTP/2 connection failed: ${e.message}`, { request, ...(e.code ? { code: e.code } : {}) }));
-      } else if (s.goaway && unprocessed) {
-        fail(new HttpFailure('closed', `the server sent GOAWAY (${errorName(s.goaway.code)}) before answering`, { request, retryable: true }));
       } else if (rst !== undefined && rst !== http2.constants.NGHTTP2_NO_ERROR) {
         fail(new HttpFailure(rst === http2.constants.NGHTTP2_REFUSED_STREAM ? 'closed' : 'bad-response', `the server reset the HTTP/2 stream (RST_STREAM ${errorName(rst)}) without answering`, {
           request, ...(unprocessed ? { retryable: true } : {}),
@@ -145,6 +151,6 @@ function oneStream(
       } else {
         fail(new HttpFailure('closed', 'the server closed the HTTP/2 connection without answering', { request, ...(s.reused ? { retryable: true } : {}) }));
       }
-    });
+    }));
   });
 }
