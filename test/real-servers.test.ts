@@ -68,7 +68,7 @@ function curlGet(url: string, caFile: string, resolve: string[], extra: string[]
 }
 
 type Target = DoctorJson['targets'][number];
-const protocols = (t: Target) => [...new Set(t.http!.exchanges.map((x) => (x as { protocol?: string }).protocol))];
+const protocols = (t: Target) => [...new Set(t.http!.exchanges.map((x) => x.protocol))];
 const codes = (t: Target) => t.findings.filter((f) => f.severity !== 'info').map((f) => f.code);
 /** Findings other than Node's own trust opinion (the test CA is only in Go's roots, by design). */
 const beyondNode = (t: Target) => codes(t).filter((c) => !(c === 'untrusted-root' && t.verdicts.find((v) => v.view === 'go')!.ok));
@@ -120,11 +120,11 @@ describe.skipIf(!GO)('Go net/http TLS servers (HTTP/2 by default)', () => {
       expect(s.seen.map((x) => `${x.proto} ${x.uri}`)).toEqual([`${variant.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1'} /api/version`, `${variant.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1'} /api/tags`]);
       if (variant.opts.close) {
         // A new connection for the second request, as Go's Transport makes one.
-        const conns = (t.http as { connections?: { reason: string; chain: string }[] }).connections!;
+        const conns = t.http!.connections!;
         expect(conns.map((c) => c.chain)).toEqual(['same', 'same']);
         expect(conns[1]!.reason).toMatch(variant.protocol === 'h2' ? /GOAWAY/ : /Connection: close/);
       } else {
-        expect((t.http as { connections?: unknown }).connections).toBeUndefined();
+        expect(t.http!.connections).toBeUndefined();
       }
       const api = `https://${HOST}:${s.port}/api/version`;
       agree(`go server ${variant.name}`, report.ok, await goGet(api, env, { [HOST]: '127.0.0.1' }), await curlGet(api, caFile, [`${HOST}:${s.port}:127.0.0.1`]), variant.protocol);
@@ -158,7 +158,7 @@ describe.skipIf(!GO)('Go net/http TLS servers (HTTP/2 by default)', () => {
         `main ${proto} GET`, `main ${proto} HEAD`, `main ${proto} GET`, `blobs ${proto} HEAD`, `blobs ${proto} GET`,
       ]);
       expect(s.seen[4]!.range).toBe('bytes=0-0');
-      if (variant.opts.close) expect((registry.http as { connections?: unknown[] }).connections).toHaveLength(3);
+      if (variant.opts.close) expect(registry.http!.connections).toHaveLength(3);
       // Go and curl follow the blob URL's redirect to the other host, in the same protocol.
       const blobUrl = `https://registry.test:${s.port}/v2/library/tiny/blobs/${report.pull!.digest}`;
       const go = await goGet(blobUrl, env, { 'registry.test': '127.0.0.1', 'blobs.test': '127.0.0.1' });
@@ -264,7 +264,7 @@ describe.skipIf(!haveNginx() || !GO)('nginx with http2 in front of the fake Olla
       expect(t.http!.exchanges.map((x) => x.status)).toEqual([200, 200]);
       expect(t.http!.ollamaVersion).toBe('0.40.1');
       if (variant.front === 'noKeepalive') {
-        expect((t.http as { connections?: { reason: string }[] }).connections!.map((c) => c.reason)).toEqual(['first', 'the server said Connection: close']);
+        expect(t.http!.connections!.map((c) => c.reason)).toEqual(['first', 'the server said Connection: close']);
       }
       expect(beyondNode(t)).toEqual([]);
       expect(result.code, result.stdout).toBe(0);
@@ -282,9 +282,9 @@ describe.skipIf(!GO)('a registry answering HTTP/1.0 without keep-alive (our own:
       const resolve = [`${r.registry.host}:${r.registry.port}:127.0.0.1`, `${r.blobs.host}:${r.blobs.port}:127.0.0.1`];
       const { result, report } = await runDoctorJson(['--model', `${r.registry.host}:${r.registry.port}/library/tiny`, ...resolve.flatMap((x) => ['--resolve', x])], env);
       const [registry, blobs] = report.targets as [Target, Target];
-      expect(registry.http!.exchanges.map((x) => `${x.status} ${(x as { protocol?: string }).protocol}`)).toEqual(['200 http/1.0', '307 http/1.0', '307 http/1.0']);
+      expect(registry.http!.exchanges.map((x) => `${x.status} ${x.protocol}`)).toEqual(['200 http/1.0', '307 http/1.0', '307 http/1.0']);
       expect(blobs.http!.exchanges.map((x) => x.status)).toEqual([200, 206]);
-      expect((registry.http as { connections?: { reason: string }[] }).connections!.map((c) => c.reason)).toEqual([
+      expect(registry.http!.connections!.map((c) => c.reason)).toEqual([
         'first', 'the server answered HTTP/1.0 without keep-alive', 'the server answered HTTP/1.0 without keep-alive',
       ]);
       expect(r.registry.connections).toBe(3);
@@ -310,7 +310,7 @@ describe.skipIf(!GO)('a registry answering HTTP/1.0 without keep-alive (our own:
       const resolve = [`${r.registry.host}:${r.registry.port}:127.0.0.1`, `${r.blobs.host}:${r.blobs.port}:127.0.0.1`];
       const { result, report } = await runDoctorJson(['--model', `${r.registry.host}:${r.registry.port}/library/tiny`, ...resolve.flatMap((x) => ['--resolve', x])], env);
       const registry = report.targets[0]!;
-      const conns = (registry.http as { connections?: { chain: string; verdicts?: { view: string; ok: boolean }[] }[] }).connections!;
+      const conns = registry.http!.connections!;
       expect(conns.map((c) => c.chain)).toEqual(['same', 'different', 'same']);
       expect(conns[1]!.verdicts!.find((v) => v.view === 'go')!.ok).toBe(false);
       const onNew = registry.findings.filter((f) => f.title.startsWith('On a new connection:'));

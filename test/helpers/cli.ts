@@ -60,7 +60,11 @@ export interface DoctorJson {
     ok: boolean;
     role?: string;
     http?: {
-      exchanges: { method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string }[];
+      exchanges: {
+        method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string;
+        protocol: 'h2' | 'http/1.1' | 'http/1.0'; connection?: number;
+      }[];
+      connections?: { reason: string; alpn: string | null; chain: 'same' | 'different'; verdicts?: { view: string; ok: boolean; code: string | null; message: string }[] }[];
       failure?: { kind: string; message: string };
       credentialsWithheld?: string;
       ollamaVersion?: string;
