@@ -15,6 +15,7 @@ import { startGoServer, type RunningGoServer } from './helpers/goservers.js';
 import { http10Registry } from './helpers/http10.js';
 import { haveNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
 import { makeCa, type TestCa } from './helpers/pki.js';
+import { squidBinary, startSquid } from './helpers/proxies.js';
 import { tempDir } from './helpers/servers.js';
 
 const USER = 'alice';
@@ -57,6 +58,7 @@ const CURL_VERSIONS: Record<string, string> = { 1: 'http/1.0', '1.0': 'http/1.0'
 /** curl --http2 (h2 offered in ALPN, as Go does), redirects followed, the test CA only. */
 function curlGet(url: string, caFile: string, resolve: string[], extra: string[] = []): Promise<ClientSays> {
   return new Promise((done) => {
+    // (A proxy, when wanted, comes as -x in extra: cliEnv drops the proxy variables.)
     const args = ['-sS', '--http2', '-L', '-o', '/dev/null', '--cacert', caFile, ...resolve.flatMap((r) => ['--resolve', r]), '-w', '%{http_version} %{http_code} %{url_effective}', ...extra, url];
     execFile('curl', args, { env: cliEnv(), timeout: 30_000 }, (_e, stdout, stderr) => {
       const m = /^([\d.]+) (\d+) https:\/\/(?:[^@/]*@)?([^/]+)/.exec(stdout.trim());
@@ -167,6 +169,38 @@ describe.skipIf(!GO)('Go net/http TLS servers (HTTP/2 by default)', () => {
       agree(`go registry ${variant.name}`, report.ok, go, curl, variant.protocol);
     });
   }
+});
+
+describe.skipIf(!GO || !squidBinary())('the pull path through Squid to a Go server that sends GOAWAY after every answer', () => {
+  it('each new connection goes through the proxy again (a new CONNECT), both hosts reached, exit 0, as Go and curl', async () => {
+    const s = (await startGoServer({ mode: 'registry', hosts: ['registry.test'], blobHost: 'blobs.test', close: true }))!;
+    const squid = await startSquid({ hosts: { 'registry.test': '127.0.0.1', 'blobs.test': '127.0.0.1' } });
+    try {
+      const { env, caFile } = trust(s.ca);
+      const proxyEnv = { ...env, HTTPS_PROXY: `http://127.0.0.1:${squid.port}` };
+      const { result, report } = await runDoctorJson(['--model', `registry.test:${s.port}/library/tiny`], proxyEnv);
+      const [registry, blobs] = report.targets as [Target, Target];
+      expect(report.pull!.hosts).toEqual([`registry.test:${s.port}`, `blobs.test:${s.blobPort}`]);
+      expect(registry.proxy).toMatchObject({ used: true });
+      expect(registry.http!.connections!.map((c) => c.reason)).toEqual(['first', 'the server sent GOAWAY (NO_ERROR)', 'the server sent GOAWAY (NO_ERROR)']);
+      expect(protocols(registry)).toEqual(['h2']);
+      expect(protocols(blobs)).toEqual(['h2']);
+      expect(result.code, result.stdout).toBe(0);
+      // Squid saw one CONNECT per connection: three to the registry, two to the blob host (it logs a
+      // tunnel when it closes: give the last one a moment).
+      const connects = () => ['registry.test:' + s.port, 'blobs.test:' + s.blobPort].map((host) => squid.accessLog().split('\n').filter((l) => l.includes(`CONNECT ${host}`)).length);
+      for (let i = 0; i < 40 && connects().join() !== '3,2'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(connects()).toEqual([3, 2]);
+      const blobUrl = `https://registry.test:${s.port}/v2/library/tiny/blobs/${report.pull!.digest}`;
+      const go = await goGet(blobUrl, proxyEnv, {});
+      const curl = await curlGet(blobUrl, caFile, [], ['-x', `http://127.0.0.1:${squid.port}`]);
+      expect([go.host, curl.host]).toEqual([`blobs.test:${s.blobPort}`, `blobs.test:${s.blobPort}`]);
+      agree('go registry via Squid, GOAWAY after every answer', report.ok, go, curl, 'h2');
+    } finally {
+      await squid.close();
+      await s.close();
+    }
+  });
 });
 
 describe.skipIf(!haveCaddy() || !GO)('Caddy with basicauth in front of the fake Ollama', () => {
