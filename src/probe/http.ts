@@ -256,7 +256,9 @@ export async function http1Exchange(stream: Duplex, host: string, next: NextRequ
     } catch (e) {
       if (e instanceof HttpFailure) return { responses: out, failure: e.detail.request ? e : Object.assign(e, { detail: { ...e.detail, request } }) };
       const err = e as NodeJS.ErrnoException;
-      return { responses: out, failure: new HttpFailure('error', err.message, { request, ...(err.code ? { code: String(err.code) } : {}) }) };
+      // A reused connection the server had already dropped: Go sends the request again on a new one.
+      const dropped = out.length > 0 && reader.pending.length === 0 && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      return { responses: out, failure: new HttpFailure('error', err.message, { request, ...(err.code ? { code: String(err.code) } : {}), ...(dropped ? { retryable: true } : {}) }) };
     }
   }
   return { responses: out };
