@@ -12,11 +12,11 @@ import { cliEnv, goClientBinary, runDoctorJson, type DoctorJson } from './helper
 import { caddyHash, haveCaddy, startCaddy, type RunningCaddy } from './helpers/caddy.js';
 import { fakeOllama, type FakeOllama } from './helpers/fake-ollama.js';
 import { startGoServer, type RunningGoServer } from './helpers/goservers.js';
-import { http10Registry } from './helpers/http10.js';
+import { http10Registry, serve10 } from './helpers/http10.js';
 import { haveNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
-import { makeCa, type TestCa } from './helpers/pki.js';
+import { issueLeaf, makeCa, type TestCa } from './helpers/pki.js';
 import { squidBinary, startSquid } from './helpers/proxies.js';
-import { tempDir } from './helpers/servers.js';
+import { listen, tempDir, track } from './helpers/servers.js';
 
 const USER = 'alice';
 const PASSWORD = 'Caddy-pa55-9123';
@@ -354,6 +354,35 @@ describe.skipIf(!GO)('a registry answering HTTP/1.0 without keep-alive (our own:
       expect(result.code).toBe(1);
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe('credentials and a new connection with another chain (our own server: an upstream behind a load balancer whose backends disagree)', () => {
+  it('are not sent over the new connection when its chain is not trusted; the report says why', async () => {
+    const ca = await makeCa('Upstream Test CA');
+    const other = await makeCa('Other Backend CA');
+    const { server, state } = serve10([await issueLeaf(ca, ['ollama.test']), await issueLeaf(other, ['ollama.test'])], (_m, url) =>
+      url === '/api/version'
+        ? { status: '200 OK', headers: { 'content-type': 'application/json' }, body: '{"version":"0.40.1"}' }
+        : { status: '200 OK', headers: { 'content-type': 'application/json' }, body: '{"models":[]}' });
+    await listen(server);
+    const running = track(server);
+    try {
+      const { env } = trust(ca);
+      const { result, report } = await runDoctorJson([`https://ollama.test:${running.port}/`, '--resolve', `ollama.test:${running.port}:127.0.0.1`, '--user', `${USER}:${PASSWORD}`], env);
+      const t = report.targets[0]!;
+      // The first connection (trusted) carried the version request with the credentials; the second
+      // presented the other backend's chain, which Go would refuse: nothing went over it.
+      expect(t.http!.exchanges.map((x) => `${x.url.replace(/^https:\/\/[^/]+/, '')} ${x.status} ${x.auth}`)).toEqual(['/api/version 200 basic']);
+      expect(t.http!.connections!.map((c) => c.chain)).toEqual(['same', 'different']);
+      expect(t.http!.failure!.message).toMatch(/different certificate chain that is not trusted/);
+      expect(state.seen.map((x) => x.url)).toEqual(['/api/version']);
+      expect(t.findings.some((f) => f.title.startsWith('On a new connection:') && f.severity === 'error')).toBe(true);
+      expect(result.code).toBe(1);
+      expect(result.stdout).not.toContain(PASSWORD);
+    } finally {
+      await running.close();
     }
   });
 });

@@ -4,7 +4,9 @@
 // redirects followed, exactly as Ollama's registry client does. Prints Go's error text, or "ok";
 // with a second argument "detail", "ok PROTO STATUS FINAL-HOST" (e.g. "ok HTTP/2.0 200 blobs.test:443").
 // HTTPSGET_RESOLVE="name=address,..." points names at addresses (curl's --resolve, for loopback
-// tests); the transport is otherwise the default one, cloned.
+// tests); the transport is otherwise the default one, cloned, as Ollama's own tests hook
+// makeRequest (server/images.go: &http.Client{CheckRedirect: ...} on http.DefaultTransport, which
+// attempts HTTP/2; so does a clone).
 package main
 
 import (

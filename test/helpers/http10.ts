@@ -17,9 +17,10 @@ export interface Http10Registry {
   close(): Promise<void>;
 }
 
-type Answer = { status: string; headers: Record<string, string | number>; body: string };
+export type Answer = { status: string; headers: Record<string, string | number>; body: string };
 
-function serve10(leaves: TestLeaf[], answer: (method: string, url: string, headers: Record<string, string>) => Answer) {
+/** A TLS server answering every request HTTP/1.0 and closing; with two leaves it alternates them per connection. */
+export function serve10(leaves: TestLeaf[], answer: (method: string, url: string, headers: Record<string, string>) => Answer) {
   const contexts = leaves.map((l) => tls.createSecureContext({ key: l.keyPem, cert: l.chainPem }));
   const state = { seen: [] as SeenRequest[], connections: 0 };
   // The context is chosen per connection: the first leaf, then (with two) every other connection the second.
