@@ -85,8 +85,13 @@ const ROLE: Record<NonNullable<TargetReport['role']>, string> = {
 
 function renderHttp(t: TargetReport, o: RenderOptions): string[] {
   const s = o.style;
-  const out = [`  ${s.bold('HTTP')} ${s.dim('(on this connection, after the handshake)')}`];
+  const spoken = [...new Set(t.http!.exchanges.map((x) => x.protocol))].map((p) => (p === 'h2' ? 'HTTP/2' : p.toUpperCase())).join(', ');
+  const conns = t.http!.connections;
+  const where = conns ? `on ${conns.length} connections (the server ended the earlier ones)` : 'on this connection';
+  const out = [`  ${s.bold('HTTP')} ${s.dim(`(${spoken ? `${spoken}, ` : ''}${where}, after the handshake)`)}`];
   for (const x of t.http!.exchanges) {
+    const c = x.connection !== undefined ? conns?.[x.connection] : undefined;
+    if (c) out.push(`  ${s.dim(`new connection (${c.reason})${c.chain === 'different' ? ': a different certificate chain, judged below' : ''}`)}`);
     const status = x.status < 400 ? s.green(`${x.status}`) : s.red(`${x.status}`);
     const path = x.url.replace(/^https:\/\/[^/]+/, '');
     out.push(`  ${x.method.padEnd(5)}${path}${x.auth ? s.dim(` (with ${x.auth} credentials)`) : ''}`);

@@ -98,6 +98,27 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         await storesReady;
         return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
       })());
+    /** Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them). */
+    const trustedBy = (judgements: Awaited<ReturnType<TrustViews['judge']>>) => {
+      const v = judgements.map((j) => j.verdict);
+      return v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
+    };
+    /** A chain a later connection presented, when it differs from the first one's. */
+    const others = new Map<string, Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }>>();
+    const judgeOther = (chain: Buffer[]) => {
+      const key = chain.map((d) => d.toString('base64')).join('.');
+      let j = others.get(key);
+      if (!j) {
+        j = (async () => {
+          const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+          await launched;
+          await storesReady;
+          return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
+        })();
+        others.set(key, j);
+      }
+      return j;
+    };
     let trustedAnswer = false;
     const p = await probe(target, {
       timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: chooseProxy(target.host, target.port, opts.env, opts.proxy),
@@ -107,11 +128,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         http: {
           plan: (chain: Buffer[]) => http.plan(async () => {
             const { judgements } = await judge(chain);
-            // Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them).
-            const v = judgements.map((j) => j.verdict);
-            trustedAnswer = v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
+            trustedAnswer = trustedBy(judgements);
             return trustedAnswer;
           }),
+          // Credentials planned for a trusted connection go on over a new one only if it is trusted too.
+          again: async (chain: Buffer[]) => !trustedAnswer || trustedBy((await judgeOther(chain)).judgements),
         },
       } : {}),
     });
@@ -159,6 +180,20 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       findings.push(...clientCertWarnings(p, opts.clientIdentity?.chain ?? []));
       if (http) findings.push(...http.read(p, trustedAnswer));
     }
+    // A later connection (after the server closed one) that presented another chain: judged as well.
+    const connectionVerdicts = new Map<number, TargetReport['verdicts']>();
+    for (const [i, c] of (p.connections ?? []).entries()) {
+      if (!c.differentChain) continue;
+      const other = await judgeOther(c.differentChain);
+      connectionVerdicts.set(i, other.judgements.map((j) => verdictWithCode(j.verdict)));
+      if (!other.presented.length) continue;
+      const more = await diagnoseChain({
+        presented: other.presented, judgements: other.judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
+        now, client: await client, env: opts.env, clockFloor: clockFloor(),
+      });
+      const note = `connection ${i + 1} (opened because ${c.reason}) presented a different chain: leaf sha256 ${other.presented[0]!.sha256}`;
+      findings.push(...more.map((f) => ({ ...f, title: `On a new connection: ${f.title}`, evidence: [note, ...f.evidence] })));
+    }
     const proxyReport = await judgeProxy(p, views);
     if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
     findings = sortFindings(findings);
@@ -177,7 +212,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         ...(without ? { withoutCertificate: { refused: without.refused ?? null, message: without.message, ms: without.ms } } : {}),
       };
     }
-    if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined);
+    if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined, connectionVerdicts);
     return { report, probe: p };
   };
 
@@ -308,7 +343,7 @@ async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Pr
 }
 
 /** The exchanges as the report carries them: no secrets in URLs, only the kind of credentials sent. */
-function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
+function httpReport(p: ProbeResult, withheld: string | undefined, connectionVerdicts: Map<number, TargetReport['verdicts']>): HttpReport {
   const base = httpsOrigin(p.target);
   return {
     exchanges: (p.http ?? []).map((r) => {
@@ -320,9 +355,16 @@ function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
       return {
         method: r.request.method, url: reportableUrl(url), status: r.status, statusText: r.statusText,
         ...(location ? { location: reportableUrl(location) } : {}), ...(type ? { contentType: type } : {}), ...(server ? { server } : {}),
-        ...(auth ? { auth } : {}), ms: Math.round(r.ms * 10) / 10,
+        ...(auth ? { auth } : {}), ms: Math.round(r.ms * 10) / 10, protocol: r.protocol, ...(r.connection ? { connection: r.connection } : {}),
       };
     }),
+    // Listed only when the server made a second connection necessary.
+    ...((p.connections?.length ?? 0) > 1 ? {
+      connections: p.connections!.map((c, i) => ({
+        reason: c.reason, alpn: c.alpn, chain: c.differentChain ? 'different' as const : 'same' as const,
+        ...(connectionVerdicts.has(i) ? { verdicts: connectionVerdicts.get(i)! } : {}),
+      })),
+    } : {}),
     ...(p.httpFailure ? { failure: { kind: p.httpFailure.kind, message: p.httpFailure.message } } : {}),
     ...(withheld ? { credentialsWithheld: withheld } : {}),
   };

@@ -80,10 +80,26 @@ export interface HttpExchangeReport {
   /** The scheme of the Authorization sent ("basic" or "bearer"); the value is never reported. */
   auth?: string;
   ms: number;
+  /** What was spoken: "h2" (the server picked it in ALPN), "http/1.1", or "http/1.0" (the server answered 1.0). */
+  protocol: 'h2' | 'http/1.1' | 'http/1.0';
+  /** Index into `connections` when this went over a later connection (absent: the first). */
+  connection?: number;
+}
+
+/** A connection the requests went over; the first, then one more each time the server closed the last. */
+export interface HttpConnectionReport {
+  /** "first", or why the connection before could carry no more requests. */
+  reason: string;
+  alpn: string | null;
+  /** Whether its handshake presented the first connection's chain; a different one is judged too. */
+  chain: 'same' | 'different';
+  verdicts?: Verdict[];
 }
 
 export interface HttpReport {
   exchanges: HttpExchangeReport[];
+  /** Present when more than one connection was needed (Go's Transport dials again the same way). */
+  connections?: HttpConnectionReport[];
   /** Why the exchange stopped early (the server closed, timed out, answered garbage). */
   failure?: { kind: string; message: string };
   /** Credentials were given but not sent: the certificate was not trusted. */

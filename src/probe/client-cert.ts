@@ -12,7 +12,8 @@ import { CaInputError, readCaFile } from '../fix/ca-input.js';
 import { formatName, nameFromDer, type Certificate } from '../x509/certificate.js';
 import { certificateFromDer, certificatesFromBytes } from '../x509/load.js';
 import type { HandshakeFailure, HandshakeResult } from './handshake.js';
-import { httpExchange, HttpFailure, type HttpResponse } from './http.js';
+import type { HttpResponse } from './http.js';
+import { exchangeOn } from './exchange.js';
 import type { ProbeResult } from './probe.js';
 import { hostHeader } from './target.js';
 import { alertName, type TlsAlert } from './tls-wire.js';
@@ -356,18 +357,16 @@ export async function clientCertAfterHandshake(
   let responses = result.http;
   let failure: { message: string; code?: string; kind: string } | undefined = result.httpFailure;
   const ran = result.http !== undefined || result.httpFailure !== undefined;
-  if (!ran && hs.alpn !== 'h2' && !hs.tlsSocket.destroyed) {
-    try {
-      responses = await httpExchange(hs.tlsSocket, hostHeader(result.target.host, result.target.port), [{ method: 'GET', path: '/', headers: { 'User-Agent': 'ollama-tls' } }], {
-        timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
-      });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      // An HTTP server that is merely slow says nothing about certificates.
-      if (!(e instanceof HttpFailure && e.kind === 'timeout')) {
-        failure = { kind: e instanceof HttpFailure ? e.kind : 'error', message: err.message, ...(err.code ? { code: String(err.code) } : {}) };
-      }
-    }
+  // In the protocol the server picked (HTTP/2 or HTTP/1.1), as any client's first request would be.
+  if (!ran && !hs.tlsSocket.destroyed) {
+    const probeRequest = { method: 'GET' as const, path: '/', headers: { 'User-Agent': 'ollama-tls' } };
+    const outcome = await exchangeOn(hs, hostHeader(result.target.host, result.target.port), (done) => (done.length ? undefined : probeRequest), {
+      timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
+    });
+    responses = outcome.responses;
+    const e = outcome.failure;
+    // An HTTP server that is merely slow says nothing about certificates.
+    if (e && e.kind !== 'timeout') failure = { kind: e.kind, message: e.message, ...(e.code ? { code: e.code } : {}) };
   }
 
   const overHttp = refusedOverHttp(responses);

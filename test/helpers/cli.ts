@@ -60,7 +60,11 @@ export interface DoctorJson {
     ok: boolean;
     role?: string;
     http?: {
-      exchanges: { method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string }[];
+      exchanges: {
+        method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string;
+        protocol: 'h2' | 'http/1.1' | 'http/1.0'; connection?: number;
+      }[];
+      connections?: { reason: string; alpn: string | null; chain: 'same' | 'different'; verdicts?: { view: string; ok: boolean; code: string | null; message: string }[] }[];
       failure?: { kind: string; message: string };
       credentialsWithheld?: string;
       ollamaVersion?: string;
@@ -77,7 +81,7 @@ export interface DoctorJson {
  * GODEBUG defaults follow that line (outside a module Go falls back to old defaults, e.g. it
  * accepts negative serial numbers, which Go 1.23+ programs reject).
  */
-export function goClientBinary(program: 'tlsclient' | 'httpsget' | 'mtlsserve' = 'tlsclient'): string | undefined {
+export function goClientBinary(program: 'tlsclient' | 'httpsget' | 'mtlsserve' | 'httpsserve' = 'tlsclient'): string | undefined {
   const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
   if (version.status !== 0) return undefined;
   const goLine = version.stdout.trim().replace(/^go/, '').match(/^\d+\.\d+(?:\.\d+)?/)?.[0];
