@@ -94,6 +94,11 @@ export interface OpenSslVerifyOptions {
   securityLevel: number;
   /** curl-like callers stop at the first error; Node continues and reports the last one. */
   stopAtFirstError: boolean;
+  /**
+   * X509_V_FLAG_PARTIAL_CHAIN: any certificate in the store is an anchor, self-signed or not.
+   * curl (7.68+) and Python (3.13+) set it; Node and the openssl tool do not.
+   */
+  partialChain?: boolean;
   maxDepth?: number;
 }
 
