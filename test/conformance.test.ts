@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GoCertPool, goTlsErrorText, goVerifyServer } from '../src/trust/go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify } from '../src/trust/openssl-verify.js';
 import { nodeSecurityLevel } from '../src/trust/views.js';
+import { codeForMessage, codeForOpenSslNum } from '../src/diagnose/catalogue.js';
 import type { Certificate } from '../src/x509/certificate.js';
 import {
   LIMBO_FILE, caseTime, goVersion, loadServerCases, ourCert, runGoOracle, runOpenSslOracle,
@@ -100,6 +101,15 @@ describe.skipIf(!present)('x509-limbo conformance (SERVER testcases)', () => {
     console.log(`go: ${cases.length - disagree.length}/${cases.length} agree`);
     if (disagree.length) console.log(disagree.join('\n'));
     expect(disagree).toEqual([]);
+  });
+
+  it("explain's catalogue names a finding code for every message the real verifiers printed", () => {
+    const unclassified = new Set<string>();
+    for (const r of go.values()) if (r.error && !codeForMessage(r.error)) unclassified.add(`go: ${r.error}`);
+    for (const run of openssl.values()) {
+      for (const r of run.results.values()) if (r.code > 0 && !codeForOpenSslNum(r.code)) unclassified.add(`openssl: ${r.code}`);
+    }
+    expect([...unclassified]).toEqual([]);
   });
 
   for (const m of modes()) {

@@ -195,6 +195,13 @@ export const SIGNATURES: Signature[] = [
   { id: 'go-insecure-algorithm', client: 'go', pattern: /x509: cannot verify signature: (insecure algorithm|algorithm unimplemented)/, code: 'weak-signature' },
   { id: 'go-critical', client: 'go', pattern: /x509: unhandled critical extension/, code: 'unhandled-critical-extension' },
   { id: 'go-parse', client: 'go', pattern: /tls: failed to parse certificate from server: (.+)$/, code: 'malformed-certificate' },
+  // verify.go: the name-constraint comparison budget (TooManyConstraints prints as "unknown error").
+  { id: 'go-too-many-constraints', client: 'go', pattern: /tls: failed to verify certificate: x509: unknown error/, code: 'invalid-ca' },
+  { id: 'go-signature-limit', client: 'go', pattern: /x509: signature check attempts limit reached/, code: 'unknown-authority' },
+  // crypto/tls after Verify: a DSA (or unknown) leaf key cannot be used for the handshake.
+  { id: 'go-key-type', client: 'go', pattern: /tls: server's certificate contains an unsupported type of public key/, code: 'weak-key' },
+  // verify.go isValid: a SAN Go cannot read under a CA with name constraints.
+  { id: 'go-nc-unparsable-san', client: 'go', pattern: /x509: cannot parse (?:dnsName|rfc822Name) "/, code: 'malformed-certificate' },
   { id: 'go-no-roots', client: 'go', pattern: /x509: failed to load system roots and no roots provided/, code: 'no-roots' },
   { id: 'macos-not-trusted', client: 'macos', pattern: /x509: (?:“[^”]+” )?certificate is not trusted/, code: 'unknown-authority' },
   { id: 'macos-not-compliant', client: 'macos', pattern: /certificate is not standards compliant/, code: 'not-standards-compliant' },

@@ -18,7 +18,7 @@ export const OPENSSL_ERRORS = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: { num: 20, text: 'unable to get local issuer certificate' },
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { num: 21, text: 'unable to verify the first certificate' },
   CERT_CHAIN_TOO_LONG: { num: 22, text: 'certificate chain too long' },
-  INVALID_CA: { num: 24, text: 'invalid CA certificate' },
+  INVALID_CA: { num: 79, text: 'invalid CA certificate' }, // 24 until OpenSSL 1.1.1
   PATH_LENGTH_EXCEEDED: { num: 25, text: 'path length constraint exceeded' },
   INVALID_PURPOSE: { num: 26, text: 'unsuitable certificate purpose' },
   KEYUSAGE_NO_CERTSIGN: { num: 32, text: 'key usage does not include certificate signing' },

@@ -10,6 +10,7 @@ import {
   EXT, HASH_OIDS, KEY_USAGE_BITS, NAME_ATTRIBUTES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS, SIGNATURE_ALGORITHMS, UNKNOWN_SIGNATURE,
   type KeyUsageName, type SignatureAlgorithm,
 } from './oids.js';
+import { goParse } from './go-parse.js';
 
 export interface NameAttribute {
   oid: string;
@@ -72,7 +73,7 @@ export class Certificate {
   readonly subjectRaw: Buffer;
   // Offsets recorded by the one eager walk; everything else is decoded on first use, because
   // a trust store holds hundreds of roots of which a run looks at a handful.
-  private readonly at: { serial: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
+  private readonly at: { serial: Tlv; innerSigAlg: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
   private memo = new Map<string, unknown>();
   private native?: X509Certificate;
   private key?: KeyObject;
@@ -95,13 +96,15 @@ export class Certificate {
     }
     this.version = version;
     const serial = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
-    i++; // the inner signature AlgorithmIdentifier (OpenSSL compares it with the outer one only in strict mode)
+    // The inner signature AlgorithmIdentifier: Go refuses a certificate where it differs from the
+    // outer one; OpenSSL compares them only in strict mode.
+    const innerSigAlg = expectTag(fields[i++], TAG.SEQUENCE, 'signature');
     const issuer = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
     const validity = expectTag(fields[i++], TAG.SEQUENCE, 'validity');
     const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
     const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const extensions = fields.slice(i).find((t) => t.tag === ctx(3, true));
-    this.at = { serial, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
+    this.at = { serial, innerSigAlg, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
     this.issuerRaw = whole(der, issuer);
     this.subjectRaw = whole(der, subject);
   }
@@ -149,6 +152,10 @@ export class Certificate {
     return this.lazy('signatureOid', () => decodeOid(content(this.der, expectTag(children(this.der, this.at.sigAlg)[0], TAG.OID, 'signature OID'))));
   }
 
+  /** DER of the AlgorithmIdentifier inside the TBSCertificate and of the outer one. */
+  get innerSignatureAlgorithmRaw(): Buffer { return whole(this.der, this.at.innerSigAlg); }
+  get outerSignatureAlgorithmRaw(): Buffer { return whole(this.der, this.at.sigAlg); }
+
   get signature(): SignatureAlgorithm {
     return this.lazy('signature', () => describeSignature(this.der, this.signatureOid, children(this.der, this.at.sigAlg)[1]));
   }
@@ -189,8 +196,18 @@ export class Certificate {
   /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
   get sctCount(): number { return this.decoded.sctCount; }
   get nameConstraints(): NameConstraints | undefined { return this.decoded.nameConstraints; }
-  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
-  get goParseErrors(): string[] { return this.decoded.goParseErrors; }
+  /** Go's x509.ParseCertificate refusal, if any, as a list (Go is stricter than OpenSSL). */
+  get goParseErrors(): string[] {
+    const error = this.goParsed.error;
+    return error ? [error] : [];
+  }
+
+  /** Go leaves a critical extension unhandled (Certificate.UnhandledCriticalExtensions). */
+  get goUnhandledCritical(): boolean { return this.goParsed.unhandledCritical; }
+
+  private get goParsed(): ReturnType<typeof goParse> {
+    return this.lazy('goParse', () => goParse(this));
+  }
 
   /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
   digest(algorithm: 'sha256' | 'sha1'): string {
@@ -261,24 +278,17 @@ interface Decoded {
   aia: { ocsp: string[]; caIssuers: string[] };
   sctCount: number;
   nameConstraints?: NameConstraints;
-  goParseErrors: string[];
 }
 
 function decodeExtensions(cert: Certificate): Decoded {
-  const goErrors: string[] = [];
-  // Go 1.23+ refuses negative serials unless GODEBUG=x509negativeserial=1.
-  if (cert.serialNegative) goErrors.push('x509: negative serial number');
-  const out: Decoded = { aia: { ocsp: [], caIssuers: [] }, sctCount: 0, goParseErrors: goErrors };
-  const seen = new Set<string>();
+  const out: Decoded = { aia: { ocsp: [], caIssuers: [] }, sctCount: 0 };
   for (const e of cert.extensions) {
-    if (seen.has(e.oid)) goErrors.push('x509: certificate contains duplicate extensions');
-    seen.add(e.oid);
     try {
       switch (e.oid) {
         case EXT.basicConstraints: out.basicConstraints = { critical: e.critical, ...parseBasicConstraints(e.value) }; break;
         case EXT.keyUsage: out.keyUsage = parseKeyUsage(e.value); break;
         case EXT.extKeyUsage: out.extKeyUsage = parseOidList(e.value); break;
-        case EXT.subjectAltName: out.san = parseSan(e.value, goErrors); break;
+        case EXT.subjectAltName: out.san = parseSan(e.value); break;
         case EXT.subjectKeyIdentifier: out.subjectKeyId = content(e.value, readTlv(e.value, 0)); break;
         case EXT.authorityKeyIdentifier: {
           const aki = parseAki(e.value);
@@ -291,8 +301,9 @@ function decodeExtensions(cert: Certificate): Decoded {
         case EXT.nameConstraints: out.nameConstraints = parseNameConstraints(e.value); break;
       }
     } catch (err) {
+      // An undecodable extension gives no facts; what each verifier makes of it is its own rule
+      // (go-parse.ts for Go).
       if (!(err instanceof DerError)) throw err;
-      goErrors.push(`x509: malformed extension ${e.oid}`);
     }
   }
   return out;
@@ -358,6 +369,24 @@ function parseName(der: Buffer, seq: Tlv): Name {
 }
 
 function parsePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
+  try {
+    return decodePublicKey(der, seq);
+  } catch (err) {
+    // A key whose fields do not decode: no verifier can use it (Go refuses the certificate,
+    // OpenSSL fails the signature check), so it is a key of unknown strength.
+    if (!(err instanceof DerError) && !(err instanceof RangeError)) throw err;
+    const oid = (() => {
+      try {
+        return decodeOid(content(der, children(der, children(der, seq)[0]!)[0]!));
+      } catch {
+        return '';
+      }
+    })();
+    return { type: PUBLIC_KEY_ALGORITHMS[oid] ?? 'unknown', bits: 0, spki: Buffer.from(whole(der, seq)) };
+  }
+}
+
+function decodePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
   const [algTlv, keyTlv] = children(der, seq);
   const alg = children(der, expectTag(algTlv, TAG.SEQUENCE, 'key algorithm'));
   const oid = decodeOid(content(der, expectTag(alg[0], TAG.OID, 'key algorithm OID')));
@@ -456,25 +485,19 @@ function ipToString(b: Buffer): string {
   return b.toString('hex');
 }
 
-const isIa5 = (s: string) => /^[\x00-\x7f]*$/.test(s);
-
-function parseSan(value: Buffer, goErrors: string[]): SubjectAltNames {
+function parseSan(value: Buffer): SubjectAltNames {
   const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], other: 0 };
   for (const t of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'GeneralNames'))) {
     const text = () => value.toString('latin1', t.body, t.end);
     switch (t.tag) {
       case ctx(1, false): san.email.push(text()); break;
       case ctx(2, false): {
-        const name = text();
-        if (!isIa5(name)) goErrors.push(`x509: SAN dNSName is malformed`);
-        san.dns.push(name);
+        san.dns.push(text());
         break;
       }
       case ctx(6, false): san.uri.push(text()); break;
       case ctx(7, false): {
-        const ip = content(value, t);
-        if (ip.length !== 4 && ip.length !== 16) goErrors.push(`x509: cannot parse IP address of length ${ip.length}`);
-        san.ip.push(ipToString(ip));
+        san.ip.push(ipToString(content(value, t)));
         break;
       }
       default: san.other++;
