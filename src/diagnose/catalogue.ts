@@ -41,6 +41,17 @@ export const OPENSSL_CODES: Record<OpenSslErrorName, FindingCode> = {
   EE_KEY_TOO_SMALL: 'weak-key',
   CA_KEY_TOO_SMALL: 'weak-key',
   CA_MD_TOO_WEAK: 'weak-signature',
+  // Name-constraint machinery refusing a name or a constraint: the CA limits what it may sign.
+  SUBTREE_MINMAX: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_TYPE: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_SYNTAX: 'invalid-ca',
+  UNSUPPORTED_NAME_SYNTAX: 'invalid-ca',
+  // What OpenSSL reports when verification stops on an internal refusal (an undecodable key,
+  // the name-constraint work limit): no trusted path came out of it.
+  UNSPECIFIED: 'unknown-authority',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'malformed-certificate',
+  // check_curve: an EC key with explicit curve parameters must be reissued with a named curve.
+  EC_KEY_EXPLICIT_PARAMS: 'weak-key',
 };
 
 // Older OpenSSL wordings of the same errors (1.1.x and earlier; Python and Node built on them).
@@ -136,7 +147,8 @@ function classifyOpenSslish(text: string): FindingCode | undefined {
   return undefined;
 }
 
-const NODE_CODES = Object.keys(OPENSSL_CODES).join('|');
+// Node prints the code UNSPECIFIED for every verify error it has no name for: the text decides those.
+const NODE_CODES = Object.keys(OPENSSL_CODES).filter((k) => k !== 'UNSPECIFIED').join('|');
 
 /**
  * The catalogue, most specific first: the first signature that matches a line decides it.

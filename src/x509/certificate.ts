@@ -28,6 +28,8 @@ export interface Name {
   raw: Buffer;
   /** Comparison key with OpenSSL's canonical form (case-folded, whitespace-collapsed strings). */
   canonical: string;
+  /** The canonical form RDN by RDN (OpenSSL's directoryName constraints compare prefixes of it). */
+  canonicalRdns: string[];
 }
 
 export interface PublicKeyInfo {
@@ -365,7 +367,7 @@ function parseName(der: Buffer, seq: Tlv): Name {
     rdns.push(rdn);
     canon.push(canonRdn.sort().join('+'));
   }
-  return { rdns, raw: Buffer.from(whole(der, seq)), canonical: canon.join('/') };
+  return { rdns, raw: Buffer.from(whole(der, seq)), canonical: canon.join('/'), canonicalRdns: canon };
 }
 
 function parsePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {

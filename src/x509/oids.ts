@@ -112,6 +112,7 @@ export const OPENSSL_HANDLED_CRITICAL = new Set<string>([
   '2.16.840.1.113730.1.1', // Netscape cert type
   EXT.keyUsage, EXT.subjectAltName, EXT.basicConstraints, EXT.certificatePolicies, EXT.extKeyUsage,
   '1.3.6.1.5.5.7.1.7', '1.3.6.1.5.5.7.1.8', // RFC 3779 ipAddrBlocks, autonomousSysIds
+  EXT.crlDistributionPoints, '1.3.6.1.5.5.7.48.1.5', // OCSP no-check
   EXT.policyConstraints, '1.3.6.1.5.5.7.1.14', EXT.nameConstraints, EXT.policyMappings, EXT.inhibitAnyPolicy,
 ]);
 

@@ -6,7 +6,8 @@
  *   first: curl (SSL_VERIFY_PEER, OpenSSL's default callback): the first error stops verification;
  *   last:  Node (its callback always returns 1): verification runs on, the last error is reported.
  * The name is checked afterwards, as both callers do it outside X509_verify_cert, with
- * X509_check_host / X509_check_ip_asc and default flags.
+ * X509_check_ip_asc, or X509_check_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS (curl's own
+ * matcher and Python's ssl module accept only whole-label wildcards).
  *
  * usage: limboverify first|last LEVEL PARTIAL(0|1) < cases
  * input, one item per line:  T <id> | N <unix time> | R <hex DER> (trusted) | I <hex DER>
@@ -110,7 +111,7 @@ int main(int argc, char **argv) {
                 X509_STORE_CTX_free(ctx);
                 if (host[0]) {
                     name_ok = host_is_ip ? X509_check_ip_asc(leaf, host, 0) == 1
-                                         : X509_check_host(leaf, host, strlen(host), 0, NULL) == 1;
+                                         : X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
                 }
             }
             printf("%s %d %d %d\n", id, code, depth, name_ok);
