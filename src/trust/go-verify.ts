@@ -557,7 +557,7 @@ function hostnameErrorText(c: Certificate, host: string): string {
   let valid: string;
   if (parseIp(host)) {
     if (!c.san || c.san.ip.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
-    valid = c.san.ip.join(', ');
+    valid = c.san.ip.map((ip) => { const b = parseIp(ip); return b ? goIpString(b) : ip; }).join(', ');
   } else {
     valid = (c.san?.dns ?? []).join(', ');
   }
