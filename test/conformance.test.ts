@@ -3,15 +3,16 @@
 // crypto/tls calls it; libcrypto's X509_verify_cert as libssl sets it up for curl and for Node).
 // limbo's own expected_result is not the judge: the real verifier is. The suite lives in the
 // team's shared directory beside the repository; a clone without it skips this file.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GoCertPool, goTlsErrorText, goVerifyServer } from '../src/trust/go-verify.js';
-import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify } from '../src/trust/openssl-verify.js';
+import { OPENSSL_ERRORS, OpenSslStore, facts, opensslHostMatches, opensslVerify } from '../src/trust/openssl-verify.js';
 import { nodeSecurityLevel } from '../src/trust/views.js';
 import { codeForMessage, codeForOpenSslNum } from '../src/diagnose/catalogue.js';
 import type { Certificate } from '../src/x509/certificate.js';
+import { certificateFromDer } from '../src/x509/load.js';
 import {
-  LIMBO_FILE, caseTime, goVersion, loadServerCases, ourCert, runGoOracle, runOpenSslOracle,
+  LIMBO_FILE, caseTime, derOf, goVersion, loadServerCases, ourCert, runGoOracle, runOpenSslOracle,
   type GoOracleResult, type LimboCase, type OpenSslOracleRun,
 } from './helpers/limbo.js';
 
@@ -101,6 +102,59 @@ describe.skipIf(!present)('x509-limbo conformance (SERVER testcases)', () => {
     console.log(`go: ${cases.length - disagree.length}/${cases.length} agree`);
     if (disagree.length) console.log(disagree.join('\n'));
     expect(disagree).toEqual([]);
+  });
+
+  it('every certificate of the suite (CLIENT testcases too) is read without an exception', () => {
+    const all = (JSON.parse(readFileSync(LIMBO_FILE, 'utf8')) as { testcases: LimboCase[] }).testcases;
+    const threw: string[] = [];
+    let read = 0;
+    for (const t of all) {
+      for (const pem of [t.peer_certificate, ...t.untrusted_intermediates, ...t.trusted_certs]) {
+        const c = ourCert(pem);
+        if (!c) continue;
+        try {
+          void [c.serialHex, c.issuer, c.subject, c.notBefore, c.notAfter, c.publicKey, c.signature, c.extensions,
+            c.basicConstraints, c.keyUsage, c.extKeyUsage, c.san, c.subjectKeyId, c.authorityKeyId, c.aia, c.sctCount,
+            c.nameConstraints, c.goParseErrors, c.goUnhandledCritical, c.selfSigned, c.commonName, facts(c)];
+          read++;
+        } catch (e) {
+          threw.push(`${t.id}: ${String(e)}`);
+        }
+      }
+    }
+    expect(threw).toEqual([]);
+    expect(read).toBeGreaterThan(400);
+  });
+
+  it('neither emulation throws on damaged certificates (each leaf with single bytes flipped)', () => {
+    const threw: string[] = [];
+    let judged = 0;
+    cases.forEach((t, i) => {
+      const leafDer = derOf(t.peer_certificate);
+      const { roots, presented } = parse(t);
+      if (!presented) return;
+      for (let k = 0; k < 6; k++) {
+        const damaged = Buffer.from(leafDer);
+        const at = (i * 7919 + k * 104729) % damaged.length;
+        damaged[at] = damaged[at]! ^ (1 << (k % 8));
+        const leaf = certificateFromDer(damaged);
+        if (!leaf) continue;
+        const chain = [leaf, ...presented.slice(1)];
+        const now = caseTime(t, fallback);
+        try {
+          goVerifyServer(chain, { dnsName: t.expected_peer_name?.value ?? '', roots: new GoCertPool(roots), now });
+          for (const stop of [true, false]) {
+            opensslVerify({ presented: chain, store: new OpenSslStore(roots), now, securityLevel: 2, stopAtFirstError: stop, partialChain: !stop });
+          }
+          if (t.expected_peer_name) opensslHostMatches(leaf, t.expected_peer_name.value);
+          judged++;
+        } catch (e) {
+          threw.push(`${t.id} byte ${at}: ${String(e)}`);
+        }
+      }
+    });
+    expect(threw).toEqual([]);
+    expect(judged).toBeGreaterThan(300);
   });
 
   it("explain's catalogue names a finding code for every message the real verifiers printed", () => {

@@ -109,6 +109,15 @@ export class Certificate {
     this.at = { serial, innerSigAlg, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
     this.issuerRaw = whole(der, issuer);
     this.subjectRaw = whole(der, subject);
+    // What OpenSSL's d2i_X509 and Go's parser both refuse, checked by structure only (decoding
+    // every root's names up front would cost the doctor's start-up): names made of SETs of
+    // (OID, value), two readable times, a signature algorithm OID.
+    for (const name of [issuer, subject]) checkNameStructure(der, name);
+    const times = children(der, validity);
+    if (times.length !== 2) throw new DerError('expected notBefore and notAfter');
+    for (const t of times) decodeTime(der, t);
+    const sigOid = children(der, sigAlgTlv!)[0];
+    if (!sigOid || sigOid.tag !== TAG.OID || sigOid.end === sigOid.body) throw new DerError('expected signature OID');
   }
 
   private lazy<T>(name: string, compute: () => T): T {
@@ -162,20 +171,35 @@ export class Certificate {
     return this.lazy('signature', () => describeSignature(this.der, this.signatureOid, children(this.der, this.at.sigAlg)[1]));
   }
 
+  /** The extensions as encoded; empty (and extensionsMalformed set) when the list does not decode. */
   get extensions(): Extension[] {
+    return this.extensionList.list;
+  }
+
+  /** The extensions field does not decode: Go refuses the certificate, OpenSSL cannot load it. */
+  get extensionsMalformed(): boolean {
+    return this.extensionList.malformed;
+  }
+
+  private get extensionList(): { list: Extension[]; malformed: boolean } {
     return this.lazy('extensions', () => {
       const out: Extension[] = [];
-      if (!this.at.extensions) return out;
+      if (!this.at.extensions) return { list: out, malformed: false };
       const der = this.der;
-      const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
-      for (const e of children(der, list)) {
-        const parts = children(der, e);
-        const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
-        const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
-        const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
-        out.push({ oid, critical, value });
+      try {
+        const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
+        for (const e of children(der, list)) {
+          const parts = children(der, e);
+          const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
+          const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
+          const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
+          out.push({ oid, critical, value });
+        }
+      } catch (err) {
+        if (!(err instanceof DerError)) throw err;
+        return { list: [], malformed: true };
       }
-      return out;
+      return { list: out, malformed: false };
     });
   }
 
@@ -344,6 +368,16 @@ const STRING_TAGS = new Set<number>([
 /** A DER Name on its own (a CA name from a TLS CertificateRequest); throws DerError on garbage. */
 export function nameFromDer(der: Buffer): Name {
   return parseName(der, expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Name'));
+}
+
+function checkNameStructure(der: Buffer, seq: Tlv): void {
+  for (const set of children(der, seq)) {
+    for (const atv of children(der, expectTag(set, TAG.SET, 'RDN'))) {
+      const [typeTlv, valueTlv] = children(der, expectTag(atv, TAG.SEQUENCE, 'attribute'));
+      const type = expectTag(typeTlv, TAG.OID, 'attribute type');
+      if (type.end === type.body || !valueTlv) throw new DerError('expected attribute type and value');
+    }
+  }
 }
 
 function parseName(der: Buffer, seq: Tlv): Name {

@@ -267,6 +267,7 @@ export function goParse(cert: Certificate): GoParse {
       refuse("x509: inner and outer signature algorithm identifiers don't match");
     }
     checkPublicKey(cert);
+    if (cert.extensionsMalformed) refuse('x509: malformed extensions');
     const seen = new Set<string>();
     for (const e of cert.extensions) {
       if (seen.has(e.oid)) refuse(`x509: certificate contains duplicate extension with OID ${goQuoteText(e.oid)}`);

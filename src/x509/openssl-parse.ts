@@ -221,7 +221,7 @@ const D2I_READ = new Set<string>([
 ]);
 
 export function opensslFacts(cert: Certificate): OpenSslFacts {
-  let invalid = false;
+  let invalid = cert.extensionsMalformed;
   const out: Omit<OpenSslFacts, 'invalid'> = { ...keyFacts(cert) };
   const counts = new Map<string, number>();
   for (const e of cert.extensions) counts.set(e.oid, (counts.get(e.oid) ?? 0) + 1);
