@@ -1,5 +1,6 @@
 // Go's crypto/x509 Certificate.Verify, as crypto/tls calls it for a client (Linux and any
-// platform where Go does its own verification). The point is to reach the SAME decision and
+// platform where Go does its own verification), following Go 1.23 (GO_RULES_VERSION; held to the
+// real thing over x509-limbo by test/conformance.test.ts). The point is to reach the SAME decision and
 // the SAME error text as Ollama would, so the structure follows Go's verify.go closely:
 // leaf validity, hostname, then depth-first path building where roots are tried before
 // intermediates and the error of the last candidate considered is what surfaces.
@@ -55,8 +56,10 @@ export class GoCertPool {
     this.certs.push(cert);
   }
 
+  /** CertPool.contains: a root AppendCertsFromPEM dropped (Go cannot parse it) is not in the pool. */
   contains(cert: Certificate): boolean {
-    return this.have.has(cert) || this.certs.some((c) => c.der.equals(cert.der));
+    if (!this.have.has(cert) && !this.certs.some((c) => c.der.equals(cert.der))) return false;
+    return goParseErrors(cert, this.godebug).length === 0;
   }
 
   get size(): number {

@@ -126,7 +126,11 @@ export interface OpenSslVerifyResult {
   trusted: boolean;
   /** Every error the verify callback saw, in order. */
   errors: OpenSslError[];
-  /** The error the caller reports (first or last, per stopAtFirstError), if any. */
+  /**
+   * The error the caller reports (first or last, per stopAtFirstError), if any. Its depth is what
+   * X509_STORE_CTX_get_error_depth says afterwards: with Node's callback, internal_verify's
+   * success signals move it down the chain after the error; `cert` stays the certificate at fault.
+   */
   error?: OpenSslError;
 }
 
@@ -151,8 +155,11 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
   let trusted = false;
   const partial = opts.partialChain === true;
 
+  // ctx->error_depth: set by every error, and by internal_verify's success callback at each depth.
+  let errorDepth = 0;
   const fail = (name: OpenSslErrorName, depth: number, cert: Certificate) => {
     errors.push({ name, depth, cert });
+    errorDepth = depth;
     if (opts.stopAtFirstError) throw new Stop();
   };
 
@@ -299,6 +306,7 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
       // is already expired at the second of its notAfter.
       if (opts.now < xs.notBefore) fail('CERT_NOT_YET_VALID', n, xs);
       if (opts.now >= xs.notAfter) fail('CERT_HAS_EXPIRED', n, xs);
+      errorDepth = n; // "signal success at this depth; the previous error, if any, is retained"
       if (--n >= 0) {
         xi = xs;
         xs = chain[n]!;
@@ -322,7 +330,8 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
     if (!(e instanceof Stop)) throw e;
   }
 
-  const error = opts.stopAtFirstError ? errors[0] : errors[errors.length - 1];
+  const last = errors[errors.length - 1];
+  const error = opts.stopAtFirstError ? errors[0] : last && { ...last, depth: errorDepth };
   return { chain, trusted, errors, ...(error ? { error } : {}) };
 }
 
