@@ -41,6 +41,17 @@ export const OPENSSL_CODES: Record<OpenSslErrorName, FindingCode> = {
   EE_KEY_TOO_SMALL: 'weak-key',
   CA_KEY_TOO_SMALL: 'weak-key',
   CA_MD_TOO_WEAK: 'weak-signature',
+  // Name-constraint machinery refusing a name or a constraint: the CA limits what it may sign.
+  SUBTREE_MINMAX: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_TYPE: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_SYNTAX: 'invalid-ca',
+  UNSUPPORTED_NAME_SYNTAX: 'invalid-ca',
+  // What OpenSSL reports when verification stops on an internal refusal (an undecodable key,
+  // the name-constraint work limit): no trusted path came out of it.
+  UNSPECIFIED: 'unknown-authority',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'malformed-certificate',
+  // check_curve: an EC key with explicit curve parameters must be reissued with a named curve.
+  EC_KEY_EXPLICIT_PARAMS: 'weak-key',
 };
 
 // Older OpenSSL wordings of the same errors (1.1.x and earlier; Python and Node built on them).
@@ -138,7 +149,8 @@ function classifyOpenSslish(text: string): FindingCode | undefined {
   return undefined;
 }
 
-const NODE_CODES = Object.keys(OPENSSL_CODES).join('|');
+// Node prints the code UNSPECIFIED for every verify error it has no name for: the text decides those.
+const NODE_CODES = Object.keys(OPENSSL_CODES).filter((k) => k !== 'UNSPECIFIED').join('|');
 
 /**
  * The catalogue, most specific first: the first signature that matches a line decides it.
@@ -197,6 +209,13 @@ export const SIGNATURES: Signature[] = [
   { id: 'go-insecure-algorithm', client: 'go', pattern: /x509: cannot verify signature: (insecure algorithm|algorithm unimplemented)/, code: 'weak-signature' },
   { id: 'go-critical', client: 'go', pattern: /x509: unhandled critical extension/, code: 'unhandled-critical-extension' },
   { id: 'go-parse', client: 'go', pattern: /tls: failed to parse certificate from server: (.+)$/, code: 'malformed-certificate' },
+  // verify.go: the name-constraint comparison budget (TooManyConstraints prints as "unknown error").
+  { id: 'go-too-many-constraints', client: 'go', pattern: /tls: failed to verify certificate: x509: unknown error/, code: 'invalid-ca' },
+  { id: 'go-signature-limit', client: 'go', pattern: /x509: signature check attempts limit reached/, code: 'unknown-authority' },
+  // crypto/tls after Verify: a DSA (or unknown) leaf key cannot be used for the handshake.
+  { id: 'go-key-type', client: 'go', pattern: /tls: server's certificate contains an unsupported type of public key/, code: 'weak-key' },
+  // verify.go isValid: a SAN Go cannot read under a CA with name constraints.
+  { id: 'go-nc-unparsable-san', client: 'go', pattern: /x509: cannot parse (?:dnsName|rfc822Name) "/, code: 'malformed-certificate' },
   { id: 'go-no-roots', client: 'go', pattern: /x509: failed to load system roots and no roots provided/, code: 'no-roots' },
   { id: 'macos-not-trusted', client: 'macos', pattern: /x509: (?:“[^”]+” )?certificate is not trusted/, code: 'unknown-authority' },
   { id: 'macos-not-compliant', client: 'macos', pattern: /certificate is not standards compliant/, code: 'not-standards-compliant' },

@@ -132,7 +132,11 @@ export function decodeString(buf: Buffer, t: Tlv): string {
     }
     case TAG.UNIVERSAL_STRING: {
       let out = '';
-      for (let i = 0; i + 3 < bytes.length; i += 4) out += String.fromCodePoint(bytes.readUInt32BE(i));
+      for (let i = 0; i + 3 < bytes.length; i += 4) {
+        const cp = bytes.readUInt32BE(i);
+        // Beyond Unicode (or a lone surrogate): the replacement character, as a UTF-8 decoder would.
+        out += cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
+      }
       return out;
     }
     case TAG.UTF8_STRING:

@@ -81,7 +81,7 @@ export interface DoctorJson {
  * GODEBUG defaults follow that line (outside a module Go falls back to old defaults, e.g. it
  * accepts negative serial numbers, which Go 1.23+ programs reject).
  */
-export function goClientBinary(program: 'tlsclient' | 'httpsget' | 'mtlsserve' | 'httpsserve' = 'tlsclient'): string | undefined {
+export function goClientBinary(program: 'tlsclient' | 'httpsget' | 'mtlsserve' | 'httpsserve' | 'limboverify' = 'tlsclient'): string | undefined {
   const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
   if (version.status !== 0) return undefined;
   const goLine = version.stdout.trim().replace(/^go/, '').match(/^\d+\.\d+(?:\.\d+)?/)?.[0];
