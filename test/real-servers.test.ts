@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, goClientBinary, runDoctorJson, type DoctorJson } from './helpers/cli.js';
 import { caddyHash, haveCaddy, startCaddy, type RunningCaddy } from './helpers/caddy.js';
 import { fakeOllama, type FakeOllama } from './helpers/fake-ollama.js';
-import { startGoServer, type RunningGoServer } from './helpers/goservers.js';
+import { startGoServer, type RunningGoServer } from './helpers/go-servers.js';
 import { http10Registry, serve10 } from './helpers/http10.js';
 import { haveNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
 import { issueLeaf, makeCa, type TestCa } from './helpers/pki.js';

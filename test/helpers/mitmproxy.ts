@@ -3,15 +3,13 @@
 // no web UI, keeps everything in a temp confdir, and dies with the test process (setpriv
 // --pdeathsig). The addon mitmproxy-loopback.py connects the mapped names to 127.0.0.1 and refuses
 // everything else.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { freePorts } from './nginx.js';
+import { accepts, freePort, pollUntil, spawnDaemon } from './daemon.js';
 import { ROOT, tempDir } from './servers.js';
 
 export const MITMDUMP = '/usr/bin/mitmdump';
-const SETPRIV = '/usr/bin/setpriv';
 const ADDON = path.join(ROOT, 'test/helpers/mitmproxy-loopback.py');
 
 export function haveMitmdump(): boolean {
@@ -40,62 +38,32 @@ export interface RunningMitmdump {
   close(): Promise<void>;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
 export async function startMitmdump(opts: MitmdumpOptions): Promise<RunningMitmdump> {
   const dir = tempDir('ollama-tls-mitmproxy-');
   const pem = opts.ca.keyPem + opts.ca.certPem + (opts.sendCa ? opts.ca.certPem : '');
   writeFileSync(path.join(dir, 'mitmproxy-ca.pem'), pem, { mode: 0o600 });
   writeFileSync(path.join(dir, 'upstream-ca.pem'), opts.upstreamCaPem);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [port] = await freePorts(1);
+    const port = await freePort();
     const args = [
-      '--listen-host', '127.0.0.1', '--listen-port', String(port!),
+      '--listen-host', '127.0.0.1', '--listen-port', String(port),
       '--set', `confdir=${dir}`,
       '--set', `ssl_verify_upstream_trusted_ca=${path.join(dir, 'upstream-ca.pem')}`,
       '--set', 'termlog_verbosity=info', '--set', 'flow_detail=0',
       '-s', ADDON, '--set', `loopback_map=${JSON.stringify(opts.map)}`,
     ];
-    const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', MITMDUMP, ...args]] : [MITMDUMP, args];
-    const child: ChildProcess = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } });
-    let output = '';
-    const keep = (d: Buffer) => {
-      output = (output + d.toString()).slice(-65536);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    let gone = false;
-    const exited = new Promise<void>((resolve) => child.once('close', () => ((gone = true), resolve())));
-    const stop = async () => {
-      if (!gone && child.pid !== undefined) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    };
-    const deadline = Date.now() + 20_000;
-    while (!gone && Date.now() < deadline && !(/listening at/.test(output) && (await accepts(port!)))) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (!gone && Date.now() < deadline) {
+    const mitmdump = spawnDaemon(MITMDUMP, args, { env: { ...process.env, HOME: dir } });
+    if (await pollUntil(mitmdump, async () => /listening at/.test(mitmdump.output()) && (await accepts(port)), 20_000)) {
       return {
-        port: port!, url: `http://127.0.0.1:${port}`, log: () => output,
+        port: port, url: `http://127.0.0.1:${port}`, log: mitmdump.output,
         close: async () => {
-          await stop();
+          await mitmdump.stop();
           rmSync(dir, { recursive: true, force: true });
         },
       };
     }
-    await stop();
+    await mitmdump.stop();
+    const output = mitmdump.output();
     if (!/address already in use/i.test(output)) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`mitmdump did not start on 127.0.0.1:${port}:\n${output}`);

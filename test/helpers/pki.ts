@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { execFileSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -129,4 +129,10 @@ export async function issueLeaf(
     ],
   });
   return { chainPem: cert.toString('pem') + '\n' + ca.chainPem, keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+/** Writes a leaf as a server reads it: the chain to `certFile`, the key (owner-only) to `keyFile`. */
+export function writeLeaf(leaf: TestLeaf, certFile: string, keyFile: string): void {
+  writeFileSync(certFile, leaf.chainPem);
+  writeFileSync(keyFile, leaf.keyPem, { mode: 0o600 });
 }
