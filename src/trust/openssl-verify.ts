@@ -71,11 +71,13 @@ export class OpenSslStore {
 
   /** Store certificates whose subject is `cert`'s issuer. */
   possibleIssuers(cert: Certificate): Certificate[] {
+    // A store certificate whose fields cannot be decoded never loads into an X509_STORE.
     const exact = this.byRaw.get(cert.issuerRaw.toString('latin1'));
-    if (exact) return exact;
+    if (exact) return exact.filter((c) => c.decodeError === undefined);
     if (!this.byCanonical) {
       this.byCanonical = new Map();
       for (const c of this.certs) {
+        if (c.decodeError !== undefined) continue;
         const list = this.byCanonical.get(c.subject.canonical) ?? [];
         list.push(c);
         this.byCanonical.set(c.subject.canonical, list);

@@ -134,11 +134,11 @@ export class Certificate {
   }
 
   get notBefore(): Date {
-    return this.lazy('notBefore', () => decodeTime(this.der, children(this.der, this.at.validity)[0]!));
+    return this.lazy('notBefore', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[0], 'notBefore')));
   }
 
   get notAfter(): Date {
-    return this.lazy('notAfter', () => decodeTime(this.der, children(this.der, this.at.validity)[1]!));
+    return this.lazy('notAfter', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[1], 'notAfter')));
   }
 
   get publicKey(): PublicKeyInfo {
@@ -189,8 +189,34 @@ export class Certificate {
   /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
   get sctCount(): number { return this.decoded.sctCount; }
   get nameConstraints(): NameConstraints | undefined { return this.decoded.nameConstraints; }
-  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
-  get goParseErrors(): string[] { return this.decoded.goParseErrors; }
+  /**
+   * Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL).
+   * A certificate whose fields cannot be decoded at all is rejected by Go too.
+   */
+  get goParseErrors(): string[] {
+    const undecodable = this.decodeError;
+    return undecodable ? [`x509: malformed certificate (${undecodable})`] : this.decoded.goParseErrors;
+  }
+
+  /**
+   * Why this certificate's fields cannot be decoded, or undefined when they all can. The
+   * constructor only finds the fields' boundaries (cheap, for stores of hundreds of roots); this
+   * decodes every field once, and is what must be asked before a certificate is judged.
+   */
+  get decodeError(): string | undefined {
+    return this.lazy('decodeError', () => {
+      try {
+        void this.serialHex; void this.issuer; void this.subject; void this.notBefore; void this.notAfter;
+        void this.publicKey; void this.signature; void this.decoded;
+        return undefined;
+      } catch (err) {
+        if (err instanceof DerError) return err.message;
+        // Missing fields surface as reads of undefined, bad code points as RangeError.
+        if (err instanceof TypeError || err instanceof RangeError) return 'a field is missing or malformed';
+        throw err;
+      }
+    });
+  }
 
   /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
   digest(algorithm: 'sha256' | 'sha1'): string {
@@ -296,6 +322,11 @@ function decodeExtensions(cert: Certificate): Decoded {
     }
   }
   return out;
+}
+
+function expectTime(t: Tlv | undefined, what: string): Tlv {
+  if (!t || (t.tag !== TAG.UTC_TIME && t.tag !== TAG.GENERALIZED_TIME)) throw new DerError(`expected ${what} time`);
+  return t;
 }
 
 export function firstAttribute(name: Name, type: string): string | undefined {
