@@ -48,7 +48,11 @@ export interface CaFile {
 // ---------------------------------------------------------------------------------------------
 
 export async function readCaFile(path: string, opts: { password?: string } = {}): Promise<CaFile> {
-  const bytes = await readBounded(path);
+  return caFileFromBytes(path, await readBounded(path), opts);
+}
+
+/** The same, for bytes already read (`path` names them in messages). */
+export async function caFileFromBytes(path: string, bytes: Buffer, opts: { password?: string } = {}): Promise<CaFile> {
   if (bytes.length === 0) throw new CaInputError('empty', `${path} is empty: give a CA certificate file (PEM, DER, PKCS#7 or PKCS#12).`);
 
   // DER is one element spanning the file; anything else is read as text.
