@@ -429,7 +429,10 @@ function chainEvidence(facts: ChainFacts): string[] {
 /** Store certificates that would anchor the chain but that Go's parser drops. */
 function ignoredByGo(j: Judgement, top: Certificate, godebug: GoDebug): Certificate[] {
   return j.store.certificates.filter(
-    (c) => (c === top || c.subjectRaw.equals(top.issuerRaw)) && goParseErrors(c, godebug).length > 0 && (c === top || top.signedBy(c)),
+    // A store certificate with the issuer's name whose fields cannot be decoded cannot be
+    // checked for the signature either: its name is the evidence.
+    (c) => (c === top || c.subjectRaw.equals(top.issuerRaw)) && goParseErrors(c, godebug).length > 0
+      && (c === top || c.decodeError !== undefined || top.signedBy(c)),
   );
 }
 

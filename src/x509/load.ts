@@ -124,10 +124,11 @@ export function certificatesFromBytes(bytes: Buffer, opts: PemOptions = {}): Pem
     }
     return found;
   }
-  const got = bytes.length > 0 && bytes[0] === 0x30 ? certificateOrReason(bytes, opts) : 'neither PEM nor a DER certificate';
+  const der = bytes.length > 0 && bytes[0] === 0x30;
+  const got = der ? certificateOrReason(bytes, opts) : 'neither PEM nor DER';
   const ok = typeof got !== 'string';
   return {
     certificates: ok ? [got] : [], unparsable: ok ? 0 : 1, otherBlocks: [], withHeaders: 0,
-    problems: ok ? [] : [{ where: 'the certificate', reason: got }],
+    problems: ok ? [] : [{ where: der ? 'the DER certificate' : 'the file', reason: got }],
   };
 }
