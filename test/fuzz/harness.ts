@@ -186,3 +186,43 @@ export async function fuzz(opts: { cases: number; seed: number; hangMs: number; 
   }
   return out;
 }
+
+export interface CliFuzzSummary { runs: number; failures: { args: string[]; code: number; stderr: string; seed: string; how: string[] }[]; maxMs: number }
+
+/**
+ * `runs` CLI runs of mutated inputs, alternating `doctor --ca FILE 127.0.0.1:1` and
+ * `trust --ca FILE --dry-run --root EMPTY`: every run must end 0, 1 or 2 (never 3, never killed
+ * by the time bound), and a refusal (2) must say why in one message without a stack.
+ */
+export async function cliFuzz(opts: { runs: number; seed: number; timeoutMs: number; concurrency?: number }): Promise<CliFuzzSummary> {
+  const { runCli } = await import('../helpers/cli.js');
+  const seeds = buildSeeds();
+  const r = rng(opts.seed);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-clifuzz-'));
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-clifuzz-tree-'));
+  const jobs = Array.from({ length: opts.runs }, (_, i) => {
+    const seed = seeds[int(r, seeds.length)]!;
+    const { bytes, how } = mutate(seed, seeds, r);
+    const file = path.join(dir, `case-${i}.bin`);
+    writeFileSync(file, bytes);
+    const pw = seed.password !== undefined ? ['--password', seed.password] : [];
+    const args = i % 2 === 0
+      ? ['doctor', '127.0.0.1:1', '--ca', file, '--timeout', '2000', '--no-proxy']
+      : ['trust', '--ca', file, '--dry-run', '--root', tree, ...pw];
+    return { args, seed: seed.name, how };
+  });
+  const out: CliFuzzSummary = { runs: 0, failures: [], maxMs: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      const res = await runCli(job.args, { timeoutMs: opts.timeoutMs });
+      out.runs++;
+      out.maxMs = Math.max(out.maxMs, res.ms);
+      const bad = ![0, 1, 2].includes(res.code) || (res.code === 2 && (res.stderr.trim() === '' || /\n\s+at /.test(res.stderr)));
+      if (bad) out.failures.push({ args: job.args, code: res.code, stderr: res.stderr.slice(0, 400), seed: job.seed, how: job.how });
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
+  return out;
+}
