@@ -330,10 +330,10 @@ async function directChain(target: Target, opts: DoctorOptions): Promise<{ chain
 /** An https:// proxy's own certificate, judged as Go judges it (same roots, the proxy's name). */
 async function judgeProxy(p: ProbeResult, views: TrustViews): Promise<TargetReport['proxy']> {
   if (!p.proxy) return null;
-  const { tlsChain, tlsServername, ...rest } = p.proxy;
+  const { tlsChain, tlsServername, hostname, port: _port, ...rest } = p.proxy;
   if (!tlsChain?.length) return rest;
   const certs = tlsChain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
-  const judgement = await views.judgeView('go', certs, tlsServername ?? new URL(p.proxy.url).hostname);
+  const judgement = await views.judgeView('go', certs, tlsServername ?? hostname);
   return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement.verdict) };
 }
 
