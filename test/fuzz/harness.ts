@@ -40,6 +40,7 @@ export function buildSeeds(): Seed[] {
     let pem: Buffer;
     try { pem = readFileSync(chainFile); } catch { continue; }
     seeds.push({ name: `${name}/chain.pem`, bytes: pem });
+    try { seeds.push({ name: `${name}/ca.pem`, bytes: readFileSync(path.join(dir, name, 'ca.pem')) }); } catch { /* none */ }
     const der = certificatesFromBytes(pem).certificates[0]?.der;
     if (der) seeds.push({ name: `${name}/leaf.der`, bytes: Buffer.from(der) });
   }
@@ -190,12 +191,18 @@ export async function fuzz(opts: { cases: number; seed: number; hangMs: number; 
 export interface CliFuzzSummary { runs: number; failures: { args: string[]; code: number; stderr: string; seed: string; how: string[] }[]; maxMs: number }
 
 /**
- * `runs` CLI runs of mutated inputs, alternating `doctor --ca FILE 127.0.0.1:1` and
+ * `runs` CLI runs of mutated inputs, alternating `doctor HOST --ca FILE` (against a loopback TLS
+ * server sending a fixture chain, so the --ca roots are judged) and
  * `trust --ca FILE --dry-run --root EMPTY`: every run must end 0, 1 or 2 (never 3, never killed
  * by the time bound), and a refusal (2) must say why in one message without a stack.
  */
 export async function cliFuzz(opts: { runs: number; seed: number; timeoutMs: number; concurrency?: number }): Promise<CliFuzzSummary> {
   const { runCli } = await import('../helpers/cli.js');
+  const { loadScenario, serveChain } = await import('../helpers/servers.js');
+  // A real TLS server on loopback, so doctor judges a chain against the damaged --ca roots.
+  const scenario = loadScenario('expiring-soon');
+  const server = await serveChain(scenario);
+  const target = `${scenario.host}:${server.port}`;
   const seeds = buildSeeds();
   const r = rng(opts.seed);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-clifuzz-'));
@@ -207,7 +214,7 @@ export async function cliFuzz(opts: { runs: number; seed: number; timeoutMs: num
     writeFileSync(file, bytes);
     const pw = seed.password !== undefined ? ['--password', seed.password] : [];
     const args = i % 2 === 0
-      ? ['doctor', '127.0.0.1:1', '--ca', file, '--timeout', '2000', '--no-proxy']
+      ? ['doctor', target, '--resolve', `${target}:127.0.0.1`, '--ca', file, '--decide', 'go,extra', '--timeout', '5000', '--no-proxy']
       : ['trust', '--ca', file, '--dry-run', '--root', tree, ...pw];
     return { args, seed: seed.name, how };
   });
@@ -223,6 +230,10 @@ export async function cliFuzz(opts: { runs: number; seed: number; timeoutMs: num
       if (bad) out.failures.push({ args: job.args, code: res.code, stderr: res.stderr.slice(0, 400), seed: job.seed, how: job.how });
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
+  try {
+    await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
+  } finally {
+    await server.close();
+  }
   return out;
 }
