@@ -36,6 +36,15 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {
   return (opts.decoded && cert.decodeError) || cert;
 }
 
+/**
+ * A certificate from the wire, decoded whole, or undefined: what cannot be read is left out of
+ * a chain the same way whether its outline or a field is damaged, and is never judged.
+ */
+export function decodedCertificate(der: Buffer): Certificate | undefined {
+  const got = certificateOrReason(der, { decoded: true });
+  return typeof got === 'string' ? undefined : got;
+}
+
 /** The one wording for a certificate that cannot be read, wherever a user's file is refused. */
 export function unreadableCertificateMessage(path: string, where: string, reason: string): string {
   return `${path}: ${where} is not a valid X.509 certificate (${reason}): damaged, or not a certificate`;
