@@ -1,11 +1,30 @@
 // Certificates out of PEM text or DER bytes, with one parse per distinct certificate per run:
 // Node's bundled roots and the distro bundle are mostly the same certificates.
+import { createHash } from 'node:crypto';
 import { Certificate } from './certificate.js';
 import { DerError, pemBlocks, readTlv, type PemBlock } from './der.js';
 
 // Keyed by the last bytes of the DER (the signature, unique per certificate) and confirmed by a
-// full comparison: hashing whole certificates as map keys cost more than parsing them.
-const cache = new Map<string, Certificate[]>();
+// full comparison: hashing whole certificates as map keys cost more than parsing them. Real
+// certificates never share those bytes; a crafted file of thousands that do would make every
+// lookup compare against all of them, so a crowded bucket is indexed by a digest instead.
+interface Bucket { list: Certificate[]; byDigest?: Map<string, Certificate> }
+const cache = new Map<string, Bucket>();
+const CROWDED = 8;
+const digestOf = (der: Buffer) => createHash('sha256').update(der).digest('base64');
+
+function cached(bucket: Bucket | undefined, der: Buffer): Certificate | undefined {
+  if (!bucket) return undefined;
+  if (bucket.byDigest) return bucket.byDigest.get(digestOf(der));
+  return bucket.list.find((c) => c.der.equals(der));
+}
+
+function remember(key: string, bucket: Bucket | undefined, cert: Certificate): void {
+  if (!bucket) { cache.set(key, { list: [cert] }); return; }
+  if (bucket.byDigest) { bucket.byDigest.set(digestOf(cert.der), cert); return; }
+  bucket.list.push(cert);
+  if (bucket.list.length >= CROWDED) bucket.byDigest = new Map(bucket.list.map((c) => [digestOf(c.der), c]));
+}
 
 /** Parse (or reuse) the certificate with this DER; undefined if it does not parse at all. */
 export function certificateFromDer(der: Buffer): Certificate | undefined {
@@ -21,7 +40,7 @@ export function certificateFromDer(der: Buffer): Certificate | undefined {
 export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {}): Certificate | string {
   const key = der.toString('latin1', Math.max(0, der.length - 24));
   const bucket = cache.get(key);
-  let cert = bucket?.find((c) => c.der.equals(der));
+  let cert = cached(bucket, der);
   if (!cert) {
     try {
       cert = new Certificate(der);
@@ -30,8 +49,7 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {
       if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
       throw err;
     }
-    if (bucket) bucket.push(cert);
-    else cache.set(key, [cert]);
+    remember(key, bucket, cert);
   }
   return (opts.decoded && cert.decodeError) || cert;
 }
