@@ -247,8 +247,12 @@ function finish(path: string, found: Found): CaFile {
   if (found.keys.length > 0) {
     notes.push(`${path} also holds a private key; only the certificates are used (the key is never copied).`);
   }
+  // How many certificates of the file bear each subject: "is its issuer here?" without a scan per certificate.
+  const subjects = new Map<string, number>();
+  for (const c of certificates) subjects.set(c.subjectRaw.toString('latin1'), (subjects.get(c.subjectRaw.toString('latin1')) ?? 0) + 1);
+  const issuerHere = (cert: Certificate) => (subjects.get(cert.issuerRaw.toString('latin1')) ?? 0) - (cert.subjectRaw.equals(cert.issuerRaw) ? 1 : 0) > 0;
   for (const cert of certificates) {
-    if (cert.isCA && !cert.selfSigned && !certificates.some((c) => c !== cert && c.subjectRaw.equals(cert.issuerRaw))) {
+    if (cert.isCA && !cert.selfSigned && !issuerHere(cert)) {
       notes.push(
         `${path} holds an intermediate CA "${label(cert)}" (issued by "${issuerLabel(cert)}") without its root: Go (Ollama) and curl accept it as a trust anchor, ` +
         'but Node.js, most Python tools and `openssl s_client` need its root too; add the root certificate if you have it.',

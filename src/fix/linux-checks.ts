@@ -80,14 +80,14 @@ export async function linuxStoreChecks(root: string, refs: CaRef[], want: 'prese
     ...await Promise.all(goEnvironments(fs, fs.isHostRoot, env).map(async (g) => ({
       label: `Go (Ollama) with ${describeEnv(g)} (${g.from})`, store: await loadUnixRoots(fs, g.env, 'go'),
     }))),
-  ];
+  ].map((v) => ({ ...v, bySha: new Map(v.store.certificates.map((c) => [c.sha256, c])) }));
   const family = readOsRelease(fs)?.family;
   const openssl = family && family !== 'unknown' ? OPENSSL_DEFAULTS[family] : undefined;
   const checks: Check[] = [];
   for (const ref of refs) {
     const name = ref.cert?.commonName ?? ref.sha256.slice(0, 16);
-    for (const { label, store: go } of views) {
-      const inGo = go.certificates.find((c) => c.sha256 === ref.sha256);
+    for (const { label, store: go, bySha } of views) {
+      const inGo = bySha.get(ref.sha256);
       if (want === 'present') {
         const parse = inGo ? goParseErrors(inGo, godebug) : [];
         checks.push({
