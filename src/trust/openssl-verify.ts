@@ -77,13 +77,18 @@ export class OpenSslStore {
     if (!this.byCanonical) {
       this.byCanonical = new Map();
       for (const c of this.certs) {
-        if (c.decodeError !== undefined) continue;
-        const list = this.byCanonical.get(c.subject.canonical) ?? [];
+        let canonical: string;
+        try {
+          canonical = c.subject.canonical; // only the names here: the whole decode is for candidates
+        } catch {
+          continue;
+        }
+        const list = this.byCanonical.get(canonical) ?? [];
         list.push(c);
-        this.byCanonical.set(c.subject.canonical, list);
+        this.byCanonical.set(canonical, list);
       }
     }
-    return this.byCanonical.get(cert.issuer.canonical) ?? [];
+    return (this.byCanonical.get(cert.issuer.canonical) ?? []).filter((c) => c.decodeError === undefined);
   }
 }
 

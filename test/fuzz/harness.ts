@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaInputError, caFileFromBytes, checkCas } from '../../src/fix/ca-input.js';
+import { issuersIn } from '../../src/diagnose/chain-facts.js';
 import { GoCertPool, goErrorText, goVerifyServer } from '../../src/trust/go-verify.js';
 import { OpenSslStore, opensslVerify } from '../../src/trust/openssl-verify.js';
 import type { Certificate } from '../../src/x509/certificate.js';
@@ -160,6 +161,8 @@ export async function runCase(bytes: Buffer, password: string | undefined, trust
       const go = goVerifyServer(presented, { dnsName: 'fuzz.example', roots, now: NOW });
       if (go.error) goErrorText(go.error);
       opensslVerify({ presented, store: new OpenSslStore([...lazy, ...trustedRoots]), now: NOW, securityLevel: 1, stopAtFirstError: false });
+      // The findings look for the issuer of the chain's top among the store's certificates.
+      for (const c of presented) issuersIn([...lazy, ...trustedRoots], c);
     }
     return { ok: true, ms: performance.now() - t0 };
   } catch (e) {
