@@ -1,5 +1,7 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { InputFileError, readInputFile } from '../platform/input-file.js';
+import { CertificateFileError, certificatesFromUserFile } from '../x509/load.js';
+import { access, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
 import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
 import { RootFs } from '../platform/rootfs.js';
@@ -78,9 +80,9 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const aiTargets = flags.ai ? AI_HOSTS.map((h) => parseTarget(h.host)) : [];
   let bearerFileText: string | undefined;
   if (flags.bearerFile !== undefined) {
-    bearerFileText = await readFile(flags.bearerFile, 'utf8').catch(() => {
-      throw new UserError(`--bearer-file ${flags.bearerFile}: cannot read that file`);
-    });
+    bearerFileText = (await readInputFile(flags.bearerFile, `--bearer-file ${flags.bearerFile}`).catch((e: unknown) => {
+      throw e instanceof InputFileError ? new UserError(e.message) : e;
+    })).toString('utf8');
   }
   let credentials;
   try {
@@ -101,9 +103,13 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const extraCaFiles = flags.ca ?? [];
   if (deciding.includes('extra') && extraCaFiles.length === 0) throw new UserError('--decide extra needs at least one --ca FILE');
   for (const file of extraCaFiles) {
-    await access(file).catch(() => {
-      throw new UserError(`--ca ${file}: cannot read that file`);
-    });
+    // Read and decoded whole now, so a damaged or oversized file is refused before any probe.
+    try {
+      certificatesFromUserFile(file, await readInputFile(file, `--ca ${file}`));
+    } catch (e) {
+      if (e instanceof InputFileError || e instanceof CertificateFileError) throw new UserError(e.message);
+      throw e;
+    }
   }
   if (flags.root) {
     await access(flags.root).catch(() => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { otherReaders, restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
+import { parseGoDebug } from '../trust/go-verify.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
 import { PlanError, type CaRef, type Check, type Plan, type TargetId, type TrustTarget } from '../fix/plan.js';
 import { bundledRoots } from '../trust/stores.js';
@@ -119,7 +120,7 @@ async function trustCas(flags: TrustFlags, s: Style, log: (t: string) => void): 
   const notes = files.flatMap((f) => f.notes);
   let cas: Certificate[] = [];
   try {
-    cas = checkCas(files, { now: new Date(), force: Boolean(flags.force) });
+    cas = checkCas(files, { now: new Date(), force: Boolean(flags.force), godebug: parseGoDebug(process.env.GODEBUG) });
   } catch (e) {
     if (e instanceof CaInputError) throw new UserError(e.message);
     throw e;

@@ -3,7 +3,7 @@
 // certificate explains it (its issuer, its extended key usage, its validity).
 import type { ProbeResult } from '../probe/probe.js';
 import { formatName, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer } from '../x509/load.js';
+import { decodedCertificate } from '../x509/load.js';
 import { EKU, EKU_NAMES } from '../x509/oids.js';
 import type { Finding, Fix } from './finding.js';
 
@@ -123,7 +123,7 @@ export function clientCertFinding(p: ProbeResult, now: Date = new Date()): Findi
   if (cc?.requested) evidence.push(`CertificateRequest received${authorities.length ? `; acceptable CAs: ${authorities.join('; ')}` : ', naming no CAs'}`);
   if (p.failure?.stage === 'handshake' && p.failure.code) evidence.push(`Node error code ${p.failure.code}`);
 
-  const sentChain = cc?.sent ? (cc.sentChain ?? []).map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) : [];
+  const sentChain = cc?.sent ? (cc.sentChain ?? []).map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined) : [];
   if (sentChain.length === 0) {
     const requested = cc?.requested ? 'The server asked for a client certificate in the TLS handshake, got none, ' : 'The server wanted a client certificate, got none, ';
     return {

@@ -1,6 +1,6 @@
 // probe -> chain -> verdicts -> findings -> report, for every target at once.
 import { formatName, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer } from '../x509/load.js';
+import { decodedCertificate } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { ClientIdentity } from '../probe/client-cert.js';
 import { clientCertFinding, clientCertWarnings } from './client-cert.js';
@@ -93,7 +93,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     let judged: Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }> | undefined;
     const judge = (chain: Buffer[]) =>
       (judged ??= (async () => {
-        const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+        const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
         await launched;
         await storesReady;
         return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
@@ -110,7 +110,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       let j = others.get(key);
       if (!j) {
         j = (async () => {
-          const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+          const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
           await launched;
           await storesReady;
           return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
@@ -202,7 +202,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     const report = toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
     if (role) report.role = role;
     if (p.clientCert) {
-      const sent = p.clientCert.sentChain?.[0] ? certificateFromDer(p.clientCert.sentChain[0]) : undefined;
+      const sent = p.clientCert.sentChain?.[0] ? decodedCertificate(p.clientCert.sentChain[0]) : undefined;
       const without = p.clientCert.withoutCertificate;
       report.clientCert = {
         requested: p.clientCert.requested, authorities: p.clientCert.authorities,
@@ -379,16 +379,16 @@ async function directChain(target: Target, opts: DoctorOptions): Promise<{ chain
   });
   // A refused client certificate still leaves the server's chain to compare.
   if (p.failure && !p.chain.length) return { failure: p.failure.message };
-  return { chain: p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) };
+  return { chain: p.chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined) };
 }
 
 /** An https:// proxy's own certificate, judged as Go judges it (same roots, the proxy's name). */
 async function judgeProxy(p: ProbeResult, views: TrustViews): Promise<TargetReport['proxy']> {
   if (!p.proxy) return null;
-  const { tlsChain, tlsServername, ...rest } = p.proxy;
+  const { tlsChain, tlsServername, hostname, port: _port, ...rest } = p.proxy;
   if (!tlsChain?.length) return rest;
-  const certs = tlsChain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
-  const judgement = await views.judgeView('go', certs, tlsServername ?? new URL(p.proxy.url).hostname);
+  const certs = tlsChain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
+  const judgement = await views.judgeView('go', certs, tlsServername ?? hostname);
   return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement.verdict) };
 }
 

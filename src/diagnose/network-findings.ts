@@ -76,7 +76,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           detail: `${f.message}. ${goSays} Either the proxy setting is wrong (host, port, a proxy that only exists on another network) or the proxy is down.`,
           fixes: [
             { title: 'Check the proxy settings where Ollama runs (for the service: systemctl show ollama | grep -i proxy)', command: 'env | grep -i _proxy', side: 'client' },
-            ...(p.proxy ? [NETWORK_FIX.listening(new URL(p.proxy.url).hostname, new URL(p.proxy.url).port || 80)] : []),
+            ...(p.proxy ? [NETWORK_FIX.listening(p.proxy.hostname, p.proxy.port)] : []),
           ],
         };
       case 'auth-required': {

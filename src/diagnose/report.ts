@@ -122,7 +122,7 @@ export interface PullReport {
 }
 
 /** The proxy as the probe used it (without the raw DER), plus an https:// proxy's own chain and verdict. */
-export interface ProxyReport extends Omit<ProxyUse, 'tlsChain' | 'tlsServername'> {
+export interface ProxyReport extends Omit<ProxyUse, 'tlsChain' | 'tlsServername' | 'hostname' | 'port'> {
   chain?: ChainEntry[];
   verdict?: Verdict;
 }

@@ -34,7 +34,8 @@ const EXPIRING_DAYS = 30;
 // Codes that mean "no path to a trusted root", where the chain itself says which gap it is.
 const TRUST_GAP = new Set(['unknown-authority', 'missing-intermediate', 'untrusted-root', 'self-signed-leaf']);
 
-export const certName = (c: Certificate): string => c.commonName ?? (formatName(c.subject) || `serial ${c.serialHex}`);
+export const certName = (c: Certificate): string =>
+  c.decodeError !== undefined ? `undecodable certificate ${c.sha256.slice(0, 16)}` : c.commonName ?? (formatName(c.subject) || `serial ${c.serialHex}`);
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 interface Ctx {
@@ -478,7 +479,10 @@ function chainEvidence(facts: ChainFacts): string[] {
 /** Store certificates that would anchor the chain but that Go's parser drops. */
 function ignoredByGo(j: Judgement, top: Certificate, godebug: GoDebug): Certificate[] {
   return j.store.certificates.filter(
-    (c) => goParseErrors(c, godebug).length > 0 && (c === top || (c.subjectRaw.equals(top.issuerRaw) && top.signedBy(c))),
+    // A store certificate with the issuer's name whose fields cannot be decoded cannot be
+    // checked for the signature either: its name is the evidence.
+    (c) => (c === top || c.subjectRaw.equals(top.issuerRaw)) && goParseErrors(c, godebug).length > 0
+      && (c === top || c.decodeError !== undefined || top.signedBy(c)),
   );
 }
 

@@ -6,11 +6,11 @@
 // Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
 // PKCS#12 are read by the same reader `trust --ca` uses (src/fix/ca-input.ts).
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { InputFileError, readInputFile } from '../platform/input-file.js';
 import * as tls from 'node:tls';
 import { CaInputError, readCaFile } from '../fix/ca-input.js';
 import { formatName, nameFromDer, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer, certificatesFromBytes } from '../x509/load.js';
+import { certificateFromDer, certificatesFromBytes, unreadableCertificateMessage } from '../x509/load.js';
 import type { HandshakeFailure, HandshakeResult } from './handshake.js';
 import type { HttpResponse } from './http.js';
 import { exchangeOn } from './exchange.js';
@@ -98,19 +98,15 @@ export interface ClientCertUse {
 // Loading the identity
 // ---------------------------------------------------------------------------------------------
 
-const MAX_FILE_BYTES = 1024 * 1024;
-
 async function readInput(flag: string, path: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, `${flag} ${path}`);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new ClientCertError(`${flag} ${path}: cannot read it (${why})`);
+    if (err instanceof InputFileError) throw new ClientCertError(err.message);
+    throw err;
   }
   if (bytes.length === 0) throw new ClientCertError(`${flag} ${path}: the file is empty`);
-  if (bytes.length > MAX_FILE_BYTES) throw new ClientCertError(`${flag} ${path}: over 1 MiB, that is not a certificate or key file`);
   return bytes;
 }
 
@@ -147,10 +143,22 @@ function parseKey(flag: string, path: string, bytes: Buffer, password: string | 
   throw new ClientCertError(`${flag} ${path}: no private key could be read from it (${e.message.replace(/^error:[0-9A-F]+:/, '')})`);
 }
 
+/** The first PEM private key block, armour included (its headers matter to an encrypted key). */
+function armouredKey(text: string): string | undefined {
+  // One BEGIN search, then one END search: a file of BEGIN lines without END stays linear.
+  const m = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(text);
+  if (!m) return undefined;
+  const end = `-----END ${m[1]}-----`;
+  const at = text.indexOf(end, m.index);
+  return at < 0 ? undefined : text.slice(m.index, at + end.length);
+}
+
 async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
   const certPath = input.cert!;
   const certBytes = await readInput('--cert', certPath);
-  const found = certificatesFromBytes(certBytes);
+  const found = certificatesFromBytes(certBytes, { decoded: true });
+  const bad = found.problems[0];
+  if (bad && found.unparsable > 0) throw new ClientCertError(`--cert ${unreadableCertificateMessage(certPath, bad.where, bad.reason)}`);
   if (found.certificates.length === 0) {
     const keyOnly = found.otherBlocks.some((l) => /PRIVATE KEY$/.test(l));
     throw new ClientCertError(
@@ -168,7 +176,7 @@ async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
     keyFrom = `--key ${input.key}`;
   } else {
     // The whole armoured block: an old-style encrypted key keeps its cipher in PEM headers.
-    const armoured = certBytes.toString('latin1').match(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/)?.[0];
+    const armoured = armouredKey(certBytes.toString('latin1'));
     if (!armoured) throw new ClientCertError(`--cert ${certPath} holds no private key: give it with --key FILE`);
     key = parseKey('--cert', certPath, Buffer.from(armoured, 'latin1'), input.password);
     keyFrom = `the key in ${certPath}`;

@@ -27,8 +27,11 @@ export type ProbeFailure =
     };
 
 export interface ProxyUse {
-  /** The proxy URL, password hidden. */
+  /** The proxy URL, password hidden (platform/redact.ts; a URL that does not parse normally is not echoed). */
   url: string;
+  /** Where the proxy is dialled: never parse `url` for it, it is for display only. Not reported. */
+  hostname: string;
+  port: number;
   scheme: string;
   /** The variable (or --proxy) it came from. */
   source: string;
@@ -163,6 +166,9 @@ async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: P
   }
 }
 
+// Go's default proxy ports when the URL has none (net/http: http 80, https 443, socks5 1080).
+const PROXY_DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'socks5:': 1080, 'socks5h:': 1080 };
+
 export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
   const result = await probeOnce(target, opts);
   // Mutual TLS: with a certificate sent, a second connection without one tells optional from required.
@@ -184,6 +190,7 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
   if (choice?.url) {
     result.proxy = {
       url: redactProxy(choice.url), scheme: choice.url.protocol.replace(/:$/, ''), source: choice.source ?? 'HTTPS_PROXY',
+      hostname: choice.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(choice.url.port) || PROXY_DEFAULT_PORTS[choice.url.protocol] || 80,
       used: !choice.bypass, ...(choice.bypass ? { bypass: choice.bypass } : {}),
     };
   }

@@ -89,17 +89,24 @@ export class OpenSslStore {
   }
 
   private named(raw: Buffer, canonical: string): Certificate[] {
+    // A store certificate whose fields cannot be decoded never loads into an X509_STORE.
     const exact = this.byRaw.get(raw.toString('latin1'));
-    if (exact) return exact;
+    if (exact) return exact.filter((c) => c.decodeError === undefined);
     if (!this.byCanonical) {
       this.byCanonical = new Map();
       for (const c of this.certs) {
-        const list = this.byCanonical.get(c.subject.canonical) ?? [];
+        let subject: string;
+        try {
+          subject = c.subject.canonical; // only the names here: the whole decode is for candidates
+        } catch {
+          continue;
+        }
+        const list = this.byCanonical.get(subject) ?? [];
         list.push(c);
-        this.byCanonical.set(c.subject.canonical, list);
+        this.byCanonical.set(subject, list);
       }
     }
-    return this.byCanonical.get(canonical) ?? [];
+    return (this.byCanonical.get(canonical) ?? []).filter((c) => c.decodeError === undefined);
   }
 }
 

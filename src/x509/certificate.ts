@@ -148,11 +148,11 @@ export class Certificate {
   }
 
   get notBefore(): Date {
-    return this.lazy('notBefore', () => decodeTime(this.der, children(this.der, this.at.validity)[0]!));
+    return this.lazy('notBefore', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[0], 'notBefore')));
   }
 
   get notAfter(): Date {
-    return this.lazy('notAfter', () => decodeTime(this.der, children(this.der, this.at.validity)[1]!));
+    return this.lazy('notAfter', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[1], 'notAfter')));
   }
 
   get publicKey(): PublicKeyInfo {
@@ -225,14 +225,46 @@ export class Certificate {
   /** Go's x509.ParseCertificate refusal, if any, as a list (Go is stricter than OpenSSL). */
   get goParseErrors(): string[] {
     const error = this.goParsed.error;
-    return error ? [error] : [];
+    if (error) return [error];
+    // Fields go-parse does not look at but that cannot be decoded: Go's parser refuses those too.
+    const undecodable = this.decodeError;
+    return undecodable ? [`x509: malformed certificate (${undecodable})`] : [];
   }
 
   /** Go leaves a critical extension unhandled (Certificate.UnhandledCriticalExtensions). */
   get goUnhandledCritical(): boolean { return this.goParsed.unhandledCritical; }
 
   private get goParsed(): ReturnType<typeof goParse> {
-    return this.lazy('goParse', () => goParse(this));
+    return this.lazy('goParse', () => {
+      try {
+        return goParse(this);
+      } catch (err) {
+        // A field go-parse reads cannot be decoded at all: Go's parser stops there too.
+        const undecodable = this.decodeError;
+        if (undecodable) return { error: `x509: malformed certificate (${undecodable})`, unhandledCritical: false };
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Why this certificate's fields cannot be decoded, or undefined when they all can. The
+   * constructor only finds the fields' boundaries (cheap, for stores of hundreds of roots); this
+   * decodes every field once, and is what must be asked before a certificate is judged.
+   */
+  get decodeError(): string | undefined {
+    return this.lazy('decodeError', () => {
+      try {
+        void this.serialHex; void this.issuer; void this.subject; void this.notBefore; void this.notAfter;
+        void this.publicKey; void this.signature; void this.decoded;
+        return undefined;
+      } catch (err) {
+        if (err instanceof DerError) return err.message;
+        // Missing fields surface as reads of undefined, bad code points as RangeError.
+        if (err instanceof TypeError || err instanceof RangeError) return 'a field is missing or malformed';
+        throw err;
+      }
+    });
   }
 
   /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
@@ -333,6 +365,11 @@ function decodeExtensions(cert: Certificate): Decoded {
     }
   }
   return out;
+}
+
+function expectTime(t: Tlv | undefined, what: string): Tlv {
+  if (!t || (t.tag !== TAG.UTC_TIME && t.tag !== TAG.GENERALIZED_TIME)) throw new DerError(`expected ${what} time`);
+  return t;
 }
 
 export function firstAttribute(name: Name, type: string): string | undefined {
