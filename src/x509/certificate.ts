@@ -181,7 +181,7 @@ export class Certificate {
     return this.extensionList.malformed;
   }
 
-  private get extensionList(): { list: Extension[]; malformed: boolean } {
+  private get extensionList(): { list: Extension[]; malformed: boolean; error?: string } {
     return this.lazy('extensions', () => {
       const out: Extension[] = [];
       if (!this.at.extensions) return { list: out, malformed: false };
@@ -197,7 +197,7 @@ export class Certificate {
         }
       } catch (err) {
         if (!(err instanceof DerError)) throw err;
-        return { list: [], malformed: true };
+        return { list: [], malformed: true, error: err.message };
       }
       return { list: out, malformed: false };
     });
@@ -257,7 +257,9 @@ export class Certificate {
       try {
         void this.serialHex; void this.issuer; void this.subject; void this.notBefore; void this.notAfter;
         void this.publicKey; void this.signature; void this.decoded;
-        return undefined;
+        // The extension list is read leniently (Go and OpenSSL each refuse it in their own words);
+        // for a file a user gave us it is as undecodable as any other field.
+        return this.extensionList.error;
       } catch (err) {
         if (err instanceof DerError) return err.message;
         // Missing fields surface as reads of undefined, bad code points as RangeError.
