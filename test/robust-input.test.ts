@@ -2,6 +2,7 @@
 // fields cannot be decoded, a CA Go cannot parse, quadratic PEM scanning, unbounded reads, and
 // PKCS#12 work factors. Each failed before its fix.
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +13,7 @@ import { MAX_PKCS12_KDF_ITERATIONS } from '../src/fix/pkcs12-crypto.js';
 import { GoCertPool, goVerifyServer } from '../src/trust/go-verify.js';
 import { OpenSslStore, opensslVerify } from '../src/trust/openssl-verify.js';
 import { pemBlocks, toPem } from '../src/x509/der.js';
-import { certificateFromDer, certificatesFromBytes, certificatesFromPem } from '../src/x509/load.js';
+import { certificateFromDer, certificateOrReason, certificatesFromBytes, certificatesFromPem } from '../src/x509/load.js';
 import { goClientBinary, goSays, runCli, runDoctorJson } from './helpers/cli.js';
 import { issueLeaf, makeCa, type TestCa, type TestLeaf } from './helpers/pki.js';
 import { serveChain, tempDir, type Running } from './helpers/servers.js';
@@ -36,7 +37,13 @@ let ca: TestCa;
 let leaf: TestLeaf;
 let caDer: Buffer;
 let server: Running;
-const bad: Record<string, { der: Buffer; reason: RegExp; file: string }> = {};
+/**
+ * The damaged CAs. Real Go 1.23 (x509.ParseCertificate) and real OpenSSL 3 (d2i_X509) refuse every
+ * one. Our reader refuses names, times and the signature algorithm already at the outline parse
+ * (as limbo's conformance work against those oracles settled); a damaged key or extension list
+ * passes the outline and is refused when the fields are decoded, in Go's own words (`go`).
+ */
+const bad: Record<string, { der: Buffer; reason: RegExp; file: string; outline: boolean; go?: string }> = {};
 
 beforeAll(async () => {
   dir = tempDir('ollama-tls-robust-');
@@ -47,15 +54,15 @@ beforeAll(async () => {
   server = await serveChain({ keyPem: leaf.keyPem, chainPem: leafPem });
   // id-ce extension OIDs (06 03 55 1d ..): the first one's tag turned into an OCTET STRING.
   const variants = {
-    extnID: { der: damage(caDer, [0x06, 0x03, 0x55, 0x1d], 0x04), reason: /expected extnID/ },
+    extnID: { der: damage(caDer, [0x06, 0x03, 0x55, 0x1d], 0x04), reason: /expected extnID/, outline: false, go: 'x509: malformed extension OID field' },
     // The first RDN SET of the issuer (31 .. 30 .. 06 03 55 04) turned into a SEQUENCE.
-    rdn: { der: damage(caDer, [0x06, 0x03, 0x55, 0x04], 0x04), reason: /expected attribute type|expected RDN/ },
+    rdn: { der: damage(caDer, [0x06, 0x03, 0x55, 0x04], 0x04), reason: /expected attribute type|expected RDN/, outline: true },
     // The key algorithm OID (rsaEncryption 06 09 2a 86 48 86 f7 0d 01 01 01) made an OCTET STRING.
-    key: { der: damage(caDer, [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], 0x04), reason: /expected key algorithm OID/ },
+    key: { der: damage(caDer, [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], 0x04), reason: /expected key algorithm OID/, outline: false, go: 'x509: malformed OID' },
     // The same in the subject (after the issuer's two attributes): the name no longer matches either.
-    subject: { der: damage(caDer, [0x06, 0x03, 0x55, 0x04], 0x04, 2), reason: /expected attribute type|expected RDN/ },
+    subject: { der: damage(caDer, [0x06, 0x03, 0x55, 0x04], 0x04, 2), reason: /expected attribute type|expected RDN/, outline: true },
     // notBefore: UTCTime (17 0d) made a PrintableString.
-    time: { der: damage(caDer, [0x17, 0x0d], 0x13), reason: /expected notBefore time/ },
+    time: { der: damage(caDer, [0x17, 0x0d], 0x13), reason: /unreadable time|expected notBefore time/, outline: true },
   };
   for (const [name, v] of Object.entries(variants)) {
     const file = path.join(dir, `${name}.pem`);
@@ -69,12 +76,20 @@ afterAll(async () => {
 });
 
 describe('item 1: a certificate whose fields cannot be decoded', () => {
-  it('passes the outline parse but says why it cannot be decoded (each field kind)', () => {
+  it('is refused where real OpenSSL refuses it: at the outline parse, or when its fields are decoded, saying why (each field kind)', () => {
     for (const [name, v] of Object.entries(bad)) {
-      const cert = certificateFromDer(Buffer.from(v.der));
-      expect(cert, name).toBeDefined();
-      expect(cert!.decodeError, name).toMatch(v.reason);
-      expect(cert!.goParseErrors[0], name).toMatch(/^x509: malformed/);
+      // The oracle: OpenSSL's d2i_X509 (Node's X509Certificate) cannot parse any of them.
+      expect(() => new X509Certificate(v.der), name).toThrow();
+      const outline = certificateOrReason(Buffer.from(v.der));
+      if (v.outline) {
+        expect(outline, name).toMatch(v.reason);
+        continue;
+      }
+      expect(typeof outline, name).toBe('object');
+      const cert = outline as Exclude<typeof outline, string>;
+      expect(cert.decodeError, name).toMatch(v.reason);
+      expect(certificateOrReason(Buffer.from(v.der), { decoded: true }), name).toMatch(v.reason);
+      expect(cert.goParseErrors, name).toEqual([v.go]);
     }
   });
 
@@ -101,8 +116,12 @@ describe('item 1: a certificate whose fields cannot be decoded', () => {
     const presented = certificatesFromPem(leaf.chainPem).certificates.slice(0, 1);
     const now = new Date();
     for (const [name, v] of Object.entries(bad)) {
-      const damaged = certificatesFromBytes(Buffer.from(toPem(v.der))).certificates;
-      expect(damaged, name).toHaveLength(1);
+      // A store reads outlines only: what passes the outline is handed to the verifiers, which
+      // must skip it; what does not is left out of the store with its reason.
+      const read = certificatesFromBytes(Buffer.from(toPem(v.der)));
+      const damaged = read.certificates;
+      expect(damaged, name).toHaveLength(v.outline ? 0 : 1);
+      if (v.outline) expect(read.problems[0]?.reason, name).toMatch(v.reason);
       const goResult = goVerifyServer(presented, { dnsName: HOST, roots: new GoCertPool(damaged), now });
       expect(goResult.error?.kind, name).toBe('unknown-authority');
       const ssl = opensslVerify({ presented, store: new OpenSslStore(damaged), now, securityLevel: 1, stopAtFirstError: false });
@@ -115,17 +134,18 @@ describe('item 1: a certificate whose fields cannot be decoded', () => {
 
   it('in SSL_CERT_FILE, the doctor (exit 1, not 3) and real Go both find no root, and the doctor says Go ignores it', async () => {
     const emptyDir = tempDir();
-    for (const name of ['extnID', 'key', 'subject']) {
+    for (const name of ['extnID', 'key', 'subject', 'rdn', 'time']) {
       const env = { SSL_CERT_FILE: bad[name]!.file, SSL_CERT_DIR: emptyDir };
       const { result, report } = await runDoctorJson([`${HOST}:${server.port}`, '--resolve', `${HOST}:${server.port}:127.0.0.1`], env);
       expect(result.code, result.stderr).toBe(1);
       const verdict = report.targets[0]!.verdicts.find((v) => v.view === 'go')!;
       expect(verdict).toMatchObject({ ok: false, code: 'unknown-authority' });
       if (go) expect(verdict.message).toBe(await goSays(go, `127.0.0.1:${server.port}`, HOST, env));
-      if (name === 'subject') continue; // its name no longer names the issuer: nothing to point at
+      // Refused at the outline: no certificate is left whose name could be pointed at.
+      if (bad[name]!.outline) continue;
       const f = report.targets[0]!.findings.find((x) => x.code === 'malformed-certificate');
       expect(f, `${name}: ${JSON.stringify(report.targets[0]!.findings.map((x) => x.title))}`).toBeDefined();
-      expect(f!.title).toMatch(/Go ignores .* in its store: x509: malformed certificate/);
+      expect(f!.title).toBe(`Go ignores "undecodable certificate ${certificateFromDer(Buffer.from(bad[name]!.der))!.sha256.slice(0, 16)}" in its store: ${bad[name]!.go}`);
     }
   });
 });
@@ -173,7 +193,7 @@ describe('item 2: a CA Go cannot parse', () => {
     const cert = certificateFromDer(Buffer.from(bad.key!.der))!;
     const checks = await linuxStoreChecks(tree, [{ sha256: cert.sha256, cert }], 'present', {});
     expect(checks[0]).toMatchObject({ ok: false });
-    expect(checks[0]!.what).toMatch(/drops it: x509: malformed certificate \(expected key algorithm OID\)/);
+    expect(checks[0]!.what).toMatch(/finds "Robust Test CA" .* but drops it: x509: malformed OID$/);
   });
 });
 
@@ -188,6 +208,29 @@ function fastest(n: number, f: () => void): number {
   return best;
 }
 
+/**
+ * The best of `n` runs of an operation and of its baseline, interleaved so that a burst of load
+ * from the other jobs on this shared machine slows both alike. `op(i)` may use fresh input per run.
+ */
+function bestOfBoth(n: number, op: (i: number) => void, baseline: () => void): { took: number; base: number } {
+  let took = Infinity;
+  let base = Infinity;
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    baseline();
+    base = Math.min(base, performance.now() - t);
+    t = performance.now();
+    op(i);
+    took = Math.min(took, performance.now() - t);
+  }
+  return { took, base };
+}
+
+// Linear parsers cost 2-30x a line scan; the quadratic ones they replaced cost 1000x and more at
+// these sizes (54 s for 2 MiB of BEGIN lines; 6 s for 12,000 look-alike certificates). 50x leaves
+// room for a loaded machine and still fails a quadratic parser by an order of magnitude.
+const LINEAR_BUDGET = 50;
+
 describe('item 3: every parser is linear', () => {
   // The baseline is a plain scan of the same text: split into lines and look at each one.
   const scan = (text: string) => () => void text.split('\n').filter((l) => l.startsWith('-----')).length;
@@ -195,35 +238,35 @@ describe('item 3: every parser is linear', () => {
   it('PEM: 2 MiB of BEGIN lines without END costs at most 20x a line scan (was 54 s)', () => {
     const text = '-----BEGIN CERTIFICATE-----\n'.repeat((2 << 20) / 28);
     pemBlocks(text.slice(0, 4096)); // warm up
-    const base = fastest(3, scan(text));
-    const took = fastest(3, () => pemBlocks(text));
-    expect(took, `pemBlocks ${took.toFixed(1)} ms vs scan ${base.toFixed(1)} ms`).toBeLessThanOrEqual(20 * Math.max(base, 1));
+    const { took, base } = bestOfBoth(3, () => pemBlocks(text), scan(text));
+    expect(took, `pemBlocks ${took.toFixed(1)} ms vs scan ${base.toFixed(1)} ms`).toBeLessThanOrEqual(LINEAR_BUDGET * Math.max(base, 1));
   });
 
   it('PEM: many distinct labels, and BEGIN lines inside an unterminated block, stay linear', () => {
     let text = '';
     for (let i = 0; text.length < 1 << 20; i++) text += `-----BEGIN L${i}-----\n-----END L${i + 1}-----\n`;
-    const base = fastest(3, scan(text));
-    const took = fastest(3, () => pemBlocks(text));
-    expect(took, `${took.toFixed(1)} vs ${base.toFixed(1)} ms`).toBeLessThanOrEqual(20 * Math.max(base, 1));
+    const { took, base } = bestOfBoth(3, () => pemBlocks(text), scan(text));
+    expect(took, `${took.toFixed(1)} vs ${base.toFixed(1)} ms`).toBeLessThanOrEqual(LINEAR_BUDGET * Math.max(base, 1));
   });
 
-  it('the parse cache: 8,000 certificates that share their last bytes cost at most 20x a line scan (was 6 s for 12,000)', () => {
-    const base = Buffer.from(caDer);
-    const salt = Math.floor(Math.random() * 65536);
-    let text = '';
-    for (let i = 0; i < 8000; i++) {
-      const d = Buffer.from(base);
-      d.writeUInt16BE(i, d.length - 30); // inside the signature, before the bytes the cache is keyed by
-      d.writeUInt16BE(salt, d.length - 40);
-      text += toPem(d);
-    }
-    const scanned = fastest(3, scan(text));
-    const t = performance.now();
-    const found = certificatesFromPem(text);
-    const took = performance.now() - t;
-    expect(found.certificates).toHaveLength(8000);
-    expect(took, `${took.toFixed(0)} ms vs scan ${scanned.toFixed(1)} ms`).toBeLessThanOrEqual(20 * Math.max(scanned, 5));
+  it(`the parse cache: 8,000 certificates that share their last bytes cost at most ${LINEAR_BUDGET}x a line scan (was 6 s for 12,000)`, () => {
+    // Each run parses certificates never seen before (a fresh salt): a cache hit measures nothing.
+    const salts = new Set<number>();
+    while (salts.size < 3) salts.add(Math.floor(Math.random() * 65536));
+    const texts = [...salts].map((salt) => {
+      let text = '';
+      for (let i = 0; i < 8000; i++) {
+        const d = Buffer.from(caDer);
+        d.writeUInt16BE(i, d.length - 30); // inside the signature, before the bytes the cache is keyed by
+        d.writeUInt16BE(salt, d.length - 40);
+        text += toPem(d);
+      }
+      return text;
+    });
+    const found: number[] = [];
+    const { took, base } = bestOfBoth(3, (i) => void found.push(certificatesFromPem(texts[i]!).certificates.length), scan(texts[0]!));
+    expect(found).toEqual([8000, 8000, 8000]);
+    expect(took, `${took.toFixed(0)} ms vs scan ${base.toFixed(1)} ms`).toBeLessThanOrEqual(LINEAR_BUDGET * Math.max(base, 5));
   });
 
   it('trust --ca reads 2 MiB of BEGIN lines, or of blanks before an END line, and refuses it quickly', async () => {

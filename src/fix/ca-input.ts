@@ -271,16 +271,9 @@ function finish(path: string, found: Found): CaFile {
   return { path, format: found.format, certificates, keyIgnored: found.keys.length > 0, notes };
 }
 
-/** A Certificate only if our reader decodes every field and OpenSSL (through Node) parses it; else why not. */
+/** A Certificate only if our reader decodes every field and OpenSSL parses it (load.ts's user-file policy); else why not. */
 function parseStrict(der: Buffer): Certificate | string {
-  const cert = certificateOrReason(Buffer.from(der), { decoded: true }); // a copy: the cache must not pin the file's buffer
-  if (typeof cert === 'string') return cert;
-  try {
-    cert.x509();
-    return cert;
-  } catch (err) {
-    return `OpenSSL cannot parse it: ${(err as Error).message}`;
-  }
+  return certificateOrReason(Buffer.from(der), { userFile: true }); // a copy: the cache must not pin the file's buffer
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ function armouredKey(text: string): string | undefined {
 async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
   const certPath = input.cert!;
   const certBytes = await readInput('--cert', certPath);
-  const found = certificatesFromBytes(certBytes, { decoded: true });
+  const found = certificatesFromBytes(certBytes, { userFile: true });
   const bad = found.problems[0];
   if (bad && found.unparsable > 0) throw new ClientCertError(`--cert ${unreadableCertificateMessage(certPath, bad.where, bad.reason)}`);
   if (found.certificates.length === 0) {

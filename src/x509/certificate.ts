@@ -181,25 +181,44 @@ export class Certificate {
     return this.extensionList.malformed;
   }
 
-  private get extensionList(): { list: Extension[]; malformed: boolean; error?: string } {
+  /**
+   * Go's parseCertificate refusal for an extension list that does not decode, in Go's words
+   * (parser.go: "malformed extensions" for the list, "malformed extension" for an element,
+   * parseExtension's field texts); undefined when the list decodes.
+   */
+  get extensionsGoError(): string | undefined {
+    return this.extensionList.goError;
+  }
+
+  /** OIDs of the extensions read before the list broke: Go refuses a duplicate among them first. */
+  get extensionOidsBeforeError(): string[] {
+    return this.extensionList.before;
+  }
+
+  private get extensionList(): { list: Extension[]; malformed: boolean; error?: string; goError?: string; before: string[] } {
     return this.lazy('extensions', () => {
       const out: Extension[] = [];
-      if (!this.at.extensions) return { list: out, malformed: false };
+      if (!this.at.extensions) return { list: out, malformed: false, before: [] };
       const der = this.der;
+      let goError = 'x509: malformed extensions';
       try {
         const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
+        goError = 'x509: malformed extension';
         for (const e of children(der, list)) {
-          const parts = children(der, e);
+          goError = 'x509: malformed extension';
+          const parts = children(der, expectTag(e, TAG.SEQUENCE, 'extension'));
+          goError = 'x509: malformed extension OID field';
           const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
+          goError = 'x509: malformed extension value field';
           const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
           const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
           out.push({ oid, critical, value });
         }
       } catch (err) {
         if (!(err instanceof DerError)) throw err;
-        return { list: [], malformed: true, error: err.message };
+        return { list: [], malformed: true, error: err.message, goError, before: out.map((e) => e.oid) };
       }
-      return { list: out, malformed: false };
+      return { list: out, malformed: false, before: [] };
     });
   }
 
@@ -257,6 +276,9 @@ export class Certificate {
       try {
         void this.serialHex; void this.issuer; void this.subject; void this.notBefore; void this.notAfter;
         void this.publicKey; void this.signature; void this.decoded;
+        // The key is read leniently (OpenSSL parses a certificate whose key bits do not decode);
+        // its outline is not: both d2i_X509 and Go's parser refuse a certificate without one.
+        checkSpkiStructure(this.der, this.at.spki);
         // The extension list is read leniently (Go and OpenSSL each refuse it in their own words);
         // for a file a user gave us it is as undecodable as any other field.
         return this.extensionList.error;
@@ -459,6 +481,15 @@ function parsePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
     })();
     return { type: PUBLIC_KEY_ALGORITHMS[oid] ?? 'unknown', bits: 0, spki: Buffer.from(whole(der, seq)) };
   }
+}
+
+/** SubjectPublicKeyInfo ::= SEQUENCE { SEQUENCE { algorithm OID, parameters ANY OPTIONAL }, BIT STRING }. */
+function checkSpkiStructure(der: Buffer, seq: Tlv): void {
+  const [algTlv, keyTlv] = children(der, seq);
+  const alg = children(der, expectTag(algTlv, TAG.SEQUENCE, 'key algorithm'));
+  const oid = expectTag(alg[0], TAG.OID, 'key algorithm OID');
+  if (oid.end === oid.body) throw new DerError('expected key algorithm OID');
+  expectTag(keyTlv, TAG.BIT_STRING, 'subjectPublicKey');
 }
 
 function decodePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {

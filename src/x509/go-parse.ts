@@ -100,6 +100,8 @@ function checkPublicKey(cert: Certificate): void {
   if (!algTlv || algTlv.tag !== TAG.SEQUENCE) refuse('x509: malformed public key algorithm identifier');
   if (!keyTlv || keyTlv.tag !== TAG.BIT_STRING) refuse('x509: malformed subjectPublicKey');
   const alg = elements(der, algTlv!, 'x509: malformed public key algorithm identifier');
+  // parseAI: ReadASN1ObjectIdentifier.
+  if (!alg[0] || alg[0].tag !== TAG.OID || alg[0].end === alg[0].body) refuse('x509: malformed OID');
   const oid = decodeOid(content(der, alg[0]!));
   const params = alg[1] ? der.subarray(alg[1].start, alg[1].end) : Buffer.alloc(0);
   const key = content(der, keyTlv!).subarray(1);
@@ -267,7 +269,16 @@ export function goParse(cert: Certificate): GoParse {
       refuse("x509: inner and outer signature algorithm identifiers don't match");
     }
     checkPublicKey(cert);
-    if (cert.extensionsMalformed) refuse('x509: malformed extensions');
+    if (cert.extensionsMalformed) {
+      // parseCertificate reads the list element by element, refusing a duplicate as it goes: one
+      // before the broken element is what Go reports.
+      const before = new Set<string>();
+      for (const oid of cert.extensionOidsBeforeError) {
+        if (before.has(oid)) refuse(`x509: certificate contains duplicate extension with OID ${goQuoteText(oid)}`);
+        before.add(oid);
+      }
+      refuse(cert.extensionsGoError!);
+    }
     const seen = new Set<string>();
     for (const e of cert.extensions) {
       if (seen.has(e.oid)) refuse(`x509: certificate contains duplicate extension with OID ${goQuoteText(e.oid)}`);

@@ -37,7 +37,7 @@ export function certificateFromDer(der: Buffer): Certificate | undefined {
  * fields are decoded on first use); `decoded` also decodes every field, as a user's file and
  * anything judged must be.
  */
-export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {}): Certificate | string {
+export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; userFile?: boolean } = {}): Certificate | string {
   const key = der.toString('latin1', Math.max(0, der.length - 24));
   const bucket = cache.get(key);
   let cert = cached(bucket, der);
@@ -51,7 +51,24 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {
     }
     remember(key, bucket, cert);
   }
-  return (opts.decoded && cert.decodeError) || cert;
+  if (!opts.decoded && !opts.userFile) return cert;
+  const undecodable = cert.decodeError;
+  if (undecodable) return undecodable;
+  return opts.userFile ? openSslParses(cert) ?? cert : cert;
+}
+
+/**
+ * Real OpenSSL (d2i_X509, through Node) as the last judge of a user's certificate: what it
+ * cannot parse no OpenSSL client (curl, Node, Python) can use either, whatever our reader says.
+ */
+function openSslParses(cert: Certificate): string | undefined {
+  try {
+    cert.x509();
+    return undefined;
+  } catch (err) {
+    // Node tries DER and then PEM; the PEM error ("no start line") says nothing about the DER.
+    return `OpenSSL cannot parse it${/no start line/.test((err as Error).message) ? '' : `: ${(err as Error).message}`}`;
+  }
 }
 
 /**
@@ -77,11 +94,12 @@ export class CertificateFileError extends Error {
 }
 
 /**
- * Every certificate of a user's file (PEM or one DER certificate), each decoded whole: a file
- * with any certificate that cannot be read is refused, naming it, rather than judged in part.
+ * Every certificate of a user's file (PEM or one DER certificate), each decoded whole and parsed
+ * by OpenSSL: a file with any certificate that cannot be read is refused, naming it, rather than
+ * judged in part. The one policy for doctor --ca, doctor --cert and trust --ca.
  */
 export function certificatesFromUserFile(path: string, bytes: Buffer): PemCertificates {
-  const found = certificatesFromBytes(bytes, { decoded: true });
+  const found = certificatesFromBytes(bytes, { userFile: true });
   const bad = found.problems[0];
   if (bad) throw new CertificateFileError(unreadableCertificateMessage(path, bad.where, bad.reason));
   return found;
@@ -107,6 +125,8 @@ export interface PemOptions {
   goRules?: boolean;
   /** Decode every field now: a certificate with any field that cannot be decoded is unparsable. */
   decoded?: boolean;
+  /** A user's file: decoded, and also parsed by real OpenSSL (certificatesFromUserFile). */
+  userFile?: boolean;
 }
 
 export function certificatesFromPem(text: string, opts: PemOptions = {}): PemCertificates {
