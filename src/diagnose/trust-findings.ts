@@ -3,7 +3,7 @@
 // each failing verdict is re-examined against the chain and every store we know.
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
-import type { Env, TrustStore } from '../trust/stores.js';
+import type { Env, StoreSource, TrustStore } from '../trust/stores.js';
 import { goParseErrors, parseGoDebug, type GoDebug } from '../trust/go-verify.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
@@ -62,7 +62,9 @@ type Text = { title: string; detail: string; fixes: Fix[]; evidence?: string[] }
 function storeSummary(store: TrustStore): string {
   const used = store.sources.filter((s) => s.status === 'loaded' || s.status === 'empty' || s.kind === 'env');
   const count = (n: number) => `${n} certificate${n === 1 ? '' : 's'}`;
-  return used.map((s) => `${s.path} (${s.status === 'loaded' ? count(s.certificates) : s.status})`).join(', ') || 'no readable source';
+  // A certificate that does not parse is skipped by Go and OpenSSL without a word: say so here.
+  const damaged = (s: StoreSource) => (s.damaged ? `; ${s.damaged.count} that cannot be parsed skipped (${s.damaged.reason})` : '');
+  return used.map((s) => `${s.path} (${s.status === 'loaded' ? count(s.certificates) : s.status}${damaged(s)})`).join(', ') || 'no readable source';
 }
 
 // How a view is named inside a sentence about who else accepts the chain.

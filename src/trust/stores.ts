@@ -17,6 +17,11 @@ export interface StoreSource {
   status: 'loaded' | 'missing' | 'unreadable' | 'empty' | 'skipped';
   certificates: number;
   note?: string;
+  /**
+   * CERTIFICATE blocks left out because they do not parse (Go's AppendCertsFromPEM and OpenSSL's
+   * loader skip them without a word), with the first one's reason: said in the findings' evidence.
+   */
+  damaged?: { count: number; reason: string };
 }
 
 export interface TrustStore {
@@ -103,7 +108,10 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
       const pem = certificatesFromBlocks(readPemFile(fs, file), pemOptions);
       const n = store.add(pem.certificates, file);
       found = true;
-      store.sources.push({ path: file, kind, status: n ? 'loaded' : 'empty', certificates: n, ...(fileEnv ? { note: 'from SSL_CERT_FILE' } : {}) });
+      store.sources.push({
+        path: file, kind, status: n ? 'loaded' : 'empty', certificates: n, ...(fileEnv ? { note: 'from SSL_CERT_FILE' } : {}),
+        ...(pem.problems[0] ? { damaged: { count: pem.unparsable, reason: pem.problems[0].reason } } : {}),
+      });
     } catch (e) {
       const code = errCode(e);
       store.sources.push({
@@ -127,6 +135,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
     let n = 0;
     let read = 0;
     let hashLinks = 0;
+    let damaged: StoreSource['damaged'];
     for (const entry of entries) {
       const full = `${dir.endsWith('/') ? dir.slice(0, -1) : dir}/${entry.name}`;
       if (entry.isSymbolicLink()) {
@@ -139,7 +148,9 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
         if (target !== undefined && !target.includes('/')) { hashLinks++; continue; }
       }
       try {
-        const certs = certificatesFromBlocks(readPemFile(fs, full), pemOptions).certificates;
+        const pem = certificatesFromBlocks(readPemFile(fs, full), pemOptions);
+        const certs = pem.certificates;
+        if (pem.problems[0]) damaged = { count: (damaged?.count ?? 0) + pem.unparsable, reason: damaged?.reason ?? `${full}: ${pem.problems[0].reason}` };
         read += certs.length;
         n += store.add(certs, full);
       } catch {
@@ -151,7 +162,9 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
       read > n ? `${read - n} already in the bundle` : '',
       hashLinks ? `${hashLinks} same-directory links skipped, as Go does` : '',
     ].filter(Boolean);
-    store.sources.push({ path: dir, kind: dirKind, status: read ? 'loaded' : 'empty', certificates: read, ...(notes.length ? { note: notes.join('; ') } : {}) });
+    store.sources.push({
+      path: dir, kind: dirKind, status: read ? 'loaded' : 'empty', certificates: read, ...(notes.length ? { note: notes.join('; ') } : {}), ...(damaged ? { damaged } : {}),
+    });
   }
   return store.done();
 }
