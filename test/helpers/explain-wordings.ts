@@ -6,7 +6,7 @@
 export interface Wording {
   /** The error text exactly as the client prints it (one or a few lines; keep real wrappers such as Go's `Get "https://...": ` or Python's HTTPSConnectionPool(...)). */
   text: string;
-  client: 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos';
+  client: 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos' | 'wget' | 'gnutls' | 'apt';
   code: string;
   /** Host names that appear in the text and that a user would want to check (omit when none). */
   hosts?: string[];
