@@ -290,7 +290,7 @@ export const SIGNATURES: Signature[] = [
   { id: 'node-timeout', client: 'node', pattern: /connect ETIMEDOUT ([^\s'"]+)|\bETIMEDOUT\b/, code: 'connect-timeout' },
   { id: 'node-reset', client: 'node', pattern: /\bECONNRESET\b|socket hang up|Client network socket disconnected before secure TLS connection was established/, code: 'connection-reset' },
   // net.js writeAfterFIN: the peer closed first (undici's fetch after a TLS 1.3 server's refusal).
-  { id: 'node-ended', client: 'node', pattern: /This socket has been ended by the other party/, code: 'connection-reset' },
+  { id: 'node-ended', client: 'node', pattern: /This socket has been ended by the other party|SocketError: other side closed/, code: 'connection-reset' },
   { id: 'node-eproto', client: 'node', pattern: /EPROTO.*(wrong version number|packet length too long)/, code: 'not-tls' },
 
   // ---- curl, git, OpenSSL command line ----
@@ -340,6 +340,8 @@ export const SIGNATURES: Signature[] = [
     client: 'python',
     pattern: /(?:httpx|httpcore)\.ProxyError: (\d{3})|ProxyError\('Cannot connect to proxy\.'/,
     code: (m) => (m[1] === undefined ? 'proxy-unreachable' : m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused'),
+    // urllib3's conclusion: the refused connection in the traceback above it was the proxy's.
+    verdict: true,
   },
   { id: 'python-refused', client: 'python', pattern: /ConnectionRefusedError: \[Errno 111\]|\[Errno 111\] Connection refused/, code: 'connection-refused' },
   { id: 'python-ssl-error', client: 'python', pattern: /\[SSL: ([A-Z0-9_]+)\] ([^(']+)/, code: (m) => classifyOpenSslish(`${m[1]} ${m[2]}`) ?? 'tls-alert' },
@@ -351,6 +353,8 @@ export const SIGNATURES: Signature[] = [
   // sun.security.provider.certpath.BasicChecker: the reason of a PKIX *validation* failure.
   { id: 'java-validity', client: 'java', pattern: /CertPathValidatorException: validity check failed/, code: 'expired' },
   // A TLS 1.3 server's refusal after the handshake reaches the JDK only as a reset.
+  // sun.security.ssl.Alert: the server's alert by its TLS name.
+  { id: 'java-alert', client: 'java', pattern: /Received fatal alert: ([a-z_]+)/, code: (m) => alertCode(m[1]!) },
   { id: 'java-reset', client: 'java', pattern: /java\.net\.SocketException: Connection reset/, code: 'connection-reset' },
   { id: 'java-names', client: 'java', pattern: /No subject alternative (?:DNS )?names? matching (?:IP address )?(\S+) found|No name matching (\S+) found/, code: 'hostname-mismatch' },
 
@@ -430,7 +434,7 @@ const KEYWORDS = new RegExp(
     'curl: \\(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|ostname|no such host|refused|reset by peer|imeout|TIMEOUT|alert|ALERT|' +
     'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
     'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest|' +
-    'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party',
+    'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party|other side closed',
 );
 
 /** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */

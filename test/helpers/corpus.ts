@@ -263,7 +263,7 @@ export const PROGRAMS: Program[] = [
   {
     name: 'openssl s_client', client: 'openssl', version: versionOf('openssl', ['version']), missing: 'openssl is not installed',
     run: async (t) => {
-      const r = await run('openssl', ['s_client', '-connect', `${t.host}:${t.port}`, '-servername', t.host, '-verify_hostname', t.host, '-CAfile', t.caFile,
+      const r = await run('openssl', ['s_client', '-connect', `${t.host}:${t.port}`, '-servername', t.host, '-verify_hostname', t.host, '-CAfile', t.caFile, '-ign_eof',
         ...(t.proxy ? ['-proxy', new URL(t.proxy).host] : [])], {}, { stdin: 'GET / HTTP/1.0\r\n\r\n' });
       // s_client exits 0 after a verify failure it only reports, and after an alert that ends
       // the session once it is up: the report is the failure.
