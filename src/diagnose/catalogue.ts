@@ -253,7 +253,8 @@ export const SIGNATURES: Signature[] = [
     code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused'),
   },
   // net/http transport.go: the CONNECT status text right after the request wrapper `Get "URL": `.
-  { id: 'go-proxy-auth', client: 'go', pattern: /": Proxy Authentication Required/, code: 'proxy-auth-required' },
+  // Older Go printed the URL unquoted: `Get https://...: Proxy Authentication Required`.
+  { id: 'go-proxy-auth', client: 'go', pattern: /(?:"|\bhttps?:\/\/\S*): Proxy Authentication Required/, code: 'proxy-auth-required' },
   { id: 'go-not-tls', client: 'go', pattern: /tls: first record does not look like a TLS handshake/, code: 'not-tls' },
   { id: 'go-http-response', client: 'go', pattern: /server gave HTTP response to HTTPS client/, code: 'not-tls' },
   { id: 'go-handshake-timeout', client: 'go', pattern: /(?:net\/http: )?TLS handshake timeout/, code: 'handshake-timeout' },
@@ -407,9 +408,10 @@ const CONTEXT: { pattern: RegExp; client: ClientId; over: ClientId[] }[] = [
   { pattern: /^\s*(?:Err:\d+ |Ign:\d+ |W: Failed to fetch |E: Failed to fetch )|Certificate verification failed: .*\[IP: |\[IP: [0-9A-Fa-f.:]+ \d+\]/, client: 'apt', over: ['gnutls'] },
   { pattern: /^(?:ERROR: The certificate of |--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--|Failed writing HTTP request: |Unable to establish SSL connection)/, client: 'wget', over: ['gnutls'] },
   { pattern: /Error response from daemon|Error while pulling image|docker(?:d)?\[|docker pull|docker\.io\//i, client: 'docker', over: ['go'] },
-  { pattern: /pull model manifest|\bollama(?:\[\d+\]:|\.service| (?:pull|run|serve|push|create)\b)|\/api\/(?:pull|push|generate|chat)\b|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
+  { pattern: /pull model manifest|\bollama(?:\[\d+\]:|\.service| (?:pull|run|serve|push|create)\b)|\/api\/(?:pull|push|generate|chat)\b|\b(?:download|images|upload)\.go:\d+|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
   { pattern: /\bnpm (?:ERR!|error|warn)/, client: 'npm', over: ['node', 'openssl'] },
-  { pattern: /\bpip\b|Could not fetch URL|There was a problem confirming the ssl certificate/, client: 'pip', over: ['python', 'openssl'] },
+  // pip logs urllib3's warnings as "WARNING: message"; Python's default format is "WARNING:logger:message".
+  { pattern: /\bpip\b|Could not fetch URL|There was a problem confirming the ssl certificate|^WARNING: (?:Retrying \(Retry\(|Certificate did not match expected hostname)/, client: 'pip', over: ['python', 'openssl'] },
   { pattern: /HTTPSConnectionPool|urllib3|requests\.exceptions|httpx|ssl\.SSL|_ssl\.c/, client: 'python', over: ['openssl'] },
   { pattern: /fatal: unable to access '/, client: 'git', over: ['curl', 'openssl', 'gnutls'] },
   { pattern: /\bcurl: \(|^\* (?:OpenSSL|TLSv1|SSL connection|ALPN)/, client: 'curl', over: ['openssl'] },
