@@ -243,6 +243,7 @@ export const PROGRAMS: Program[] = [
       for (const p of ['lists/partial', 'cache/archives/partial', 'etc/apt.conf.d', 'etc/preferences.d', 'etc/trusted.gpg.d', 'log']) mkdirSync(d(p), { recursive: true });
       writeFileSync(d('sources.list'), `deb [trusted=yes] ${url(t, '/debian')} stable main\n`);
       writeFileSync(d('status'), '');
+      writeFileSync(d('apt.conf'), '');
       const r = await run('apt-get', [
         '-o', `Dir::Etc::SourceList=${d('sources.list')}`, '-o', 'Dir::Etc::SourceParts=/dev/null', '-o', `Dir::Etc::Parts=${d('etc/apt.conf.d')}`,
         '-o', `Dir::Etc::PreferencesParts=${d('etc/preferences.d')}`, '-o', `Dir::Etc::TrustedParts=${d('etc/trusted.gpg.d')}`,
@@ -250,7 +251,7 @@ export const PROGRAMS: Program[] = [
         '-o', 'Debug::NoLocking=1', '-o', 'APT::Sandbox::User=root', '-o', `Acquire::https::CAInfo=${t.caFile}`, '-o', 'Acquire::Retries=0',
         ...(t.proxy ? ['-o', `Acquire::https::Proxy=${t.proxy}`] : ['-o', 'Acquire::https::Proxy=DIRECT']),
         'update',
-      ], { APT_CONFIG: '/dev/null' });
+      ], { APT_CONFIG: d('apt.conf') });
       // apt-get update exits 0 after a source failed: its Err:/W: lines are the failure.
       return /^(?:Err:|W: Failed|E: )/m.test(r.out) ? r.out : undefined;
     },
@@ -347,7 +348,8 @@ export async function captureCorpus(opts: { programs?: Program[]; parallel?: num
   const caFile = path.join(dir, 'ca.pem');
   writeFileSync(caFile, root.certPem);
   const caP12 = path.join(dir, 'ca.p12');
-  execFileSync('keytool', ['-importcert', '-noprompt', '-alias', 'corpus-root', '-file', caFile, '-keystore', caP12, '-storetype', 'PKCS12', '-storepass', 'changeit'], { stdio: 'ignore' });
+  // Java reads a PKCS#12 trust store (Java 17 takes no PEM); only when Java is here to use it.
+  if (spawnSync('keytool', ['-help']).status === 0) execFileSync('keytool', ['-importcert', '-noprompt', '-alias', 'corpus-root', '-file', caFile, '-keystore', caP12, '-storetype', 'PKCS12', '-storepass', 'changeit'], { stdio: 'ignore' });
 
   const file = (name: string, pem: string) => {
     const f = path.join(dir, name);
