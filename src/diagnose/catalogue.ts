@@ -405,7 +405,7 @@ export const SIGNATURES: Signature[] = [
 // Context in the same line that says which program printed a wording.
 const CONTEXT: { pattern: RegExp; client: ClientId; over: ClientId[] }[] = [
   // apt's acquire lines: "Err:1 URL ...", then the reason, "[IP: address port]"; W: Failed to fetch.
-  { pattern: /^\s*(?:Err:\d+ |Ign:\d+ |W: Failed to fetch |E: Failed to fetch )|Certificate verification failed: .*\[IP: |\[IP: [0-9A-Fa-f.:]+ \d+\]/, client: 'apt', over: ['gnutls'] },
+  { pattern: /^\s*(?:Err:\d+ |Ign:\d+ |W: Failed to fetch |E: Failed to fetch )|Certificate verification failed: .*\[IP ?: |\[IP ?: [0-9A-Fa-f.:]+ \d+\]/, client: 'apt', over: ['gnutls'] },
   { pattern: /^(?:ERROR: The certificate of |--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--|Failed writing HTTP request: |Unable to establish SSL connection)/, client: 'wget', over: ['gnutls'] },
   { pattern: /Error response from daemon|Error while pulling image|docker(?:d)?\[|docker pull|docker\.io\//i, client: 'docker', over: ['go'] },
   { pattern: /pull model manifest|\bollama(?:\[\d+\]:|\.service| (?:pull|run|serve|push|create)\b)|\/api\/(?:pull|push|generate|chat)\b|\b(?:download|images|upload)\.go:\d+|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
