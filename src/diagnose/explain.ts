@@ -253,7 +253,11 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
 
   /**
    * Every line goes through here, in order: it is counted, may end the open block, and is
-   * classified only when the cheap keyword gate (mayMatch) or a context stem lets it through.
+   * classified only when the cheap keyword gate (mayMatch) or a context stem (FOLLOWING_STEMS)
+   * lets it through. The gate's contract: a line that fails both can hold no failure and name no
+   * program, so skipping its classification changes nothing. A faster path that skips such lines
+   * in bulk must still count them, and must end the open block (flush) where a skipped stretch is
+   * longer than BLOCK_GAP or holds a line that starts an event (STARTS_EVENT).
    */
   const take = (line: string) => {
     count++;
