@@ -180,7 +180,7 @@ export const PROGRAMS: Program[] = [
   },
   {
     name: 'wget', client: 'wget', version: versionOf('wget', ['--version']), missing: 'wget is not installed (Debian package wget)',
-    run: async (t) => failed(await run('wget', ['-O', '/dev/null', '--tries=1', '--no-config', `--ca-certificate=${t.caFile}`, url(t)], proxyEnv(t))),
+    run: async (t) => failed(await run('wget', ['-O', '/dev/null', '--tries=1', '--no-config', '--no-hsts', `--ca-certificate=${t.caFile}`, url(t)], { ...proxyEnv(t), HOME: t.dir })),
   },
   {
     name: 'Python ssl', client: 'python', version: versionOf(PY, ['--version']), missing: 'python3 is not installed',
@@ -286,7 +286,7 @@ export const PROGRAMS: Program[] = [
     run: async (t) => {
       const src = path.join(t.dir, 'Get.java');
       writeFileSync(src, JAVA_GET);
-      return failed(await run('java', [...javaProps(t), src, url(t)], {}, { timeoutMs: 60_000 }));
+      return failed(await run('java', [`-Duser.home=${t.dir}`, ...javaProps(t), src, url(t)], { HOME: t.dir }, { timeoutMs: 60_000 }));
     },
   },
 ];
