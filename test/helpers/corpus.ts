@@ -4,13 +4,12 @@
 // Nothing here reaches past loopback: servers and proxies listen on 127.0.0.1; every program is
 // pointed at them (proxy targets are names no program resolves itself, the proxy answers first).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { goClientBinary } from './cli.js';
-import { closedPort } from './servers.js';
-import { makeCa, issueLeaf } from './pki.js';
+import { issueLeaf, makeCa } from './pki.js';
 import { startFaultProxy } from './proxies.js';
-import { serveChain, tempDir, type Running } from './servers.js';
+import { closedPort, serveChain, tempDir, type Running } from './servers.js';
 import type { Wording } from './explain-wordings.js';
 
 type ClientId = Wording['client'];
@@ -167,7 +166,7 @@ export const PROGRAMS: Program[] = [
     run: async (t) => {
       const certs = path.join(t.dir, 'certs');
       mkdirSync(certs, { recursive: true });
-      execFileSync('cp', [t.caFile, path.join(certs, 'ca.crt')]);
+      writeFileSync(path.join(certs, 'ca.crt'), readFileSync(t.caFile));
       const conf = path.join(t.dir, 'registries.conf');
       writeFileSync(conf, '');
       return failed(await run('skopeo', ['--registries-conf', conf, 'inspect', '--cert-dir', certs, `docker://${t.host}:${t.port}/corpus/x:latest`],
@@ -327,7 +326,7 @@ function selfSigned(dir: string, host: string): { keyPem: string; chainPem: stri
   const cert = path.join(dir, 'self.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${host}`,
     '-addext', `subjectAltName=DNS:${host}`, '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth'], { stdio: 'ignore' });
-  return { keyPem: execFileSync('cat', [key], { encoding: 'utf8' }), chainPem: execFileSync('cat', [cert], { encoding: 'utf8' }) };
+  return { keyPem: readFileSync(key, 'utf8'), chainPem: readFileSync(cert, 'utf8') };
 }
 
 const firstCert = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)![0];
