@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_TRUST } from '../src/diagnose/client-trust.js';
 import { explainLines } from '../src/diagnose/explain.js';
+import { explainText } from '../src/diagnose/explain-texts.js';
+import { FINDING_CODES } from '../src/diagnose/finding.js';
 import { clockFloor } from '../src/trust/stores.js';
 import { BIN, cliEnv, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
 import { curlSays, goClientSays, nodeSays, opensslSays, opensslVerifySays, pythonSays, type Peer } from './helpers/clients.js';
@@ -140,7 +143,8 @@ describe('logs', () => {
     const summary = findings.map((f) => [f.code, f.client, f.count]);
     expect(summary).toEqual([
       ['unknown-authority', 'ollama', 41],
-      ['untrusted-root', 'npm', 2],
+      // npm prints one failure as its code and again as its errno: one occurrence.
+      ['untrusted-root', 'npm', 1],
       ['unknown-authority', 'curl', 1],
     ]);
     expect(findings[0]!.hosts).toEqual(['registry.ollama.ai', 'dd20bb891979d25aebc8bec07b2b3bbc.r2.cloudflarestorage.com']);
@@ -208,4 +212,124 @@ describe('input that is not a clean log', () => {
     expect((await runCli(['explain', 'some text', '--file', '/etc/hostname'])).code).toBe(2);
     expect((await runCli(['explain', '--file', '/etc'])).code).toBe(2);
   });
+});
+
+describe('counting: one failure printed several times is one occurrence', () => {
+  it('a Python traceback with chained exceptions counts once', async () => {
+    const text = [
+      'Traceback (most recent call last):',
+      '  File "/usr/lib/python3/dist-packages/urllib3/connectionpool.py", line 703, in urlopen',
+      '    httplib_response = self._make_request(',
+      "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:992)",
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'Traceback (most recent call last):',
+      '  File "/usr/lib/python3/dist-packages/requests/adapters.py", line 486, in send',
+      "urllib3.exceptions.MaxRetryError: HTTPSConnectionPool(host='mirror.example', port=443): Max retries exceeded with url: / (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:992)')))",
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'Traceback (most recent call last):',
+      '  File "<string>", line 2, in <module>',
+      "requests.exceptions.SSLError: HTTPSConnectionPool(host='mirror.example', port=443): Max retries exceeded with url: / (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:992)')))",
+    ];
+    const { findings } = await explainLines(text, OPTS);
+    expect(findings.map((f) => [f.code, f.client, f.count])).toEqual([['expired', 'python', 1]]);
+    // Two separate runs pasted one after the other are two occurrences.
+    const twice = await explainLines([...text, '$ python3 get.py', ...text], OPTS);
+    expect(twice.findings.map((f) => [f.code, f.client, f.count])).toEqual([['expired', 'python', 2]]);
+  });
+
+  it("pip's retry block is one occurrence, and its retries are said", async () => {
+    const retry = (n: number) => `WARNING: Retrying (Retry(total=${n}, connect=None, read=None, redirect=None, status=None)) after connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain (_ssl.c:992)'))': /simple/x/`;
+    const { findings } = await explainLines([
+      'Looking in indexes: https://mirror.example/simple/',
+      retry(1), retry(0),
+      "Could not fetch URL https://mirror.example/simple/x/: There was a problem confirming the ssl certificate: HTTPSConnectionPool(host='mirror.example', port=443): Max retries exceeded with url: /simple/x/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain (_ssl.c:992)'))) - skipping",
+      'ERROR: No matching distribution found for x',
+    ], OPTS);
+    expect(findings.map((f) => [f.code, f.client, f.count, f.retries])).toEqual([['untrusted-root', 'pip', 1, 2]]);
+  });
+
+  it('retries logged over time are counted, and said to be retries', async () => {
+    const line = (s: number, msg: string) => `time=2026-11-22T10:00:0${s}Z level=INFO source=images.go:877 msg="${msg}: Get \\"https://registry.ollama.ai/v2/library/x/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"`;
+    const { findings } = await explainLines([line(1, 'request failed'), line(3, 'retrying in 2s'), line(7, 'retrying in 4s')], OPTS);
+    expect(findings.map((f) => [f.code, f.client, f.count, f.retries])).toEqual([['unknown-authority', 'ollama', 3, 2]]);
+  });
+});
+
+describe('evidence and titles', () => {
+  it('an OpenSSL block followed by a Node stack trace: one finding, with its evidence', async () => {
+    const { findings } = await explainLines([
+      '80CBC1436F7F0000:error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:ssl/statem/statem_clnt.c:2092:',
+      'Error: unable to get local issuer certificate',
+      '    at TLSSocket.onConnectSecure (node:_tls_wrap:1677:34)',
+      '    at TLSSocket.emit (node:events:519:28)',
+      "  code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'",
+    ], OPTS);
+    expect(findings.map((f) => [f.code, f.client])).toEqual([['unknown-authority', 'node']]);
+    for (const f of findings) expect(f.evidence.length, f.title).toBeGreaterThan(0);
+  });
+
+  it('no title or detail repeats a word, whatever the code, program, hosts and facts', () => {
+    const facts: Record<string, string>[] = [{}, { wanted: 'a.example', validFor: 'b.example', bound: '2026-01-01T00:00:00Z', now: '2026-02-01T00:00:00Z', status: '403', candidate: 'Corp CA', bytes: '300000', reading: 'x' }];
+    const hostSets = [[], ['wronghost'], ['a.example', 'b.example:8443', 'c.example', 'd.example']];
+    let checked = 0;
+    for (const code of FINDING_CODES) {
+      for (const client of Object.keys(CLIENT_TRUST) as (keyof typeof CLIENT_TRUST)[]) {
+        for (const f of facts) {
+          for (const hosts of hostSets) {
+            const t = explainText(code, { client, hosts, count: 1, facts: f, platform: OPTS.platform });
+            for (const text of [t.title, t.detail]) {
+              expect(text, `${code} / ${client}`).not.toMatch(/\b(\w+) \1\b/i);
+            }
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+});
+
+describe('the misses of issue 14, as the programs printed them', () => {
+  const CASES: { text: string[]; code: string; client: string }[] = [
+    {
+      // pip 23 over urllib3 1.26 (Debian 12): the name check urllib3 does itself.
+      text: [
+        "WARNING: Certificate did not match expected hostname: a.example. Certificate: {'subject': ((('commonName', 'b.example'),),), 'subjectAltName': (('DNS', 'b.example'),)}",
+        "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'SSLError(CertificateError(\"hostname 'a.example' doesn't match 'b.example'\"))': /simple/x/",
+      ],
+      code: 'hostname-mismatch', client: 'pip',
+    },
+    {
+      text: [
+        'Err:1 https://repo.example/debian stable InRelease',
+        '  Certificate verification failed: The certificate is NOT trusted. The certificate issuer is unknown.  Could not handshake: Error in the certificate verification. [IP: 192.0.2.1 443]',
+        'W: Failed to fetch https://repo.example/debian/dists/stable/InRelease  Certificate verification failed: The certificate is NOT trusted. The certificate issuer is unknown.  Could not handshake: Error in the certificate verification. [IP: 192.0.2.1 443]',
+      ],
+      code: 'unknown-authority', client: 'apt',
+    },
+    {
+      text: ['- Status: The certificate is NOT trusted. The certificate issuer is unknown. ', '*** PKI verification of server certificate failed...', '*** Fatal error: Error in the certificate.'],
+      code: 'unknown-authority', client: 'gnutls',
+    },
+    {
+      text: ['time="2026-11-22T10:00:00Z" level=fatal msg="Error parsing image name \\"docker://scenario.ollama-tls.test:5000/x:latest\\": pinging container registry scenario.ollama-tls.test:5000: Get \\"https://scenario.ollama-tls.test:5000/v2/\\": x509: certificate signed by unknown authority"'],
+      code: 'unknown-authority', client: 'go',
+    },
+    {
+      text: ["ERROR: The certificate of ‘repo.example’ is not trusted.", "ERROR: The certificate of ‘repo.example’ doesn't have a known issuer."],
+      code: 'unknown-authority', client: 'wget',
+    },
+  ];
+  for (const c of CASES) {
+    it(`${c.client}: ${c.text[0]!.slice(0, 70)}`, async () => {
+      const { findings } = await explainLines(c.text, OPTS);
+      expect(findings.map((f) => [f.code, f.client, f.count])).toEqual([[c.code, c.client, 1]]);
+      expect(findings[0]!.evidence.length).toBeGreaterThan(0);
+      if (c.client === 'go') expect(findings[0]!.title).toMatch(/^A Go program /);
+    });
+  }
 });

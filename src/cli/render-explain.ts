@@ -10,7 +10,8 @@ export function renderExplain(report: ExplainReport, o: { style: Style; width: n
   if (report.findings.length === 0) return `${s.green(`No TLS or network problem recognised in ${lines}.`)}\n`;
   const out: string[] = [];
   for (const f of report.findings) {
-    const seen = `printed by ${CLIENT_TRUST[f.client].name}${f.count > 1 ? `, ${f.count} times` : ''}${f.hosts.length ? `; hosts: ${f.hosts.join(', ')}` : ''}`;
+    const retried = f.retries ? `, retried ${f.retries === 1 ? 'once' : `${f.retries} times`}` : '';
+    const seen = `printed by ${CLIENT_TRUST[f.client].name}${f.count > 1 ? `, ${f.count} times` : ''}${retried}${f.hosts.length ? `; hosts: ${f.hosts.join(', ')}` : ''}`;
     const [head, ...rest] = renderFinding(f, { style: s, width: o.width, verbose: false, now: new Date() });
     out.push(head!, s.dim(`          ${seen}`), ...rest);
   }

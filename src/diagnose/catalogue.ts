@@ -5,7 +5,8 @@ import { OPENSSL_ERRORS, type OpenSslErrorName } from '../trust/openssl-verify.j
 import type { FindingCode } from './finding.js';
 
 export type ClientId =
-  | 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos';
+  | 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos'
+  | 'wget' | 'gnutls' | 'apt';
 
 export interface Signature {
   id: string;
@@ -15,6 +16,12 @@ export interface Signature {
   code: FindingCode | ((m: RegExpMatchArray) => FindingCode);
   /** Facts worth keeping from the match (inner reasons, times, names). */
   facts?: (m: RegExpMatchArray) => Record<string, string>;
+  /**
+   * The program's final verdict on a connection (s_client's "Verify return code"): the other
+   * wordings the same program printed in the same block are its working (one line per depth),
+   * not failures of their own.
+   */
+  verdict?: true;
 }
 
 /** What an OpenSSL verify error means, whoever prints it (Node, curl, Python, git, openssl). */
@@ -99,6 +106,17 @@ function goHintCode(inner: string): FindingCode {
   if (/parent certificate cannot sign|not authorized to sign|too many intermediates|not authorized to sign for this name/.test(inner)) return 'invalid-ca';
   if (/is after/.test(inner)) return 'expired';
   if (/is before/.test(inner)) return 'not-yet-valid';
+  return 'unknown-authority';
+}
+
+/** A reason sentence of GnuTLS's verification status (and wget's wording of the same flags). */
+function gnutlsReason(text: string): FindingCode {
+  if (/expired/i.test(text)) return 'expired';
+  if (/not yet activated|not yet valid/i.test(text)) return 'not-yet-valid';
+  if (/name in the certificate does not match|owner does not match/i.test(text)) return 'hostname-mismatch';
+  if (/insecure algorithm/i.test(text)) return 'weak-signature';
+  if (/issuer is not a CA|signer is not a CA|constraint/i.test(text)) return 'invalid-ca';
+  if (/purpose/i.test(text)) return 'wrong-eku';
   return 'unknown-authority';
 }
 
@@ -234,7 +252,9 @@ export const SIGNATURES: Signature[] = [
     pattern: /Tunnel connection failed: (\d{3})/,
     code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused'),
   },
-  { id: 'go-proxy-auth', client: 'go', pattern: /Proxy Authentication Required/, code: 'proxy-auth-required' },
+  // net/http transport.go: the CONNECT status text right after the request wrapper `Get "URL": `.
+  // Older Go printed the URL unquoted: `Get https://...: Proxy Authentication Required`.
+  { id: 'go-proxy-auth', client: 'go', pattern: /(?:"|\bhttps?:\/\/\S*): Proxy Authentication Required/, code: 'proxy-auth-required' },
   { id: 'go-not-tls', client: 'go', pattern: /tls: first record does not look like a TLS handshake/, code: 'not-tls' },
   { id: 'go-http-response', client: 'go', pattern: /server gave HTTP response to HTTPS client/, code: 'not-tls' },
   { id: 'go-handshake-timeout', client: 'go', pattern: /(?:net\/http: )?TLS handshake timeout/, code: 'handshake-timeout' },
@@ -263,11 +283,15 @@ export const SIGNATURES: Signature[] = [
     pattern: /(?:ERR_TLS_CERT_ALTNAME_INVALID\]?:? ?)?Hostname\/IP does not match certificate's altnames: (.*)$|ERR_TLS_CERT_ALTNAME_INVALID/,
     code: (m) => (/IP: \S+ is not in the cert's list: *$/.test(m[1] ?? '') ? 'ip-san-missing' : 'hostname-mismatch'),
   },
+  // npm's fetch: the proxy's status as npm's error code.
+  { id: 'npm-e407', client: 'npm', pattern: /\bnpm (?:ERR!|error) (?:code E407|407 Proxy Authentication Required)/, code: 'proxy-auth-required' },
   { id: 'node-code', client: 'node', pattern: new RegExp(`\\b(${NODE_CODES})\\b`), code: (m) => OPENSSL_CODES[m[1] as OpenSslErrorName] },
   { id: 'node-enotfound', client: 'node', pattern: /getaddrinfo (ENOTFOUND|EAI_AGAIN) ([^\s'"]+)/, code: 'dns-failure' },
   { id: 'node-refused', client: 'node', pattern: /connect ECONNREFUSED ([^\s'"]+)/, code: 'connection-refused' },
   { id: 'node-timeout', client: 'node', pattern: /connect ETIMEDOUT ([^\s'"]+)|\bETIMEDOUT\b/, code: 'connect-timeout' },
   { id: 'node-reset', client: 'node', pattern: /\bECONNRESET\b|socket hang up|Client network socket disconnected before secure TLS connection was established/, code: 'connection-reset' },
+  // net.js writeAfterFIN: the peer closed first (undici's fetch after a TLS 1.3 server's refusal).
+  { id: 'node-ended', client: 'node', pattern: /This socket has been ended by the other party|SocketError: other side closed/, code: 'connection-reset' },
   { id: 'node-eproto', client: 'node', pattern: /EPROTO.*(wrong version number|packet length too long)/, code: 'not-tls' },
 
   // ---- curl, git, OpenSSL command line ----
@@ -283,8 +307,18 @@ export const SIGNATURES: Signature[] = [
     code: (m) => codeForOpenSslNum(Number(m[2])) ?? codeForOpenSslText(m[1]!) ?? 'unknown-authority',
   },
   { id: 'git-gnutls', client: 'git', pattern: /server certificate verification failed\. CAfile: (\S+)/, code: 'unknown-authority' },
+  // libcurl-gnutls (git on Debian): a fatal alert from the server, whose name GnuTLS does not print.
+  { id: 'libcurl-gnutls-recv', client: 'curl', pattern: /GnuTLS recv error \(-\d+\): (.+)$/, code: (m) => (/fatal alert/i.test(m[1]!) ? 'tls-alert' : 'connection-reset') },
+  // libcurl without the "curl: (N)" prefix (git's "fatal: unable to access 'URL': ..."): the CONNECT status and refused dials.
+  { id: 'libcurl-connect-status', client: 'curl', pattern: /CONNECT tunnel failed, response (\d{3})/, code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused') },
+  { id: 'libcurl-refused', client: 'curl', pattern: /Failed to connect to (\S+) port (\d+)(?: after \d+ ms)?: (?:Couldn't connect to server|Connection refused)/, code: 'connection-refused' },
+  // libcurl-openssl's own name check (git's wording of curl 60).
+  { id: 'libcurl-subject-name', client: 'curl', pattern: /SSL: (?:certificate subject name \(.*?\) does not match target host name|no alternative certificate subject name matches target host name) '([^']+)'/, code: 'hostname-mismatch' },
   { id: 'openssl-verify-num', client: 'openssl', pattern: /verify error:num=(\d+):/, code: (m) => codeForOpenSslNum(Number(m[1])) ?? 'unknown-authority' },
-  { id: 'openssl-return-code', client: 'openssl', pattern: /Verify return code: ([1-9]\d*) \(/, code: (m) => codeForOpenSslNum(Number(m[1])) ?? 'unknown-authority' },
+  { id: 'openssl-return-code', client: 'openssl', pattern: /Verify return code: ([1-9]\d*) \(/, code: (m) => codeForOpenSslNum(Number(m[1])) ?? 'unknown-authority', verdict: true },
+  // apps/lib/http_server.c and s_client's -proxy: the CONNECT status line.
+  { id: 'openssl-proxy-connect', client: 'openssl', pattern: /HTTP CONNECT failed, reason= ?(\d{3})/, code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused') },
+  { id: 'openssl-bio-refused', client: 'openssl', pattern: /BIO_connect:Connection refused/, code: 'connection-refused' },
   { id: 'openssl-verify-cmd', client: 'openssl', pattern: /error (\d+) at \d+ depth lookup: /, code: (m) => codeForOpenSslNum(Number(m[1])) ?? 'unknown-authority' },
 
   // ---- Python (ssl, requests/urllib3, pip, httpx) ----
@@ -300,13 +334,61 @@ export const SIGNATURES: Signature[] = [
     pattern: /\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: ([^(']+)/,
     code: (m) => codeForOpenSslText(m[1]!.trim()) ?? 'unknown-authority',
   },
+  // urllib3's match_hostname (pip's vendored copy): the name check done in Python, not OpenSSL.
+  { id: 'python-cert-error', client: 'python', pattern: /CertificateError\(["']hostname '([^']+)' doesn't match '([^']+)'|Certificate did not match expected hostname: ([^\s.]+(?:\.[^\s.]+)*)\. Certificate:/, code: 'hostname-mismatch' },
+  {
+    id: 'python-proxy',
+    client: 'python',
+    pattern: /(?:httpx|httpcore)\.ProxyError: (\d{3})|ProxyError\('Cannot connect to proxy\.'/,
+    code: (m) => (m[1] === undefined ? 'proxy-unreachable' : m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused'),
+    // urllib3's conclusion: the refused connection in the traceback above it was the proxy's.
+    verdict: true,
+  },
+  { id: 'python-refused', client: 'python', pattern: /ConnectionRefusedError: \[Errno 111\]|\[Errno 111\] Connection refused/, code: 'connection-refused' },
   { id: 'python-ssl-error', client: 'python', pattern: /\[SSL: ([A-Z0-9_]+)\] ([^(']+)/, code: (m) => classifyOpenSslish(`${m[1]} ${m[2]}`) ?? 'tls-alert' },
 
   // ---- Java ----
   { id: 'java-pkix', client: 'java', pattern: /PKIX path building failed|unable to find valid certification path to requested target/, code: 'unknown-authority' },
   { id: 'java-expired', client: 'java', pattern: /CertificateExpiredException/, code: 'expired' },
   { id: 'java-not-yet', client: 'java', pattern: /CertificateNotYetValidException/, code: 'not-yet-valid' },
+  // sun.security.provider.certpath.BasicChecker: the reason of a PKIX *validation* failure.
+  { id: 'java-validity', client: 'java', pattern: /CertPathValidatorException: validity check failed/, code: 'expired' },
+  // A TLS 1.3 server's refusal after the handshake reaches the JDK only as a reset.
+  // sun.security.ssl.Alert: the server's alert by its TLS name.
+  { id: 'java-alert', client: 'java', pattern: /Received fatal alert: ([a-z_]+)/, code: (m) => alertCode(m[1]!) },
+  { id: 'java-reset', client: 'java', pattern: /java\.net\.SocketException: Connection reset/, code: 'connection-reset' },
   { id: 'java-names', client: 'java', pattern: /No subject alternative (?:DNS )?names? matching (?:IP address )?(\S+) found|No name matching (\S+) found/, code: 'hostname-mismatch' },
+
+  // ---- GnuTLS (gnutls-cli, apt's https method, wget and git on Debian) ----
+  // lib/cert-session.c gnutls_certificate_verification_status_print: "The certificate is NOT
+  // trusted." then one sentence per reason; apt prefixes "Certificate verification failed: ".
+  {
+    id: 'gnutls-status',
+    client: 'gnutls',
+    pattern: /The certificate is NOT trusted\. ?(.*?)(?:\s{2}|\s*$)/,
+    code: (m) => gnutlsReason(m[1]!),
+  },
+  { id: 'gnutls-handshake', client: 'gnutls', pattern: /Could not handshake: Error in the certificate verification/, code: 'unknown-authority' },
+  // apt methods/connect.cc and basehttp.cc: a proxy's refusal, a refused dial, a dropped connection.
+  { id: 'apt-proxy', client: 'apt', pattern: /Invalid response from proxy: HTTP\/1\.[01] (\d{3})/, code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused') },
+  { id: 'apt-refused', client: 'apt', pattern: /Could not connect to (\S+) \(.*?\)\. - connect \(111: Connection refused\)/, code: 'connection-refused' },
+  { id: 'apt-connection-failed', client: 'apt', pattern: /^\s*(?:W: Failed to fetch \S+\s+)?Connection failed \[IP: /, code: 'connection-reset' },
+  // wget src/gnutls.c ssl_check_certificate and src/http.c.
+  {
+    id: 'wget-certificate',
+    client: 'wget',
+    pattern: /The certificate of [‘'`"]?(.+?)[’'"]? (has expired|is not yet activated|doesn't have a known issuer|was signed using an insecure algorithm|issuer is not a CA|has been revoked)/,
+    code: (m) => gnutlsReason(m[2]!),
+  },
+  { id: 'wget-owner', client: 'wget', pattern: /The certificate's owner does not match hostname [‘'`"]?([^’'"]+)/, code: 'hostname-mismatch' },
+  { id: 'wget-proxy', client: 'wget', pattern: /Proxy tunneling failed: (.+?)(?:Unable to establish SSL connection\.)?$/, code: (m) => (/Authentication Required/i.test(m[1]!) ? 'proxy-auth-required' : 'proxy-refused') },
+  { id: 'wget-refused', client: 'wget', pattern: /Connecting to .+?\.\.\. failed: Connection refused/, code: 'connection-refused' },
+  // GNUTLS_E_INVALID_SESSION: GnuTLS marks a session invalid once the peer's fatal alert arrived
+  // (what a TLS 1.3 server's certificate_required does to the first write after the handshake).
+  { id: 'gnutls-invalidated', client: 'gnutls', pattern: /The specified session has been invalidated/, code: 'tls-alert' },
+  // gnutls-cli: the alert by name decides; "A TLS fatal alert has been received" alone says only that one came.
+  { id: 'gnutls-alert-name', client: 'gnutls', pattern: /\*\*\* Received alert \[\d+\]: (.+)/, code: (m) => (/certificate is required/i.test(m[1]!) ? 'client-cert-required' : 'tls-alert'), verdict: true },
+  { id: 'gnutls-alert', client: 'gnutls', pattern: /\*\*\* Fatal error: A TLS fatal alert has been received/, code: 'tls-alert' },
 
   // ---- OpenSSL wordings in any client's message (Node's "Error: ...", curl's "SSL certificate problem: ...") ----
   {
@@ -322,12 +404,16 @@ export const SIGNATURES: Signature[] = [
 
 // Context in the same line that says which program printed a wording.
 const CONTEXT: { pattern: RegExp; client: ClientId; over: ClientId[] }[] = [
+  // apt's acquire lines: "Err:1 URL ...", then the reason, "[IP: address port]"; W: Failed to fetch.
+  { pattern: /^\s*(?:Err:\d+ |Ign:\d+ |W: Failed to fetch |E: Failed to fetch )|Certificate verification failed: .*\[IP ?: |\[IP ?: [0-9A-Fa-f.:]+ \d+\]/, client: 'apt', over: ['gnutls'] },
+  { pattern: /^(?:ERROR: The certificate of |--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--|Failed writing HTTP request: |Unable to establish SSL connection)/, client: 'wget', over: ['gnutls'] },
   { pattern: /Error response from daemon|Error while pulling image|docker(?:d)?\[|docker pull|docker\.io\//i, client: 'docker', over: ['go'] },
-  { pattern: /pull model manifest|ollama|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
+  { pattern: /pull model manifest|\bollama(?:\[\d+\]:|\.service| (?:pull|run|serve|push|create)\b)|\/api\/(?:pull|push|generate|chat)\b|\b(?:download|images|upload)\.go:\d+|registry\.ollama\.ai|r2\.cloudflarestorage\.com/i, client: 'ollama', over: ['go'] },
   { pattern: /\bnpm (?:ERR!|error|warn)/, client: 'npm', over: ['node', 'openssl'] },
-  { pattern: /\bpip\b|Could not fetch URL|There was a problem confirming the ssl certificate/, client: 'pip', over: ['python', 'openssl'] },
+  // pip logs urllib3's warnings as "WARNING: message"; Python's default format is "WARNING:logger:message".
+  { pattern: /\bpip\b|Could not fetch URL|There was a problem confirming the ssl certificate|^WARNING: (?:Retrying \(Retry\(|Certificate did not match expected hostname)/, client: 'pip', over: ['python', 'openssl'] },
   { pattern: /HTTPSConnectionPool|urllib3|requests\.exceptions|httpx|ssl\.SSL|_ssl\.c/, client: 'python', over: ['openssl'] },
-  { pattern: /fatal: unable to access '/, client: 'git', over: ['curl', 'openssl'] },
+  { pattern: /fatal: unable to access '/, client: 'git', over: ['curl', 'openssl', 'gnutls'] },
   { pattern: /\bcurl: \(|^\* (?:OpenSSL|TLSv1|SSL connection|ALPN)/, client: 'curl', over: ['openssl'] },
   { pattern: /\bnode:|undici|FetchError|fetch failed|\bcode: '|--use-system-ca/, client: 'node', over: ['openssl'] },
 ];
@@ -349,7 +435,8 @@ const KEYWORDS = new RegExp(
   'x509|tls|TLS|ssl|SSL|ertif|ERTIF|erify|handshake|roxy|PROXY|dial tcp|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPROTO|hang up|' +
     'curl: \\(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|ostname|no such host|refused|reset by peer|imeout|TIMEOUT|alert|ALERT|' +
     'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
-    'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest',
+    'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest|' +
+    'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party|other side closed',
 );
 
 /** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */
@@ -389,7 +476,19 @@ export const FOLLOWING_CONTEXT: { pattern: RegExp; client: ClientId }[] = [
   { pattern: /node:_tls_wrap|node:internal|at TLSSocket\.|undici|\bcode: '[A-Z_]+'/, client: 'node' },
   { pattern: /_ssl\.c|urllib3|requests\.exceptions|ssl\.SSL/, client: 'python' },
   { pattern: /at (?:sun|javax?)\.(?:security|net)/, client: 'java' },
+  // pip's own lines around urllib3's words.
+  { pattern: /^Looking in indexes: |^ERROR: (?:Could not find a version that satisfies|No matching distribution found)/, client: 'pip' },
 ];
 
+/** A cheap gate for the lines FOLLOWING_CONTEXT may name a program in (they hold no failure keyword). */
+export const FOLLOWING_STEMS = /node:|_ssl\.c|at (?:sun|java)|Looking in indexes|No matching distribution|satisfies the requirement/;
+
 /** Wordings many programs print; another line nearby may say which program it was. */
-export const GENERIC_CLIENTS: ReadonlySet<ClientId> = new Set(['openssl']);
+export const GENERIC_CLIENTS: ReadonlySet<ClientId> = new Set(['openssl', 'gnutls']);
+
+/**
+ * Which programs print another one's words inside their own (pip prints urllib3's and OpenSSL's,
+ * git prints libcurl's, Ollama prints Go's): the same failure named by both in one block is the
+ * wrapping program's. Read off the in-line context table, so the two never disagree.
+ */
+export const WRAPS: ReadonlyMap<ClientId, readonly ClientId[]> = new Map(CONTEXT.map((c) => [c.client, c.over]));

@@ -22,7 +22,8 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
     fixes: goFixes,
   },
   go: {
-    name: 'this Go program',
+    // Any Go program that is not Ollama (skopeo, a registry client, a Go service): Go's trust rules.
+    name: 'a Go program',
     reads: 'the OS trust store (Linux: the distribution bundle, or SSL_CERT_FILE/SSL_CERT_DIR; macOS: the keychains; Windows: the certificate store), loaded once per process',
     fixes: goFixes,
   },
@@ -87,6 +88,24 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
     reads: "the JDK's cacerts keystore, not the OS store",
     fixes: () => [
       { title: "Import the CA into the JDK's cacerts (Java 9+; run as the JDK's owner)", command: 'keytool -importcert -cacerts -alias corp-ca -file ca.pem -storepass changeit -noprompt', side: 'client' },
+    ],
+  },
+  wget: {
+    name: 'wget',
+    reads: 'the OS store (Debian builds it with GnuTLS, which reads /etc/ssl/certs/ca-certificates.crt), or the file given with --ca-certificate',
+    fixes: (p) => [...trustCaFixes(p, 'ca.pem').slice(0, 1), { title: 'Or for one command', command: 'wget --ca-certificate=/path/to/ca.pem https://...', side: 'client' }],
+  },
+  gnutls: {
+    name: 'GnuTLS',
+    reads: "the OS store (GnuTLS's system trust, the distribution bundle), or the file given with --x509cafile",
+    fixes: (p) => [...trustCaFixes(p, 'ca.pem').slice(0, 1), { title: 'Or for one command', command: 'gnutls-cli --x509cafile /path/to/ca.pem HOST', side: 'client' }],
+  },
+  apt: {
+    name: 'apt',
+    reads: "the OS store through GnuTLS (the distribution bundle), or the file in Acquire::https::CAInfo (per host: Acquire::https::HOST::CAInfo)",
+    fixes: (p) => [
+      ...trustCaFixes(p, 'ca.pem').slice(0, 1),
+      { title: 'Or trust the CA for that repository only', command: `echo 'Acquire::https::HOST::CAInfo "/path/to/ca.pem";' | sudo tee /etc/apt/apt.conf.d/99-repo-ca`, side: 'client' },
     ],
   },
   git: {

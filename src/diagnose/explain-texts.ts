@@ -26,7 +26,7 @@ const clientFixes = (x: ExplainContext) => CLIENT_TRUST[x.client].fixes(x.platfo
 const goLike = (x: ExplainContext) => x.client === 'ollama' || x.client === 'go' || x.client === 'docker' || x.client === 'macos';
 const reads = (x: ExplainContext) => `${capitalise(who(x))} reads its roots from ${CLIENT_TRUST[x.client].reads}.`;
 // Program names keep their own spelling (npm, curl); only a leading article is capitalised.
-const capitalise = (s: string) => (/^(the|this) /.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
+const capitalise = (s: string) => (/^(the|this|a) /.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
 const PROXY_HINT = 'On a corporate network, outbound HTTPS often has to go through a proxy: set HTTPS_PROXY (and NO_PROXY=localhost,127.0.0.1) where the program runs; for Ollama, in its service environment.';
 
@@ -71,7 +71,7 @@ const TEXTS: Partial<Record<FindingCode, (x: ExplainContext) => Text>> = {
     fixes: [NETWORK_FIX.clockSync, NETWORK_FIX.wslClock],
   }),
   'hostname-mismatch': (x) => ({
-    title: `The certificate does not name the host that was asked for${x.facts.wanted ? ` (${x.facts.wanted})` : where(x)}`,
+    title: `The certificate does not name the host that was asked for${x.facts.wanted ? ` (${x.facts.wanted})` : x.hosts.length ? ` (${x.hosts.slice(0, 3).join(', ')})` : ''}`,
     detail:
       `${x.facts.validFor ? `It is valid for ${x.facts.validFor}. ` : ''}Either this address serves another site (check DNS, the hosts file and proxies), ` +
       'a load balancer presents its default certificate, or the certificate lacks this name.',

@@ -3,7 +3,7 @@
 // and logfmt escaping) and matched against the failure catalogue. Only aggregates are kept, so
 // memory stays flat whatever the input size.
 import { StringDecoder } from 'node:string_decoder';
-import { classifyLine, FOLLOWING_CONTEXT, GENERIC_CLIENTS, mayMatch, type ClientId } from './catalogue.js';
+import { classifyLine, FOLLOWING_CONTEXT, FOLLOWING_STEMS, GENERIC_CLIENTS, mayMatch, WRAPS, type Classification, type ClientId } from './catalogue.js';
 import { explainText } from './explain-texts.js';
 import type { Finding, FindingCode, Fix } from './finding.js';
 import { NETWORK_FIX, type ClientPlatform } from './fixes.js';
@@ -13,8 +13,10 @@ export interface ExplainFinding extends Finding {
   hosts: string[];
   /** Which program printed the error. */
   client: ClientId;
-  /** How many lines showed this problem. */
+  /** How many times the problem happened (one block of output, e.g. one traceback, counts once). */
   count: number;
+  /** How many of the lines were the program's own retries of the failed attempt. */
+  retries: number;
 }
 
 export interface ExplainReport {
@@ -127,6 +129,7 @@ interface Group {
   code: FindingCode;
   client: ClientId;
   count: number;
+  retries: number;
   hosts: string[];
   evidence: string[];
   facts: Record<string, string>;
@@ -148,87 +151,141 @@ function clockReading(facts: Record<string, string>, opts: ExplainOptions): stri
   return undefined;
 }
 
-/** Explain lines: plain strings, or batches of them as readLines yields. */
-// How far apart (in lines) the parts of one multi-line error may be.
-const WINDOW = 6;
+/**
+ * Counting. One failure is often printed several times: a Python traceback repeats it in every
+ * chained exception, apt in its Err: and W: lines, Node in its message and its code, pip in each
+ * retry and in its summary. So the lines are read as blocks (one program's output for one event)
+ * and each problem counts once per block. A block ends where a new event starts: a line that
+ * carries its own timestamp (a log record: each record is an event, so retries logged over time
+ * are counted), a JSON record, a shell prompt, a traceback that is not chained to the one before;
+ * or after BLOCK_GAP lines with no failure in them.
+ */
+const BLOCK_GAP = 60;
+const STARTS_EVENT = /^\s*(?:\{"|\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |time=|ts=|level=|#\d+ \d+\.\d+ |\$ |PS [A-Z]:\\|Traceback \(most recent call last\):)/;
+// A traceback printed as the cause or context of the next one is the same failure.
+const CHAINED = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)/;
+// A retry announced by the program itself (pip and urllib3, Ollama, Docker, npm).
+const RETRY = /\bRetrying\b|\bretrying\b|Retry\(total=|\bretry(?:ing)? in \d/;
 
-interface Noted {
-  line: number;
+interface Mention {
   code: FindingCode;
+  /** The program the line itself names (context in the line applied). */
   client: ClientId;
-  key: string;
+  signature: Classification['signature'];
+  message: string;
+  matched: string;
+  facts: Record<string, string>;
+  retry: boolean;
 }
 
+interface Block {
+  mentions: Mention[];
+  /** Programs named by lines without an error of their own (a Node stack frame, Python's _ssl.c). */
+  named: ClientId[];
+  /** Line number of the last mention. */
+  last: number;
+}
+
+/** Who a mention is credited to, knowing the rest of its block. */
+function creditIn(m: Mention, block: Block): ClientId {
+  if (GENERIC_CLIENTS.has(m.client)) {
+    const specific = block.mentions.find((o) => o.code === m.code && !GENERIC_CLIENTS.has(o.client));
+    if (specific) return creditIn(specific, block);
+    return block.named[0] ?? m.client;
+  }
+  const wrapper = block.mentions.find((o) => o.code === m.code && o.client !== m.client && WRAPS.get(o.client)?.includes(m.client));
+  if (wrapper) return creditIn(wrapper, block);
+  return block.named.find((n) => WRAPS.get(n)?.includes(m.client)) ?? m.client;
+}
+
+/** Explain lines: plain strings, or batches of them as readLines yields. */
 export async function explainLines(lines: AsyncIterable<string | string[]> | Iterable<string | string[]>, opts: ExplainOptions): Promise<ExplainReport> {
   const groups = new Map<string, Group>();
   let count = 0;
-  let recent: Noted[] = [];
-  const note = (code: FindingCode, client: ClientId, message: string, matched: string, facts: Record<string, string>): string => {
+  let block: Block = { mentions: [], named: [], last: 0 };
+  let previous = '';
+
+  const record = (code: FindingCode, client: ClientId, mentions: Mention[], facts: Record<string, string>) => {
     const key = `${code}\0${client}`;
     let g = groups.get(key);
     if (!g) {
-      g = { code, client, count: 0, hosts: [], evidence: [], facts: {} };
+      g = { code, client, count: 0, retries: 0, hosts: [], evidence: [], facts: {} };
       groups.set(key, g);
     }
     g.count++;
-    if (!message) return key;
-    for (const h of hostsIn(message)) if (g.hosts.length < MAX_HOSTS && !g.hosts.includes(h)) g.hosts.push(h);
-    const ev = excerpt(message, matched);
-    if (g.evidence.length < MAX_EVIDENCE && !g.evidence.includes(ev)) g.evidence.push(ev);
+    for (const m of mentions) {
+      if (m.retry) g.retries++;
+      for (const h of hostsIn(m.message)) if (g.hosts.length < MAX_HOSTS && !g.hosts.includes(h)) g.hosts.push(h);
+      const ev = excerpt(m.message, m.matched);
+      if (g.evidence.length < MAX_EVIDENCE && !g.evidence.includes(ev)) g.evidence.push(ev);
+    }
     for (const [k, v] of Object.entries(facts)) g.facts[k] ??= v;
-    return key;
-  };
-  // Take back one occurrence (it turned out to belong to another program).
-  const unnote = (key: string) => {
-    const g = groups.get(key);
-    if (g && --g.count === 0) groups.delete(key);
-  };
-  /**
-   * One error, several lines: Node prints the OpenSSL wording, a stack, then `code: '...'`. The
-   * bare wording is first credited to OpenSSL; a nearby line that names the program moves it there,
-   * and the same problem named twice counts once.
-   */
-  const attribute = (code: FindingCode, client: ClientId, message: string, matched: string, facts: Record<string, string>) => {
-    recent = recent.filter((r) => r.line >= count - WINDOW);
-    const twin = recent.find((r) => r.code === code && r.client !== client);
-    if (twin && GENERIC_CLIENTS.has(twin.client) && !GENERIC_CLIENTS.has(client)) {
-      unnote(twin.key);
-      twin.client = client;
-      twin.key = note(code, client, message, matched, facts);
-      return;
-    }
-    if (twin && GENERIC_CLIENTS.has(client)) return;
-    recent.push({ line: count, code, client, key: note(code, client, message, matched, facts) });
-  };
-  const context = (line: string) => {
-    const who = FOLLOWING_CONTEXT.find((c) => c.pattern.test(line))?.client;
-    if (!who) return;
-    for (const r of recent) {
-      if (r.line < count - WINDOW || !GENERIC_CLIENTS.has(r.client)) continue;
-      unnote(r.key);
-      r.client = who;
-      r.key = note(r.code, who, '', '', {});
-    }
   };
 
+  /** The block is over: each problem in it counts once, credited to the program that printed it. */
+  const flush = () => {
+    if (block.mentions.length === 0) {
+      block = { mentions: [], named: [], last: 0 };
+      return;
+    }
+    let mentions = block.mentions;
+    // A program's final verdict makes its other wordings in the block its working.
+    for (const v of mentions.filter((m) => m.signature.verdict)) {
+      mentions = mentions.filter((m) => m === v || m.signature.client !== v.signature.client || m.code === v.code);
+    }
+    const byKey = new Map<string, Mention[]>();
+    const current: Block = { ...block, mentions };
+    for (const m of mentions) {
+      const key = `${m.code}\0${creditIn(m, current)}`;
+      const list = byKey.get(key);
+      if (list) list.push(m);
+      else byKey.set(key, [m]);
+    }
+    for (const [key, list] of byKey) {
+      const [code, client] = key.split('\0') as [FindingCode, ClientId];
+      const facts = Object.assign({}, ...list.map((m) => m.facts).reverse()) as Record<string, string>;
+      record(code, client, list, facts);
+      const skew = clockReading(facts, opts);
+      if (skew) record('clock-skew', client, list.filter((m) => m.facts.now), { reading: skew });
+    }
+    block = { mentions: [], named: [], last: 0 };
+  };
+
+  /**
+   * Every line goes through here, in order: it is counted, may end the open block, and is
+   * classified only when the cheap keyword gate (mayMatch) or a context stem (FOLLOWING_STEMS)
+   * lets it through. The gate's contract: a line that fails both can hold no failure and name no
+   * program, so skipping its classification changes nothing. A faster path that skips such lines
+   * in bulk must still count them, and must end the open block (flush) where a skipped stretch is
+   * longer than BLOCK_GAP or holds a line that starts an event (STARTS_EVENT).
+   */
   const take = (line: string) => {
     count++;
-    if (!mayMatch(line) && !/node:|_ssl\.c|at (?:sun|java)/.test(line)) return;
+    if (block.mentions.length || block.named.length) {
+      if (count - block.last > BLOCK_GAP) flush();
+      else if (STARTS_EVENT.test(line) && !CHAINED.test(previous)) flush();
+    }
+    if (line.trim()) previous = line.trim();
+    if (!mayMatch(line) && !FOLLOWING_STEMS.test(line)) return;
     for (const message of messagesOf(line)) {
       const c = classifyLine(message);
       if (!c) {
-        context(message);
+        const who = FOLLOWING_CONTEXT.find((x) => x.pattern.test(message))?.client;
+        if (who && !block.named.includes(who)) {
+          block.named.push(who);
+          block.last = count;
+        }
         continue;
       }
-      attribute(c.code, c.client, message, c.matched, c.facts);
-      const skew = clockReading(c.facts, opts);
-      if (skew) note('clock-skew', c.client, message, c.matched, { reading: skew });
+      block.mentions.push({ code: c.code, client: c.client, signature: c.signature, message, matched: c.matched, facts: c.facts, retry: RETRY.test(message) });
+      block.last = count;
     }
   };
   for await (const item of lines) {
     if (typeof item === 'string') take(item);
     else for (const line of item) take(line);
   }
+  flush();
 
   const findings = [...groups.values()].map((g) => toFinding(g, opts));
   return { schema: 1, findings, lines: count };
@@ -237,7 +294,7 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
 function toFinding(g: Group, opts: ExplainOptions): ExplainFinding {
   if (g.code === 'clock-skew') {
     return {
-      code: 'clock-skew', severity: 'error', client: g.client, count: g.count, hosts: g.hosts,
+      code: 'clock-skew', severity: 'error', client: g.client, count: g.count, retries: g.retries, hosts: g.hosts,
       title: "The failing machine's clock was wrong",
       detail: `${g.facts.reading}. A wrong clock makes valid certificates look expired or not yet valid; fix the clock before anything else (common after a VM or WSL resumes from sleep).`,
       evidence: g.evidence,
@@ -251,7 +308,7 @@ function toFinding(g: Group, opts: ExplainOptions): ExplainFinding {
       ? [{ title: 'Check the Ollama pull path from this machine', command: 'ollama-tls doctor', side: 'client' }]
       : [];
   return {
-    code: g.code, severity: 'error', client: g.client, count: g.count, hosts: g.hosts,
+    code: g.code, severity: 'error', client: g.client, count: g.count, retries: g.retries, hosts: g.hosts,
     title: text.title, detail: text.detail, evidence: g.evidence, fixes: [...text.fixes, ...next],
   };
 }

@@ -6,7 +6,7 @@
 export interface Wording {
   /** The error text exactly as the client prints it (one or a few lines; keep real wrappers such as Go's `Get "https://...": ` or Python's HTTPSConnectionPool(...)). */
   text: string;
-  client: 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos';
+  client: 'ollama' | 'go' | 'docker' | 'node' | 'npm' | 'curl' | 'openssl' | 'python' | 'pip' | 'java' | 'git' | 'macos' | 'wget' | 'gnutls' | 'apt';
   code: string;
   /** Host names that appear in the text and that a user would want to check (omit when none). */
   hosts?: string[];
@@ -15,6 +15,40 @@ export interface Wording {
 }
 
 export const WORDINGS: Wording[] = [
+  // ---- GnuTLS through apt, and pip's own name check. This project writes no package-repository
+  // host name into its files: where a pasted text named one, it reads repo.example here (so noted). ----
+  {
+    text: "Err:13 https://repo.example/debian stable Release\n  Certificate verification failed: The certificate is NOT trusted. The certificate chain uses expired certificate.  Could not handshake: Error in the certificate verification. [IP: 138.68.65.229 443]\nE: The repository 'https://repo.example/debian stable Release' no longer has a Release file.",
+    client: 'apt',
+    code: 'expired',
+    source: 'https://github.com/troglobit/inadyn/issues/321 (apt on Ubuntu 20.04; repository host replaced)',
+  },
+  {
+    text: "Err:1 https://repo.example/ubuntu any InRelease\n  Certificate verification failed: The certificate is NOT trusted. The name in the certificate does not match the expected.  Could not handshake: Error in the certificate verification. [IP: 13.107.246.59 443]\n\nW: Failed to fetch https://repo.example/ubuntu/dists/any/InRelease  Certificate verification failed: The certificate is NOT trusted. The name in the certificate does not match the expected.  Could not handshake: Error in the certificate verification. [IP: 13.107.246.59 443]",
+    client: 'apt',
+    code: 'hostname-mismatch',
+    hosts: ['repo.example'],
+    source: 'https://github.com/shiftkey/desktop/issues/1233 (apt on Ubuntu; repository host replaced)',
+  },
+  {
+    text: 'Certificate verification failed: The certificate is NOT trusted. The certificate issuer is unknown.  Could not handshake: Erreur de vérification du certificat. [IP : 185.93.2.243 443]',
+    client: 'apt',
+    code: 'unknown-authority',
+    source: 'https://github.com/oerdnj/deb.sury.org/issues/1899 (apt on Debian 11 in a French locale: the GnuTLS sentence stays English, the rest is translated)',
+  },
+  {
+    text: "08:56:41   WARNING: Certificate did not match expected hostname: repo.example. Certificate: {'subject': ((('commonName', 'm.sni-311-default.ssl.fastly.net'),),), 'version': 3, 'subjectAltName': (('DNS', 'm.sni-311-default.ssl.fastly.net'),)}\n08:56:41   WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'SSLError(CertificateError(\"hostname 'repo.example' doesn't match 'm.sni-311-default.ssl.fastly.net'\"))': /packages/47/6a/pip-23.3.1-py3-none-any.whl",
+    client: 'pip',
+    code: 'hostname-mismatch',
+    source: 'https://github.com/pypi/support/issues/3462 (pip 22.3 in CI; package host replaced, certificate dict and path shortened)',
+  },
+  {
+    text: "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='repo.example', port=443): Max retries exceeded with url: /packages/8a/6a/pip-24.0-py3-none-any.whl (Caused by SSLError(CertificateError(\"hostname 'repo.example' doesn't match 'r.shared-319-default.ssl.fastly.net'\")))",
+    client: 'pip',
+    code: 'hostname-mismatch',
+    hosts: ['repo.example'],
+    source: 'https://github.com/pypa/pip/issues/12611 (package host replaced, path shortened)',
+  },
   // ---- certificate lists over a client's limit (seen in test/big-chain.test.ts) ----
   {
     text: 'tls: handshake message of length 308903 bytes exceeds maximum of 262144 bytes',
