@@ -45,7 +45,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[target...]', 'what to check (default: the Ollama pull path)')
     .option('--json', 'print the report as JSON on stdout (schema 1), nothing else');
   networkOptions(doctor, '')
-    .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
+    .option('--ca <file>', 'also judge with these roots (PEM, DER, PKCS#7 or PKCS#12), the "extra" view (repeatable)', collect)
     .option('--decide <views>', 'views that decide the result and exit code, comma-separated (default: go)')
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')
     .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
@@ -59,7 +59,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--cert <file>', 'client certificate (PEM, may hold the chain and the key) for servers that ask for one, like curl --cert')
     .option('--key <file>', 'private key of --cert (PEM: RSA, EC or Ed25519; encrypted: give --password)')
     .option('--pkcs12 <file>', 'client certificate and key as PKCS#12 (.p12/.pfx), instead of --cert/--key')
-    .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key)')
+    .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key, or of a PKCS#12 --ca file)')
     .option('-v, --verbose', 'also print each certificate as PEM, and timings');
   doctor
     .addHelpText('after', `

@@ -42,6 +42,8 @@ export interface DoctorOptions {
   servername?: string;
   dnsServers?: string[];
   extraCaFiles: string[];
+  /** Password of a PKCS#12 --ca file. */
+  caPassword?: string;
   deciding: ViewName[];
   fs: RootFs;
   env: Env;
@@ -71,7 +73,7 @@ export interface DoctorRun {
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const now = opts.now ?? new Date();
-  const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
+  const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles, ...(opts.caPassword !== undefined ? { caPassword: opts.caPassword } : {}) });
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
   const interceptionCaMissing = new Map<string, string>();
