@@ -145,8 +145,8 @@ export function lintCertificate(cert: Certificate, entry: InspectedCertificate, 
     const eku = cert.extKeyUsage;
     if (eku && !eku.includes(EKU.serverAuth) && !eku.includes(EKU.any)) {
       const shown = eku.map((o) => EKU_NAMES[o] ?? o).join(', ');
-      if (eku.includes(EKU.clientAuth)) add('wrong-eku', 'info', `a client certificate (extended key usage ${shown}): Go refuses it as a server certificate`);
-      else add('wrong-eku', 'error', `extended key usage ${shown}, without serverAuth: Go (Ollama) refuses it as a server certificate`);
+      const client = eku.includes(EKU.clientAuth) ? ' (fine as a client certificate)' : '';
+      add('wrong-eku', 'error', `extended key usage ${shown}, without serverAuth: Go (Ollama) refuses it as a server certificate${client}`);
     }
   }
   const issued = all.filter((o) => o.issuedBy === entry.index && o.duplicateOf === null);
