@@ -39,7 +39,8 @@ export interface DoctorFlags extends NetworkFlags {
 
 /** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
 async function clientIdentityFlags(flags: DoctorFlags): Promise<ClientIdentity | undefined> {
-  if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && flags.password === undefined) return undefined;
+  // --password alone may be for a PKCS#12 --ca file.
+  if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && (flags.password === undefined || flags.ca?.length)) return undefined;
   try {
     return await loadClientIdentity({
       ...(flags.cert !== undefined ? { cert: flags.cert } : {}), ...(flags.key !== undefined ? { key: flags.key } : {}),
