@@ -68,25 +68,6 @@ export function unreadableCertificateMessage(path: string, where: string, reason
   return `${path}: ${where} is not a valid X.509 certificate (${reason}): damaged, or not a certificate`;
 }
 
-/** A user's certificate file that cannot be used; the message names the file and says why. */
-export class CertificateFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CertificateFileError';
-  }
-}
-
-/**
- * Every certificate of a user's file (PEM or one DER certificate), each decoded whole: a file
- * with any certificate that cannot be read is refused, naming it, rather than judged in part.
- */
-export function certificatesFromUserFile(path: string, bytes: Buffer): PemCertificates {
-  const found = certificatesFromBytes(bytes, { decoded: true });
-  const bad = found.problems[0];
-  if (bad) throw new CertificateFileError(unreadableCertificateMessage(path, bad.where, bad.reason));
-  return found;
-}
-
 export interface PemCertificates {
   certificates: Certificate[];
   /** CERTIFICATE blocks that did not parse. */
