@@ -19,7 +19,7 @@ interface InspectJson {
   files: {
     file: string; format: string; keys: number;
     certificates: {
-      index: number; subject: string; issuer: string; serial: string; notBefore: string; notAfter: string; sha256: string; sha1: string;
+      index: number; subject: string; issuer: string; serial: string; serialNumber: string; notBefore: string; notAfter: string; sha256: string; sha1: string;
       san: string[]; isCA: boolean; selfSigned: boolean; keyType: string; keyBits: number; signatureAlgorithm: string; pem: string;
       keyUsage: string[] | null; extendedKeyUsage: string[] | null; basicConstraints: { critical: boolean; ca: boolean; pathLen: number | null } | null;
       nameConstraints: { permitted: string[]; excluded: string[] } | null; aia: { ocsp: string[]; caIssuers: string[] };
@@ -92,7 +92,7 @@ function opensslFields(pem: string): Record<string, unknown> {
   const keyType = KEY_TYPES[keyAlg] ?? keyAlg;
   return {
     subject: nameForm(line(/^subject=(.*)$/m)!), issuer: nameForm(line(/^issuer=(.*)$/m)!),
-    serial: line(/^serial=(.*)$/m)!.toLowerCase().replace(/^0+(?=.)/, ''),
+    serial: line(/^serial=(.*)$/m)!.toLowerCase().replace(/^(-?)0+(?=.)/, '$1'),
     notBefore: date(line(/^notBefore=(.*)$/m)), notAfter: date(line(/^notAfter=(.*)$/m)),
     sha256: hex(line(/Fingerprint=(.*)$/m)), sha1: hex(line(/Fingerprint=(.*)$/m, sha1)),
     san, keyType,
@@ -116,7 +116,7 @@ function opensslFields(pem: string): Record<string, unknown> {
 /** inspect's JSON for one certificate, in the same terms. */
 function inspectFields(c: InspectJson['files'][number]['certificates'][number]): Record<string, unknown> {
   return {
-    subject: nameForm(c.subject), issuer: nameForm(c.issuer), serial: c.serial.replace(/^0+(?=.)/, ''), notBefore: c.notBefore, notAfter: c.notAfter,
+    subject: nameForm(c.subject), issuer: nameForm(c.issuer), serial: c.serialNumber.replace(/^(-?)0+(?=.)/, '$1'), notBefore: c.notBefore, notAfter: c.notAfter,
     sha256: c.sha256, sha1: c.sha1, san: sanForm(c.san), keyType: c.keyType, ...(c.keyType === 'Ed25519' ? {} : { keyBits: c.keyBits }),
     signatureAlgorithm: c.signatureAlgorithm,
     keyUsage: c.keyUsage?.map((k) => KU[k] ?? k) ?? null,
@@ -184,6 +184,8 @@ beforeAll(() => {
     'nameConstraints=critical,permitted;DNS:corp.example,permitted;IP:10.0.0.0/255.0.0.0,excluded;DNS:bad.corp.example',
     'certificatePolicies=2.5.29.32.0',
   ]);
+  // A negative serial: OpenSSL writes it, Go refuses it.
+  mint('negative-serial', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-set_serial', '-1234'], ['subjectAltName=DNS:neg.example']);
   mint('ed25519', ['-newkey', 'ed25519'], ['basicConstraints=critical,CA:FALSE', 'subjectAltName=DNS:ed.example', 'extendedKeyUsage=codeSigning']);
 }, 60_000);
 
@@ -214,8 +216,10 @@ describe('inspect equals openssl x509, field by field', () => {
   }, 120_000);
 
   it('the rare extensions really were there to compare', async () => {
-    const report = await inspectJson(files.slice(-3));
-    const [rich, ca, ed] = report.files.map((f) => f.certificates[0]!);
+    const report = await inspectJson(files.slice(-4));
+    const [rich, ca, neg, ed] = report.files.map((f) => f.certificates[0]!);
+    expect(neg!.serialNumber).toBe('-04d2');
+    expect(neg!.lint.find((l) => l.code === 'malformed-certificate')?.message).toMatch(/negative serial/);
     expect(rich!.aia.ocsp).toEqual(['http://ocsp.rich.example']);
     expect(rich!.crlDistributionPoints).toHaveLength(2);
     expect(rich!.policies).toContain('2.23.140.1.2.1');

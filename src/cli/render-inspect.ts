@@ -7,7 +7,7 @@ const colonHex = (hex: string) => hex.toUpperCase().match(/../g)?.join(':') ?? '
 
 function rows(c: InspectedCertificate, o: RenderOptions): [string, string][] {
   const out: [string, string][] = [];
-  out.push(['serial', colonHex(c.serial)]);
+  out.push(['serial', c.serialNumber.startsWith('-') ? `-${colonHex(c.serialNumber.slice(1))} (negative)` : colonHex(c.serialNumber)]);
   out.push(['sha1', c.sha1]);
   if (c.basicConstraints) {
     const bc = c.basicConstraints;

@@ -21,6 +21,8 @@ export interface Lint {
 export interface InspectedCertificate extends ChainEntry {
   /** Where in the file ("PEM block 2 (CERTIFICATE)", "certificate 3"). */
   where: string;
+  /** The serial as a signed number in hex, as `openssl x509 -serial` prints it ("-04d2"); `serial` is the DER bytes. */
+  serialNumber: string;
   /** Whole days until notAfter (negative once expired). */
   daysLeft: number;
   /** RFC 5280 names, in bit order; null without the extension. */
@@ -78,6 +80,7 @@ export async function inspectFile(file: CertificateFile, now: Date): Promise<Ins
     out.push({
       ...describeCertificate(cert, i),
       where,
+      serialNumber: signedSerial(cert),
       daysLeft: Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY),
       keyUsage: cert.keyUsage ? [...cert.keyUsage] : null,
       extendedKeyUsage: cert.extKeyUsage ? cert.extKeyUsage.map((o) => EKU_NAMES[o] ?? o) : null,
@@ -104,6 +107,15 @@ export async function inspectFile(file: CertificateFile, now: Date): Promise<Ins
   const order = orderFinding(file.path, out);
   if (order) findings.push(order);
   return { file: file.path, format: file.format, certificates: out, findings, keys: file.keys.length, notes: file.notes };
+}
+
+/** A negative serial is stored in two's complement; show its value, as openssl does. */
+function signedSerial(cert: Certificate): string {
+  const hex = cert.serialHex;
+  if (!cert.serialNegative) return hex;
+  const magnitude = (1n << BigInt(hex.length * 4)) - BigInt(`0x${hex}`);
+  const digits = magnitude.toString(16);
+  return `-${digits.length % 2 ? '0' : ''}${digits}`;
 }
 
 /** The certificate of the file whose name and key issued `cert`. */
