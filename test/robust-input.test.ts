@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaInputError, readCaFile } from '../src/fix/ca-input.js';
 import { linuxStoreChecks } from '../src/fix/linux-checks.js';
-import { MAX_PKCS12_KDF_ITERATIONS } from '../src/fix/pkcs12-crypto.js';
+import { MAX_PKCS12_KDF_ITERATIONS } from '../src/x509/pkcs12-crypto.js';
 import { GoCertPool, goVerifyServer } from '../src/trust/go-verify.js';
 import { OpenSslStore, opensslVerify } from '../src/trust/openssl-verify.js';
 import { pemBlocks, toPem } from '../src/x509/der.js';

@@ -1,6 +1,6 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
 import { InputFileError, readInputFile } from '../platform/input-file.js';
-import { CertificateFileError, certificatesFromUserFile } from '../x509/load.js';
+import { CertificateInputError, readCertificateFile } from '../x509/files.js';
 import { access, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
 import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
@@ -39,7 +39,8 @@ export interface DoctorFlags extends NetworkFlags {
 
 /** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
 async function clientIdentityFlags(flags: DoctorFlags): Promise<ClientIdentity | undefined> {
-  if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && flags.password === undefined) return undefined;
+  // --password alone may be for a PKCS#12 --ca file.
+  if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && (flags.password === undefined || flags.ca?.length)) return undefined;
   try {
     return await loadClientIdentity({
       ...(flags.cert !== undefined ? { cert: flags.cert } : {}), ...(flags.key !== undefined ? { key: flags.key } : {}),
@@ -105,9 +106,9 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   for (const file of extraCaFiles) {
     // Read and decoded whole now, so a damaged or oversized file is refused before any probe.
     try {
-      certificatesFromUserFile(file, await readInputFile(file, `--ca ${file}`));
+      await readCertificateFile(file, { flag: `--ca ${file}`, ...(flags.password !== undefined ? { password: flags.password } : {}) });
     } catch (e) {
-      if (e instanceof InputFileError || e instanceof CertificateFileError) throw new UserError(e.message);
+      if (e instanceof CertificateInputError) throw new UserError(e.message);
       throw e;
     }
   }
@@ -129,7 +130,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     : undefined;
   let remaining = count;
   const run = await runDoctor({
-    targets, extraCaFiles, deciding, ...net,
+    targets, extraCaFiles, deciding, ...net, ...(flags.password !== undefined ? { caPassword: flags.password } : {}),
     ...(pull ? { pull, localOllama: true } : {}), ...(aiTargets.length ? { aiTargets } : {}), ...(credentials ? { credentials } : {}),
     compareDirect: Boolean(flags.compareDirect), ...(clientIdentity ? { clientIdentity } : {}),
     fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),

@@ -45,7 +45,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[target...]', 'what to check (default: the Ollama pull path)')
     .option('--json', 'print the report as JSON on stdout (schema 1), nothing else');
   networkOptions(doctor, '')
-    .option('--ca <file>', 'also judge with these roots (PEM or DER), the "extra" view (repeatable)', collect)
+    .option('--ca <file>', 'also judge with these roots (PEM, DER, PKCS#7 or PKCS#12), the "extra" view (repeatable)', collect)
     .option('--decide <views>', 'views that decide the result and exit code, comma-separated (default: go)')
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')
     .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
@@ -59,7 +59,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--cert <file>', 'client certificate (PEM, may hold the chain and the key) for servers that ask for one, like curl --cert')
     .option('--key <file>', 'private key of --cert (PEM: RSA, EC or Ed25519; encrypted: give --password)')
     .option('--pkcs12 <file>', 'client certificate and key as PKCS#12 (.p12/.pfx), instead of --cert/--key')
-    .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key)')
+    .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key, or of a PKCS#12 --ca file)')
     .option('-v, --verbose', 'also print each certificate as PEM, and timings');
   doctor
     .addHelpText('after', `
@@ -108,6 +108,59 @@ Examples:
     .action(async (text: string[], flags) => {
       const { explainCommand } = await import('./explain-command.js');
       setExit(await explainCommand(text, flags));
+    });
+
+  program
+    .command('inspect')
+    .summary('dump and lint the certificates in any certificate file')
+    .description(
+      'Print every certificate of each FILE (PEM, DER, PKCS#7 .p7b, PKCS#12 .p12/.pfx, a bundle, or - for standard input) ' +
+        'as the doctor prints chain entries, plus key usage, extended key usage, basic constraints, name constraints, ' +
+        'AIA/CRL URLs, SCTs, policies and key identifiers; lint each with the doctor\'s finding codes; show how a ' +
+        'bundle\'s certificates relate (order, duplicates, who issued whom, roots). Keys are counted, never shown.',
+    )
+    .argument('<file...>', 'certificate files ("-" for standard input)')
+    .option('--password <password>', 'password of a PKCS#12 file')
+    .option('--json', 'print the certificates as JSON on stdout (schema 1), nothing else')
+    .option('-v, --verbose', 'also print each certificate as PEM')
+    .addHelpText('after', `
+Exit status: 0 no lint error, 1 a lint error was found, 2 a file cannot be read (or usage error).
+
+Examples:
+  ollama-tls inspect chain.pem
+  ollama-tls inspect corp.p12 --password secret --json
+  openssl s_client -connect host:443 -showcerts </dev/null | ollama-tls inspect -`)
+    .action(async (files: string[], flags) => {
+      const { inspectCommand } = await import('./inspect-command.js');
+      setExit(await inspectCommand(files, flags));
+    });
+
+  program
+    .command('verify')
+    .summary('judge a chain file offline, as doctor would judge it if a server sent it')
+    .description(
+      'Judge the certificates of CHAIN_FILE (in file order, as if a server sent them) under every trust view, ' +
+        'with the doctor\'s own code: the same verdicts, findings and exit status, without the network.',
+    )
+    .argument('<chain_file>', 'the chain, leaf first (PEM, DER, PKCS#7 or PKCS#12; "-" for standard input)')
+    .option('--host <name>', 'the name to verify (default: the leaf\'s first DNS or IP name)')
+    .option('--roots <file>', 'judge with only these roots, in every view (repeatable; default: each view\'s own stores)', collect)
+    .option('--at <iso_time>', 'judge at this time instead of now, e.g. 2027-01-31T12:00:00Z')
+    .option('--view <view>', 'only these views, which then decide the result: go, node, system, mozilla (repeatable)', collect)
+    .option('--root <dir>', 'read trust stores from this filesystem tree instead of /')
+    .option('--password <password>', 'password of a PKCS#12 file')
+    .option('--json', 'print the judgement as JSON on stdout (schema 1), nothing else')
+    .option('-v, --verbose', 'also print each certificate as PEM')
+    .addHelpText('after', `
+Exit status: 0 the deciding views accept and no error was found, 1 a problem was found, 2 usage or input error.
+
+Examples:
+  ollama-tls verify chain.pem --host ollama.example.com
+  ollama-tls verify chain.pem --roots corp-root.pem --at 2027-06-01
+  ollama-tls doctor host:443 --save-chain chain.pem && ollama-tls verify chain.pem --host host --view go --json`)
+    .action(async (chainFile: string, flags) => {
+      const { verifyCommand } = await import('./verify-command.js');
+      setExit(await verifyCommand(chainFile, flags));
     });
 
   const storeOptions = (cmd: Command): Command =>

@@ -45,20 +45,26 @@ function renderChain(t: TargetReport, o: RenderOptions): string[] {
   const out: string[] = [];
   const how = t.chainSource === 'api' ? ' (reconstructed by Node; the order may differ from what was sent)' : ', as sent';
   out.push(`  ${s.bold('Chain')} ${s.dim(`(${t.chain.length} certificate${t.chain.length === 1 ? '' : 's'}${how})`)}`);
-  t.chain.forEach((c, i) => {
-    const last = i === t.chain.length - 1;
-    const branch = last ? '   ' : '|  ';
-    const marks = [c.isCA ? 'CA' : '', c.selfSigned ? 'self-signed' : ''].filter(Boolean);
-    out.push(`  ${i} ${s.bold(c.subject || '(empty subject)')}${marks.length ? ` ${s.cyan(`[${marks.join(', ')}]`)}` : ''}`);
-    const row = (label: string, value: string) => out.push(`  ${branch} ${s.dim(label.padEnd(8))}${value}`);
-    row('issuer', c.issuer);
-    row('valid', validity(c, o.now, s));
-    if (c.san.length) row('SAN', c.san.length > 6 ? `${c.san.slice(0, 6).join(', ')}, ... (${c.san.length} names)` : c.san.join(', '));
-    row('key', `${c.keyType} ${c.keyBits}`);
-    row('sig', c.signatureAlgorithm);
-    row('sha256', c.sha256);
-    if (o.verbose) for (const line of c.pem.trimEnd().split('\n')) out.push(`  ${branch} ${s.dim(line)}`);
-  });
+  t.chain.forEach((c, i) => out.push(...renderChainEntry(c, i === t.chain.length - 1, o)));
+  return out;
+}
+
+/** One certificate as the doctor prints chain entries; `more` adds rows before the PEM (inspect). */
+export function renderChainEntry(c: ChainEntry, last: boolean, o: RenderOptions, more: [label: string, value: string][] = [], marks: string[] = []): string[] {
+  const s = o.style;
+  const out: string[] = [];
+  const branch = last ? '   ' : '|  ';
+  const allMarks = [c.isCA ? 'CA' : '', c.selfSigned ? 'self-signed' : '', ...marks].filter(Boolean);
+  out.push(`  ${c.index} ${s.bold(c.subject || '(empty subject)')}${allMarks.length ? ` ${s.cyan(`[${allMarks.join(', ')}]`)}` : ''}`);
+  const row = (label: string, value: string) => out.push(`  ${branch} ${s.dim(label.padEnd(8))}${value}`);
+  row('issuer', c.issuer);
+  row('valid', validity(c, o.now, s));
+  if (c.san.length) row('SAN', c.san.length > 6 ? `${c.san.slice(0, 6).join(', ')}, ... (${c.san.length} names)` : c.san.join(', '));
+  row('key', `${c.keyType} ${c.keyBits}`);
+  row('sig', c.signatureAlgorithm);
+  row('sha256', c.sha256);
+  for (const [label, value] of more) row(label, value);
+  if (o.verbose) for (const line of c.pem.trimEnd().split('\n')) out.push(`  ${branch} ${s.dim(line)}`);
   return out;
 }
 

@@ -25,7 +25,7 @@ import { NETWORK_FIX } from './fixes.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type HttpReport, type PullReport, type TargetReport } from './report.js';
-import { analyseInterception, interceptionFinding } from './interception.js';
+import { chainOk, judgePresentedChain } from './judge-chain.js';
 import { diagnoseChain } from './trust-findings.js';
 
 export interface DoctorOptions {
@@ -42,6 +42,8 @@ export interface DoctorOptions {
   servername?: string;
   dnsServers?: string[];
   extraCaFiles: string[];
+  /** Password of a PKCS#12 --ca file. */
+  caPassword?: string;
   deciding: ViewName[];
   fs: RootFs;
   env: Env;
@@ -71,7 +73,7 @@ export interface DoctorRun {
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const now = opts.now ?? new Date();
-  const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
+  const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles, ...(opts.caPassword !== undefined ? { caPassword: opts.caPassword } : {}) });
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
   const interceptionCaMissing = new Map<string, string>();
@@ -154,23 +156,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       }
     } else {
       const { judgements } = await judge(p.chain);
-      verdicts = judgements.map((j) => verdictWithCode(j.verdict));
-      // Interception first: whether an inspection product is in the middle helps tell a root that
-      // was not sent from a missing intermediate.
       const proxied = Boolean(p.proxy?.used);
-      const input = {
-        host: target.host, label: target.label, presented, judgements, deciding: opts.deciding, proxied,
-        osStore: await views.store('system'), caFiles: opts.extraCaFiles, now, client: await client,
+      const judged = await judgePresentedChain({
+        host: target.host, label: target.label, verifyName: p.verifyName, presented, judgements, views, deciding: opts.deciding,
+        proxied, now, client: await client, env: opts.env,
         ...(proxied && opts.compareDirect ? { direct: await directChain(target, opts) } : {}),
-      };
-      const interception = analyseInterception(input);
-      findings.push(...await diagnoseChain({
-        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
-        now, client: await client, env: opts.env, clockFloor: clockFloor(),
-        interception: { verdict: interception.verdict, ...(interception.product ? { product: interception.product.name } : {}) },
-      }));
-      const finding = interceptionFinding(interception, input);
-      if (finding) findings.push(finding);
+      });
+      verdicts = judged.verdicts;
+      findings.push(...judged.findings);
+      const interception = judged.interception;
       // --save-ca writes what the finding names, or repeats why there is nothing to write.
       if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
       else if (interception.verdict !== 'none') interceptionCaMissing.set(target.label, interception.noCandidate);
@@ -197,9 +191,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     const proxyReport = await judgeProxy(p, views);
     if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
     findings = sortFindings(findings);
-    const decidingOk = verdicts.length > 0 && verdicts.filter((v) => opts.deciding.includes(v.view)).every((v) => v.ok);
     opts.onProgress?.(target.label, 'done');
-    const report = toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
+    const report = toTargetReport(p, presented, verdicts, findings, chainOk(verdicts, findings, opts.deciding), proxyReport);
     if (role) report.role = role;
     if (p.clientCert) {
       const sent = p.clientCert.sentChain?.[0] ? decodedCertificate(p.clientCert.sentChain[0]) : undefined;

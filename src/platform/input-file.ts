@@ -48,6 +48,24 @@ export async function readInputFile(path: string, flag = path): Promise<Buffer> 
   }
 }
 
+/** Standard input ("-" where a file is expected), under the same cap. */
+export async function readStandardInput(flag = 'standard input'): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of process.stdin) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(b);
+      total += b.length;
+      if (total > MAX_INPUT_FILE_BYTES) throw tooBig(flag, total);
+    }
+  } catch (err) {
+    if (err instanceof InputFileError) throw err;
+    throw new InputFileError('unreadable', `${flag}: cannot read it (${describeFsError(err)})`);
+  }
+  return Buffer.concat(chunks, total);
+}
+
 function tooBig(flag: string, size: number): InputFileError {
   return new InputFileError('too-big',
     `${flag}: over the ${CAP_WORDS} limit for certificate, key and token files (${size} bytes or more read); that is not such a file (even a full root bundle is under 1 MiB)`);

@@ -4,13 +4,13 @@
 //
 // Keys are read by Node's own crypto (RSA, EC, Ed25519, encrypted PEM) and only ever handed to
 // Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
-// PKCS#12 are read by the same reader `trust --ca` uses (src/fix/ca-input.ts).
+// PKCS#12 (and in --cert) are read by the one certificate-file reader (src/x509/files.ts).
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InputFileError, readInputFile } from '../platform/input-file.js';
 import * as tls from 'node:tls';
-import { CaInputError, readCaFile } from '../fix/ca-input.js';
+import { CertificateInputError, certificateFileFromBytes, type CertificateFile } from '../x509/files.js';
 import { formatName, nameFromDer, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer, certificatesFromBytes, unreadableCertificateMessage } from '../x509/load.js';
+import { certificateFromDer } from '../x509/load.js';
 import type { HandshakeFailure, HandshakeResult } from './handshake.js';
 import type { HttpResponse } from './http.js';
 import { exchangeOn } from './exchange.js';
@@ -153,21 +153,24 @@ function armouredKey(text: string): string | undefined {
   return at < 0 ? undefined : text.slice(m.index, at + end.length);
 }
 
+/** The file's certificates in order, each once. */
+function uniqueCertificates(file: CertificateFile): Certificate[] {
+  const seen = new Set<string>();
+  return file.entries.map((e) => e.cert).filter((c) => !seen.has(c.sha256) && Boolean(seen.add(c.sha256)));
+}
+
 async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
   const certPath = input.cert!;
   const certBytes = await readInput('--cert', certPath);
-  const found = certificatesFromBytes(certBytes, { userFile: true });
-  const bad = found.problems[0];
-  if (bad && found.unparsable > 0) throw new ClientCertError(`--cert ${unreadableCertificateMessage(certPath, bad.where, bad.reason)}`);
-  if (found.certificates.length === 0) {
-    const keyOnly = found.otherBlocks.some((l) => /PRIVATE KEY$/.test(l));
-    throw new ClientCertError(
-      keyOnly
-        ? `--cert ${certPath}: it holds a private key but no certificate; give the certificate with --cert and the key with --key`
-        : `--cert ${certPath}: no certificate in it (a -----BEGIN CERTIFICATE----- block or a DER certificate)`,
-    );
+  let file: CertificateFile;
+  try {
+    file = await certificateFileFromBytes(certPath, certBytes);
+  } catch (err) {
+    if (!(err instanceof CertificateInputError)) throw err;
+    if (err.kind === 'key-only') throw new ClientCertError(`--cert ${certPath}: it holds a private key but no certificate; give the certificate with --cert and the key with --key`);
+    throw new ClientCertError(`--cert ${err.message}`);
   }
-  const chain = found.certificates;
+  const chain = uniqueCertificates(file);
   const leaf = chain[0]!;
   let key: KeyObject;
   let keyFrom: string;
@@ -197,13 +200,13 @@ async function loadPkcs12(input: ClientIdentityInput): Promise<ClientIdentity> {
   const bytes = await readInput('--pkcs12', path);
   let certs: Certificate[];
   try {
-    const file = await readCaFile(path, input.password !== undefined ? { password: input.password } : {});
+    const file = await certificateFileFromBytes(path, bytes, input.password !== undefined ? { password: input.password } : {});
     if (file.format !== 'pkcs12') {
       throw new ClientCertError(`--pkcs12 ${path}: this is a ${file.format.toUpperCase()} file, not PKCS#12; give it as --cert ${path} (with --key FILE)`);
     }
-    certs = file.certificates;
+    certs = uniqueCertificates(file);
   } catch (err) {
-    if (!(err instanceof CaInputError)) throw err;
+    if (!(err instanceof CertificateInputError)) throw err;
     switch (err.kind) {
       case 'bad-password': throw new ClientCertError(`--pkcs12 ${path}: wrong --password (the file's integrity check fails with it)`);
       case 'password-required': throw new ClientCertError(`--pkcs12 ${path}: the file is password-protected; give its password with --password`);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 import { pemBlocks, type PemBlock } from '../x509/der.js';
-import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem, certificatesFromUserFile } from '../x509/load.js';
-import { readInputFile } from '../platform/input-file.js';
+import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
+import { readCertificateFile } from '../x509/files.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { readOsRelease } from '../platform/os-release.js';
 import { GO_CERT_DIRECTORIES, GO_CERT_FILES, OPENSSL_DEFAULTS } from './store-paths.js';
@@ -300,15 +300,27 @@ export async function loadOsRoots(fs: RootFs, env: Env, platform: NodeJS.Platfor
   return loadLinuxSystemRoots(fs);
 }
 
-/** The OS store plus files given with --ca (PEM bundles or single DER certificates). */
-export async function loadExtraRoots(base: TrustStore, files: string[]): Promise<TrustStore> {
+/** The OS store plus files given with --ca (any certificate file: PEM, DER, PKCS#7, PKCS#12). */
+export async function loadExtraRoots(base: TrustStore, files: string[], password?: string): Promise<TrustStore> {
   const store = new StoreBuilder();
   store.merge(base);
   store.sources.push(...base.sources);
-  for (const file of files) {
-    // --ca files are the user's own files on this machine, even when --root points elsewhere.
-    const n = store.add(certificatesFromUserFile(file, await readInputFile(file)).certificates, file);
-    store.sources.push({ path: file, kind: 'file', status: n ? 'loaded' : 'empty', certificates: n, note: 'from --ca' });
-  }
+  await addRootFiles(store, files, 'from --ca', password);
   return store.done();
+}
+
+/** Only these files' certificates as roots (verify --roots): no OS store under them. */
+export async function loadRootFiles(files: string[], password?: string): Promise<TrustStore> {
+  const store = new StoreBuilder();
+  await addRootFiles(store, files, 'from --roots', password);
+  return store.done();
+}
+
+async function addRootFiles(store: StoreBuilder, files: string[], note: string, password?: string): Promise<void> {
+  for (const file of files) {
+    // These are the user's own files on this machine, even when --root points elsewhere.
+    const read = await readCertificateFile(file, password !== undefined ? { password } : {});
+    const n = store.add(read.entries.map((e) => e.cert), file);
+    store.sources.push({ path: file, kind: 'file', status: n ? 'loaded' : 'empty', certificates: n, note });
+  }
 }

@@ -7,7 +7,7 @@ import { parseIp } from '../x509/ip.js';
 import { GoCertPool, goTlsErrorText, goVerifyServer, parseGoDebug, type GoError, type GoVerifyResult } from './go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
 import {
-  bundledRoots, loadExtraRoots, loadUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
+  bundledRoots, loadExtraRoots, loadRootFiles, loadUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
 } from './stores.js';
 
 export const VIEW_NAMES = ['go', 'node', 'system', 'mozilla', 'extra'] as const;
@@ -48,6 +48,10 @@ export interface TrustContext {
   platform: NodeJS.Platform;
   now: Date;
   extraCaFiles: string[];
+  /** Password of a PKCS#12 among extraCaFiles / rootFiles. */
+  caPassword?: string;
+  /** verify --roots: every view judges with only these files' certificates as roots (its own rules kept). */
+  rootFiles?: string[];
 }
 
 /** Loads each view's roots once and judges any number of chains against them. */
@@ -57,6 +61,7 @@ export class TrustViews {
   private osStore?: Promise<TrustStore>;
   private sslStores = new Map<ViewName, Promise<OpenSslStore>>();
   private systemLevel?: Promise<number>;
+  private rootsOnly?: Promise<TrustStore>;
 
   constructor(readonly ctx: TrustContext) {}
 
@@ -77,12 +82,17 @@ export class TrustViews {
     let s = this.stores.get(view);
     if (!s) {
       const { fs, env } = this.ctx;
+      if (this.ctx.rootFiles) {
+        const only = (this.rootsOnly ??= loadRootFiles(this.ctx.rootFiles, this.ctx.caPassword));
+        this.stores.set(view, only);
+        return only;
+      }
       switch (view) {
         case 'go': s = this.goUsesPlatformVerifier ? this.os() : loadUnixRoots(fs, env, 'go'); break;
         case 'node': s = loadNodeRoots(fs, env, () => this.os()); break;
         case 'system': s = this.os(); break;
         case 'mozilla': s = Promise.resolve(bundledRoots()); break;
-        case 'extra': s = this.os().then((base) => loadExtraRoots(base, this.ctx.extraCaFiles)); break;
+        case 'extra': s = this.os().then((base) => loadExtraRoots(base, this.ctx.extraCaFiles, this.ctx.caPassword)); break;
       }
       this.stores.set(view, s);
     }

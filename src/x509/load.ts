@@ -85,26 +85,6 @@ export function unreadableCertificateMessage(path: string, where: string, reason
   return `${path}: ${where} is not a valid X.509 certificate (${reason}): damaged, or not a certificate`;
 }
 
-/** A user's certificate file that cannot be used; the message names the file and says why. */
-export class CertificateFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CertificateFileError';
-  }
-}
-
-/**
- * Every certificate of a user's file (PEM or one DER certificate), each decoded whole and parsed
- * by OpenSSL: a file with any certificate that cannot be read is refused, naming it, rather than
- * judged in part. The one policy for doctor --ca, doctor --cert and trust --ca.
- */
-export function certificatesFromUserFile(path: string, bytes: Buffer): PemCertificates {
-  const found = certificatesFromBytes(bytes, { userFile: true });
-  const bad = found.problems[0];
-  if (bad) throw new CertificateFileError(unreadableCertificateMessage(path, bad.where, bad.reason));
-  return found;
-}
-
 export interface PemCertificates {
   certificates: Certificate[];
   /** CERTIFICATE blocks that did not parse. */
@@ -125,7 +105,7 @@ export interface PemOptions {
   goRules?: boolean;
   /** Decode every field now: a certificate with any field that cannot be decoded is unparsable. */
   decoded?: boolean;
-  /** A user's file: decoded, and also parsed by real OpenSSL (certificatesFromUserFile). */
+  /** A user's file: decoded, and also parsed by real OpenSSL (x509/files.ts reads user files this way). */
   userFile?: boolean;
 }
 

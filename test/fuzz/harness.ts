@@ -1,6 +1,6 @@
 // A seeded mutation fuzzer for every certificate reader: PEM, DER, PKCS#7 and PKCS#12 inputs
 // built from fixtures/ are bit-flipped, truncated, have length octets edited, slices duplicated
-// and spliced, then go through the readers (x509/load.ts, fix/ca-input.ts) and, for what they
+// and spliced, then go through the readers (x509/load.ts, x509/files.ts, fix/ca-input.ts) and, for what they
 // accept, the verifiers (Go's view and the OpenSSL emulation). A reader may refuse with its own
 // error (exit 2 in the CLI); any other exception is a crash (exit 3), any slow case a hang.
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,8 @@ import { GoCertPool, goErrorText, goVerifyServer } from '../../src/trust/go-veri
 import { OpenSslStore, opensslVerify } from '../../src/trust/openssl-verify.js';
 import type { Certificate } from '../../src/x509/certificate.js';
 import { toPem } from '../../src/x509/der.js';
-import { CertificateFileError, certificatesFromBytes, certificatesFromUserFile, decodedCertificate } from '../../src/x509/load.js';
+import { certificatesFromBytes, decodedCertificate } from '../../src/x509/load.js';
+import { CertificateInputError, certificateFileFromBytes } from '../../src/x509/files.js';
 import { ROOT } from '../helpers/servers.js';
 
 export interface Seed { name: string; bytes: Buffer; password?: string }
@@ -127,7 +128,7 @@ export function mutate(seed: Seed, seeds: Seed[], r: () => number): { bytes: Buf
 export interface CaseResult { ok: boolean; ms: number; error?: string }
 
 const NOW = new Date('2025-06-01T00:00:00Z');
-const expected = (e: unknown) => e instanceof CaInputError || e instanceof CertificateFileError;
+const expected = (e: unknown) => e instanceof CaInputError || e instanceof CertificateInputError;
 
 /** Every reader, then the verifiers on what was accepted. Only a reader's own refusal is allowed. */
 export async function runCase(bytes: Buffer, password: string | undefined, trustedRoots: Certificate[]): Promise<CaseResult> {
@@ -137,7 +138,8 @@ export async function runCase(bytes: Buffer, password: string | undefined, trust
     const lazy = certificatesFromBytes(bytes).certificates;
     let presented: Certificate[] = [];
     try {
-      presented = certificatesFromUserFile('fuzz.pem', bytes).certificates;
+      // The one certificate-file reader, as doctor --ca, inspect and verify use it.
+      presented = (await certificateFileFromBytes('fuzz.pem', bytes, password !== undefined ? { password } : {})).entries.map((e) => e.cert);
     } catch (e) {
       if (!expected(e)) throw e;
     }
