@@ -60,12 +60,27 @@ export interface Tree {
   base: string;
   chroot: boolean;
   before: Map<string, string>;
+  /**
+   * Hash links that already dangle in a copy: a tree built from outside holds the base's host
+   * path in its links, which a copy elsewhere does not have. Only new dangling links count.
+   */
+  danglingBefore: Set<string>;
 }
 
-export function baseTree(): Tree {
-  const chroot = canChroot();
+/** `chroot: false` forces the native method (a tree without a shell), as for a user without root. */
+export function baseTree(opts: { chroot?: boolean } = {}): Tree {
+  const chroot = opts.chroot ?? canChroot();
   const base = debianTree({ withTool: true, shell: chroot });
-  return { base, chroot, before: snapshot(base) };
+  const t: Tree = { base, chroot, before: snapshot(base), danglingBefore: new Set() };
+  const copy = copyTree(t);
+  t.danglingBefore = new Set(dangling(copy));
+  rmSync(path.dirname(copy), { recursive: true, force: true });
+  return t;
+}
+
+function dangling(tree: string): string[] {
+  const fs = new RootFs(tree);
+  return readdirSync(path.join(tree, 'etc/ssl/certs')).filter((n) => /^[0-9a-f]{8}\.\d+$/.test(n) && !fs.exists(`/etc/ssl/certs/${n}`));
 }
 
 /** A fresh copy of the base tree (cp -a: modes, links and the tree's /dev/null as they are). */
@@ -139,8 +154,8 @@ export function trustedProblems(t: Tree, tree: string): string[] {
   });
   if (!reached) problems.push('no subject-hash link leads to the CA');
   // Every hash link resolves (a dangling one breaks `openssl rehash` and -CApath lookups).
-  const dangling = links.filter((n) => !fs.exists(`/etc/ssl/certs/${n}`));
-  if (dangling.length) problems.push(`dangling hash links: ${dangling.join(', ')}`);
+  const fresh = dangling(tree).filter((n) => !t.danglingBefore.has(n));
+  if (fresh.length) problems.push(`dangling hash links: ${fresh.slice(0, 5).join(', ')}${fresh.length > 5 ? ` and ${fresh.length - 5} more` : ''}`);
   return problems;
 }
 

@@ -1,4 +1,4 @@
-// npm run killtest [-- --runs N --seed S --bin PATH]: SIGKILL `trust --root` at seeded random
+// npm run killtest [-- --runs N --seed S --mode native --bin PATH]: SIGKILL `trust --root` at seeded random
 // moments, spread over its measured duration; print how many runs the next `trust` left
 // consistent and how many `untrust` restored exactly. --bin runs another build (e.g. an older one).
 import { rmSync } from 'node:fs';
@@ -12,8 +12,9 @@ const arg = (name: string, dflt: string) => {
 const runs = Number(arg('runs', '100'));
 const seed = Number(arg('seed', '11'));
 const bin = arg('bin', BIN);
+const mode = arg('mode', 'auto');
 
-const t = baseTree();
+const t = baseTree(mode === 'native' ? { chroot: false } : {});
 const ms = await measure(t, bin);
 console.log(`tree: Debian store (${t.chroot ? "the tree's update-ca-certificates in a chroot" : 'native method: not root, no chroot'}); uninterrupted trust ${ms} ms; ${runs} kills, seed ${seed}`);
 const next = rng(seed);
