@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RootFs } from '../platform/rootfs.js';
-import { beginJournal, entryPath, finishInterrupted, JOURNAL_TMP, journaled, type Recovery } from './journal.js';
+import { beginJournal, entryPath, finishInterrupted, JOURNAL_TMP, journaled, type OpenJournal, type Recovery } from './journal.js';
 import { appendBlock, stripBlock, type Plan, type Step } from './plan.js';
 
 export class ApplyError extends Error {
@@ -76,19 +76,20 @@ export function writeAtomic(file: string, content: string | Buffer, mode: number
   }
 }
 
-function run(step: Extract<Step, { kind: 'run' }>): Promise<string> {
+function run(step: Extract<Step, { kind: 'run' }>, onSpawn?: (pid: number | undefined) => void): Promise<string> {
   const { argv } = step;
-  return new Promise((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const child = execFile(argv[0]!, argv.slice(1), { maxBuffer: 16 << 20, windowsHide: true, ...(step.env ? { env: { ...process.env, ...step.env } } : {}) }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
       if (err) reject(Object.assign(err, { output }));
       else resolve(output);
     });
     child.stdin?.end(step.stdin ?? '');
-  });
+    onSpawn?.(child.pid);
+  }).finally(() => onSpawn?.(undefined));
 }
 
-export async function applyStep(fs: RootFs, step: Step): Promise<StepOutcome> {
+export async function applyStep(fs: RootFs, step: Step, onSpawn?: (pid: number | undefined) => void): Promise<StepOutcome> {
   switch (step.kind) {
     case 'write': {
       writeAtomic(filePath(fs, step.path), step.content, step.mode);
@@ -128,7 +129,7 @@ export async function applyStep(fs: RootFs, step: Step): Promise<StepOutcome> {
       return { step, result: 'done' };
     }
     case 'run': {
-      const output = await run(step);
+      const output = await run(step, onSpawn);
       return { step, result: 'done', output };
     }
     case 'image': {
@@ -158,16 +159,16 @@ export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number)
   const journalEscape = journaled(plan) && !fs.isHostRoot ? fs.escape(JOURNAL_TMP) : undefined;
   if (journalEscape) throw new ApplyError(plan.steps[0]!, `refusing to write the journal in ${fs.root}: ${journalEscape.message}`);
   // A system store's plan is journaled, so that a kill half-way is finished by the next run.
-  let end: (() => void) | undefined;
+  let journal: OpenJournal | undefined;
   try {
-    end = journaled(plan) ? beginJournal(fs, plan, writeAtomic) : undefined;
+    journal = journaled(plan) ? beginJournal(fs, plan, writeAtomic) : undefined;
   } catch (e) {
     throw new ApplyError(plan.steps[0]!, `cannot write the journal in ${path.join(fs.root, JOURNAL_TMP)}: ${(e as Error).message}`);
   }
   try {
-    await applySteps(fs, plan, outcomes, onStep);
+    await applySteps(fs, plan, outcomes, onStep, journal ? (pid) => journal.running(pid) : undefined);
   } finally {
-    end?.();
+    journal?.end();
   }
   return outcomes;
 }
@@ -186,11 +187,11 @@ export function treeEscape(fs: RootFs, step: Step): { step: Step; message: strin
 /** Finish a system-store plan that a kill interrupted in this tree (see journal.ts). */
 export const recoverInterrupted = (root: string): Promise<Recovery | undefined> => finishInterrupted(root, applyStep, writeAtomic);
 
-async function applySteps(fs: RootFs, plan: Plan, outcomes: StepOutcome[], onStep?: (step: Step, index: number) => void): Promise<void> {
+async function applySteps(fs: RootFs, plan: Plan, outcomes: StepOutcome[], onStep?: (step: Step, index: number) => void, onSpawn?: (pid: number | undefined) => void): Promise<void> {
   for (const [i, step] of plan.steps.entries()) {
     onStep?.(step, i);
     try {
-      outcomes.push(await applyStep(fs, step));
+      outcomes.push(await applyStep(fs, step, onSpawn));
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { output?: string };
       const what = step.kind === 'run'

@@ -31,6 +31,14 @@ export interface Journal {
   before: Record<string, string>;
   /** Directories this run created for the journal (a tree without /var/lib): removed with it. */
   createdDirs: string[];
+  /** The program a run step has started, while it runs: it outlives us if only we are killed. */
+  child?: number;
+}
+
+export interface OpenJournal {
+  /** Record the program now running (or none), so that the next run waits for it. */
+  running(pid: number | undefined): void;
+  end(): void;
 }
 
 /** Another ollama-tls is changing the same store right now. */
@@ -70,7 +78,7 @@ export function entryPath(fs: RootFs, p: string): string {
  * Write the journal for `plan` before its first step. `write` is the atomic writer of apply.ts
  * (passed in so this module does not import it back).
  */
-export function beginJournal(fs: RootFs, plan: Plan, write: (file: string, content: string, mode: number) => void): () => void {
+export function beginJournal(fs: RootFs, plan: Plan, write: (file: string, content: string, mode: number) => void): OpenJournal {
   const dir = entryPath(fs, JOURNAL_DIR);
   const createdDirs: string[] = [];
   for (const d of ['/var', '/var/lib', JOURNAL_DIR, JOURNAL_TMP]) {
@@ -82,9 +90,15 @@ export function beginJournal(fs: RootFs, plan: Plan, write: (file: string, conte
   const before: Record<string, string> = {};
   for (const s of plan.steps) if ('path' in s) before[s.path] = describe(s.kind === 'remove' || s.kind === 'symlink' ? entryPath(fs, s.path) : safeResolve(fs, s.path));
   const journal: Journal = { schema: 1, pid: process.pid, started: new Date().toISOString(), action: plan.action, target: plan.target, title: plan.title, steps: plan.steps, before, createdDirs };
-  write(path.join(dir, FILE), `${JSON.stringify(journal, null, 1)}\n`, 0o600);
-  syncDir(dir);
-  return () => endJournal(fs, createdDirs);
+  const save = (j: Journal) => {
+    write(path.join(dir, FILE), `${JSON.stringify(j, null, 1)}\n`, 0o600);
+    syncDir(dir);
+  };
+  save(journal);
+  return {
+    running: (pid) => save(pid === undefined ? journal : { ...journal, child: pid }),
+    end: () => endJournal(fs, createdDirs),
+  };
 }
 
 function safeResolve(fs: RootFs, p: string): string {
@@ -175,10 +189,17 @@ export async function finishInterrupted(
     // Torn JSON cannot happen (the journal is renamed into place); anything else is not ours to guess.
     throw e;
   }
+  if (typeof journal !== 'object' || journal === null || journal.schema !== 1 || !Array.isArray(journal.steps) || typeof journal.pid !== 'number') {
+    throw new JournalBusy(`${path.join(dir, FILE)} is not a journal this version of ollama-tls wrote; look at it, remove it, and run this again`);
+  }
   if (alive(journal.pid)) throw new JournalBusy(`another ollama-tls (pid ${journal.pid}, started ${journal.started}) is changing this store; wait for it to finish`);
+  if (journal.child !== undefined && alive(journal.child)) {
+    throw new JournalBusy(`an interrupted ollama-tls run left a program running on this store (pid ${journal.child}); wait for it to finish, then run this again`);
+  }
   const removed: string[] = [];
   // Re-journal under our pid, so a kill during recovery is recovered the same way.
-  const again: Journal = { ...journal, pid: process.pid };
+  const { child: _done, ...rest } = journal;
+  const again: Journal = { ...rest, pid: process.pid };
   write(path.join(dir, FILE), `${JSON.stringify(again, null, 1)}\n`, 0o600);
   syncDir(dir);
   rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
