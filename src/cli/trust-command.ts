@@ -9,6 +9,7 @@ import path from 'node:path';
 import { otherReaders, restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome } from '../fix/apply.js';
 import { JOURNAL_TMP, journaled } from '../fix/journal.js';
+import { TreeEscapeError } from '../platform/rootfs.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
 import { PlanError, type CaRef, type Check, type Plan, type TargetId, type TrustTarget } from '../fix/plan.js';
@@ -333,6 +334,7 @@ async function finishEarlierRun(ctx: TrustContext, flags: TrustFlags, notes: str
       return;
     }
     if (e instanceof ApplyError) throw new UserError(`finishing an interrupted earlier run failed: ${e.message}${e.output ? `\n${e.output}` : ''}`);
+    if (e instanceof TreeEscapeError || code === 'ELOOP') throw new UserError(`finishing an interrupted earlier run: ${(e as Error).message}`);
     throw e;
   }
 }
