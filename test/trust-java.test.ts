@@ -14,8 +14,17 @@ import { snapshot, snapshotDiff } from './helpers/trees.js';
 
 const HOOK = '/etc/ca-certificates/update.d/jks-keystore';
 const CA = path.join(SCENARIOS, 'valid-rsa/ca.pem');
+/** A private mount namespace can be made here (root, and a container that allows it). */
+function canUnshare(): boolean {
+  try {
+    execFileSync('/usr/bin/unshare', ['-m', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 const usable = typeof process.getuid === 'function' && process.getuid() === 0 && existsSync(HOOK) && existsSync('/usr/bin/unshare')
-  && existsSync('/usr/bin/keytool') && existsSync('/etc/ssl/certs/java/cacerts') && existsSync('/usr/sbin/update-ca-certificates');
+  && existsSync('/usr/bin/keytool') && existsSync('/etc/ssl/certs/java/cacerts') && existsSync('/usr/sbin/update-ca-certificates') && canUnshare();
 
 /** Copies of what the store, the hook and dpkg's trigger write; /etc/ssl/private is not copied (keys). */
 function sandbox(): string {
