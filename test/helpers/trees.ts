@@ -26,7 +26,25 @@ export function debianTreeArgs(root: string): string[] {
 const SCRIPT_NEEDS = ['sh', 'sed', 'basename', 'readlink', 'ln', 'rm', 'mktemp', 'find', 'sort', 'wc', 'cat', 'chmod', 'mv', 'openssl', 'run-parts', 'test'];
 
 /** Whether this process can chroot (root, and the program is there): the tree's tool then runs inside it. */
-export const canChroot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/sbin/chroot');
+let chrootWorks: boolean | undefined;
+export function canChroot(): boolean {
+  if (chrootWorks === undefined) {
+    chrootWorks = false;
+    if (typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/sbin/chroot')) {
+      try {
+        // A container may withhold CAP_SYS_CHROOT (or CAP_MKNOD, for the tree's /dev/null).
+        execFileSync('/usr/sbin/chroot', ['/', 'true'], { stdio: 'ignore' });
+        const probe = tempDir('ollama-tls-mknod-');
+        execFileSync('mknod', ['-m', '666', path.join(probe, 'null'), 'c', '1', '3'], { stdio: 'ignore' });
+        execFileSync('rm', ['-rf', probe]);
+        chrootWorks = true;
+      } catch {
+        chrootWorks = false;
+      }
+    }
+  }
+  return chrootWorks;
+}
 
 /**
  * This machine's copies of the programs the script needs, with the shared libraries they load
