@@ -4,7 +4,7 @@
 // namespace whose /etc/ssl, /usr/local/share/ca-certificates, /var/lib and /var/log are copies in
 // a temp directory: nothing on the host changes (checked), and the keystore is read with keytool.
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJks } from '../src/trust/jks.js';
@@ -85,6 +85,7 @@ describe.skipIf(!usable)("Java's cacerts through Debian's hook, on the live syst
     // The host's own store never saw any of it.
     expect(snapshotDiff(host.certs, snapshot('/etc/ssl/certs'))).toEqual([]);
     expect(snapshotDiff(host.local, snapshot('/usr/local/share/ca-certificates'))).toEqual([]);
+    rmSync(d, { recursive: true, force: true });
   }, 120_000);
 });
 
