@@ -8,8 +8,8 @@ import { baseTree, measure, oneKill, rng, type Tree } from './kill/killtest.js';
 import { canChroot, haveDebianTool } from './helpers/trees.js';
 
 const modes: [string, boolean, number][] = [
-  ["the tree's own update-ca-certificates in a chroot", true, 3],
-  ['the native method (no chroot)', false, 10],
+  ["the tree's own update-ca-certificates in a chroot", true, 4],
+  ['the native method (no chroot)', false, 16],
 ];
 
 describe.skipIf(!haveDebianTool())('SIGKILL at random moments of trust --root', () => {
