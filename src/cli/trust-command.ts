@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { otherReaders, restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome } from '../fix/apply.js';
-import { JOURNAL_TMP, journaled } from '../fix/journal.js';
+import { JOURNAL_DIR, JOURNAL_TMP, journaled, JournalBusy, SYSTEM_STORES } from '../fix/journal.js';
 import { TreeEscapeError } from '../platform/rootfs.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
@@ -304,20 +304,12 @@ async function fileTargets(action: Action, flags: TrustFlags): Promise<TrustTarg
 }
 
 /**
- * One target's plan. Planning reads the user's files (a compose file, a Dockerfile, an image):
- * their problems are theirs to fix (exit 2). A Dockerfile whose base the table does not know is
- * asked about on a terminal.
- */
-const SYSTEM_STORES: TargetId[] = ['debian', 'rhel', 'suse', 'arch', 'alpine', 'linux-native'];
-
-/**
  * A run killed half-way left its journal in the tree: finish it before planning (the plan would
  * otherwise start from a half-changed store), and say so. --dry-run only says it is pending.
  */
 async function finishEarlierRun(ctx: TrustContext, flags: TrustFlags, notes: string[]): Promise<void> {
-  const { JournalBusy } = await import('../fix/journal.js');
   if (flags.dryRun) {
-    if (ctx.fs.exists('/var/lib/ollama-tls/journal.json')) notes.push('An interrupted ollama-tls run left a journal in /var/lib/ollama-tls; the next trust or untrust finishes it first.');
+    if (ctx.fs.exists(`${JOURNAL_DIR}/journal.json`)) notes.push(`An interrupted ollama-tls run left a journal in ${JOURNAL_DIR}; the next trust or untrust finishes it first.`);
     return;
   }
   try {
@@ -339,6 +331,11 @@ async function finishEarlierRun(ctx: TrustContext, flags: TrustFlags, notes: str
   }
 }
 
+/**
+ * One target's plan. Planning reads the user's files (a compose file, a Dockerfile, an image):
+ * their problems are theirs to fix (exit 2). A Dockerfile whose base the table does not know is
+ * asked about on a terminal.
+ */
 async function planOne(target: TrustTarget, action: Action, ctx: TrustContext, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<Planned> {
   try {
     return { target, plan: await (action === 'trust' ? target.plan(ctx, cas) : target.planUndo(ctx, refs)) };

@@ -16,8 +16,8 @@ export const JOURNAL_TMP = `${JOURNAL_DIR}/tmp`;
 const FILE = 'journal.json';
 
 /** The targets that change a Linux tree's own store: the ones a kill can leave half-done. */
-const JOURNALED: TargetId[] = ['debian', 'rhel', 'suse', 'arch', 'alpine', 'linux-native'];
-export const journaled = (plan: Plan): boolean => JOURNALED.includes(plan.target) && plan.steps.length > 0;
+export const SYSTEM_STORES: TargetId[] = ['debian', 'rhel', 'suse', 'arch', 'alpine', 'linux-native'];
+export const journaled = (plan: Plan): boolean => SYSTEM_STORES.includes(plan.target) && plan.steps.length > 0;
 
 export interface Journal {
   schema: 1;
