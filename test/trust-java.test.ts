@@ -67,6 +67,9 @@ describe.skipIf(!usable)("Java's cacerts through Debian's hook, on the live syst
     // Settle the copy first: this machine's own store may have changes its hook has not seen yet.
     execFileSync('/usr/bin/unshare', ['-m', path.join(d, 'run.sh'), '/usr/sbin/update-ca-certificates'], { stdio: 'ignore' });
     const before = entries(d);
+    // The rest of the store, for the exact undo (the keystore is rewritten with new dates: compared by entries).
+    const store = () => new Map([...snapshot(path.join(d, 'etc-ssl')), ...[...snapshot(path.join(d, 'local'))].map(([k, v]) => [`local/${k}`, v] as const)].filter(([k]) => k !== 'certs/java/cacerts'));
+    const storeBefore = store();
     expect(keytoolHas(d)).toBe(false);
 
     const t = await inNamespace(d, ['trust', '--ca', CA, '--yes']);
@@ -80,6 +83,7 @@ describe.skipIf(!usable)("Java's cacerts through Debian's hook, on the live syst
     expect(u.out).toMatch(/ok +Java's \/etc\/ssl\/certs\/java\/cacerts no longer holds "ollama-tls Test Root CA"/);
     expect(keytoolHas(d)).toBe(false);
     expect(entries(d)).toEqual(before);
+    expect(snapshotDiff(storeBefore, store())).toEqual([]);
     expect(existsSync(path.join(d, 'var-lib/ollama-tls'))).toBe(false);
 
     // The host's own store never saw any of it.
