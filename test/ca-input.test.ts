@@ -114,7 +114,7 @@ beforeAll(async () => {
   writeFileSync(f('blank.pem'), '\n  \r\n');
   mkdirSync(f('adir'));
   writeFileSync(f('huge.pem'), '');
-  truncateSync(f('huge.pem'), 10 * 1024 * 1024 + 1);
+  truncateSync(f('huge.pem'), 16 * 1024 * 1024 + 1);
 
   // A CA with a negative serial (Go 1.23+ cannot parse it).
   await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'neg.key', '-out', 'negative.pem', '-days', '365',
@@ -315,7 +315,7 @@ describe('PKCS#12', () => {
 });
 
 describe('refusals while reading', () => {
-  it('refuses garbage, text, empty and blank files, and files over 10 MiB', async () => {
+  it('refuses garbage, text, empty and blank files, and files over 16 MiB', async () => {
     for (const name of ['random.bin', 'random2.bin', 'notes.txt', 'huge.pem']) {
       expect((await refusal(readCaFile(f(name)))).kind, name).toBe('garbage');
     }
@@ -330,7 +330,7 @@ describe('refusals while reading', () => {
     expect(d.message).toMatch(/is a directory/);
     const m = await refusal(readCaFile(f('missing.pem')));
     expect(m.kind).toBe('unreadable');
-    expect(m.message).toBe(`cannot read ${f('missing.pem')}: no such file.`);
+    expect(m.message).toBe(`${f('missing.pem')}: cannot read it (no such file).`);
   });
 });
 
@@ -382,7 +382,12 @@ describe('checkCas', () => {
   it('notes a CA Go cannot parse (negative serial)', async () => {
     const file = await readCaFile(f('negative.pem'));
     expect(file.notes.join('\n')).toMatch(/Go \(Ollama\) cannot parse "Negative Serial CA" \(x509: negative serial number\).*GODEBUG=x509negativeserial=1/);
-    expect(checkCas([file], { now: NOW, force: false })).toHaveLength(1);
+    // Go would drop it: refused with the reason unless --force (or the GODEBUG that makes Go accept it).
+    const err = await refusal(() => checkCas([file], { now: NOW, force: false }));
+    expect(err.kind).toBe('go-unparsable');
+    expect(err.message).toMatch(/"Negative Serial CA" .* cannot be parsed by Go \(Ollama\): x509: negative serial number.*--force installs it anyway/);
+    expect(checkCas([file], { now: NOW, force: true })).toHaveLength(1);
+    expect(checkCas([file], { now: NOW, force: false, godebug: { negativeSerial: true } })).toHaveLength(1);
   });
 
   it('loads node-forge in a reasonable time', () => {

@@ -186,11 +186,16 @@ describe('other paths', () => {
     expect(clientCertFinding(report)?.severity).toBe('error');
   });
 
-  it('a server that does not ask: no finding, even with --cert', async () => {
+  it('a server that does not ask: client-cert-not-requested (a warning), policy none', async () => {
     const s = await serveChain(serverLeaf, { http: true });
     servers.push(s);
     const { result, report } = await doctor(s.port, ['--cert', files.goodCert!, '--key', files.goodKey!]);
     expect(clientCertFinding(report)).toBeUndefined();
+    const f = report.targets[0]!.findings.find((x) => x.code === 'client-cert-not-requested');
+    expect(f?.severity).toBe('warning');
+    expect(f!.detail).toMatch(/X-Forwarded-Tls-Client-Cert/);
+    expect(f!.detail).toMatch(/tls\.RequestClientCert or stronger/);
+    expect((report.targets[0] as unknown as { clientCert: unknown }).clientCert).toMatchObject({ requested: false, sent: null, policy: 'none' });
     expect(result.code).toBe(0);
   });
 

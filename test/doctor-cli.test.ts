@@ -32,7 +32,7 @@ describe('usage errors exit 2 with one clear line and no stack trace', () => {
     ['a bad --timeout', ['doctor', 'example.com', '--timeout', 'soon'], /milliseconds/],
     ['an unknown view in --decide', ['doctor', 'example.com', '--decide', 'go,firefox'], /choose from go, node, system, mozilla, extra/],
     ['--decide extra without --ca', ['doctor', 'example.com', '--decide', 'extra'], /needs at least one --ca/],
-    ['a missing --ca file', ['doctor', 'example.com', '--ca', '/nonexistent/ca.pem'], /cannot read that file/],
+    ['a missing --ca file', ['doctor', 'example.com', '--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca.pem: cannot read it \(no such file\)/],
     ['--servername with two targets', ['doctor', 'a.example:443', 'b.example:443', '--servername', 'x'], /single target/],
     ['an unknown option', ['doctor', '--frobnicate'], /unknown option/],
     ['an unknown command', ['frobnicate'], /unknown command/],

@@ -3,7 +3,7 @@
 // server that closes, one that says nothing, one that is not HTTP.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { header, httpExchange, HttpFailure, type HttpResponse } from '../src/probe/http.js';
+import { header, http1Exchange, httpExchange, HttpFailure, type HttpResponse } from '../src/probe/http.js';
 import { listen, track, type Running } from './helpers/servers.js';
 
 let running: Running | undefined;
@@ -113,5 +113,27 @@ describe('httpExchange', () => {
     await running!.close();
     srv = await raw(['SSH-2.0-OpenSSH_9.6\r\n\r\n']);
     await expect(httpExchange(await srv.connect(), 'h', [{ method: 'GET', path: '/' }], { timeoutMs: 2000 })).rejects.toMatchObject({ kind: 'bad-response' });
+  });
+
+  it('says why a connection can carry no more (the caller dials again): HTTP/1.0 without keep-alive, Connection: close', async () => {
+    let srv = await raw(['HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+    const two = (done: unknown[]) => [{ method: 'GET' as const, path: '/a' }, { method: 'GET' as const, path: '/b' }][done.length];
+    let out = await http1Exchange(await srv.connect(), 'h', two, { timeoutMs: 2000 });
+    expect(out.responses.map((r) => [r.status, r.protocol])).toEqual([[200, 'http/1.0']]);
+    expect(out.ended).toBe('the server answered HTTP/1.0 without keep-alive');
+    await running!.close();
+    srv = await raw(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok', 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n']);
+    out = await http1Exchange(await srv.connect(), 'h', two, { timeoutMs: 2000 });
+    expect(out.responses.map((r) => r.protocol)).toEqual(['http/1.0', 'http/1.1']);
+    expect(out.ended).toBe('the server said Connection: close');
+  });
+
+  it('a reused connection closed before answering: the request may go again on a new one (as Go retries it)', async () => {
+    const srv = await raw(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'CLOSE']);
+    const out = await http1Exchange(await srv.connect(), 'h', (done) => [{ method: 'GET' as const, path: '/a' }, { method: 'GET' as const, path: '/b' }][done.length], { timeoutMs: 2000 });
+    expect(out.responses).toHaveLength(1);
+    expect(out.failure?.kind).toBe('closed');
+    expect(out.failure?.detail.retryable).toBe(true);
+    expect(out.failure?.detail.request?.path).toBe('/b');
   });
 });

@@ -1,5 +1,7 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { InputFileError, readInputFile } from '../platform/input-file.js';
+import { CertificateFileError, certificatesFromUserFile } from '../x509/load.js';
+import { access, writeFile } from 'node:fs/promises';
 import { runDoctor } from '../diagnose/doctor.js';
 import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
 import { RootFs } from '../platform/rootfs.js';
@@ -78,9 +80,9 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const aiTargets = flags.ai ? AI_HOSTS.map((h) => parseTarget(h.host)) : [];
   let bearerFileText: string | undefined;
   if (flags.bearerFile !== undefined) {
-    bearerFileText = await readFile(flags.bearerFile, 'utf8').catch(() => {
-      throw new UserError(`--bearer-file ${flags.bearerFile}: cannot read that file`);
-    });
+    bearerFileText = (await readInputFile(flags.bearerFile, `--bearer-file ${flags.bearerFile}`).catch((e: unknown) => {
+      throw e instanceof InputFileError ? new UserError(e.message) : e;
+    })).toString('utf8');
   }
   let credentials;
   try {
@@ -101,9 +103,13 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const extraCaFiles = flags.ca ?? [];
   if (deciding.includes('extra') && extraCaFiles.length === 0) throw new UserError('--decide extra needs at least one --ca FILE');
   for (const file of extraCaFiles) {
-    await access(file).catch(() => {
-      throw new UserError(`--ca ${file}: cannot read that file`);
-    });
+    // Read and decoded whole now, so a damaged or oversized file is refused before any probe.
+    try {
+      certificatesFromUserFile(file, await readInputFile(file, `--ca ${file}`));
+    } catch (e) {
+      if (e instanceof InputFileError || e instanceof CertificateFileError) throw new UserError(e.message);
+      throw e;
+    }
   }
   if (flags.root) {
     await access(flags.root).catch(() => {
@@ -157,7 +163,14 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   }
 
   if (flags.saveCa) {
-    if (run.interceptionCas.size === 0) throw new UserError(`--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
+    // The same decision as the interception finding: its CA, or its words for why there is none.
+    const missing = [...run.interceptionCaMissing.entries()].map(([label, why]) => `${label}: ${why}`);
+    if (run.interceptionCas.size === 0) {
+      throw new UserError(missing.length
+        ? `--save-ca ${flags.saveCa}: interception was found, but there is no CA certificate to save.\n${missing.join('\n')}`
+        : `--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
+    }
+    for (const line of missing) process.stderr.write(`Not saved: ${line}\n`);
     const text = [...run.interceptionCas.entries()]
       .map(([label, c]) => `# ${label}: "${c.commonName ?? ''}" SHA-256 ${c.sha256} (confirm it with your IT team)\n${c.toPem()}`)
       .join('\n');

@@ -139,7 +139,7 @@ Examples:
     .option('--password <password>', 'password of a PKCS#12 file (asked on a terminal when missing)')
     .option('--from-host <host[:port]>', 'trust the CA that this host presents (an inspection proxy\'s root); confirm its SHA-256')
     .option('--fingerprint <sha256>', 'the SHA-256 the CA must have (required with --from-host without a terminal)', collect)
-    .option('--force', 'install even an expired or not yet valid CA')
+    .option('--force', "install even an expired or not yet valid CA, or one Go's parser rejects (a negative serial for a service with GODEBUG=x509negativeserial=1)")
     .option('--print', 'with --dockerfile or --base-family: print the Dockerfile lines instead of writing anything')
     .option('--build-secret', 'print the BuildKit secret-mount recipe, for a CA needed only while building');
   storeOptions(trust);

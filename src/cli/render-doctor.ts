@@ -85,8 +85,13 @@ const ROLE: Record<NonNullable<TargetReport['role']>, string> = {
 
 function renderHttp(t: TargetReport, o: RenderOptions): string[] {
   const s = o.style;
-  const out = [`  ${s.bold('HTTP')} ${s.dim('(on this connection, after the handshake)')}`];
+  const spoken = [...new Set(t.http!.exchanges.map((x) => x.protocol))].map((p) => (p === 'h2' ? 'HTTP/2' : p.toUpperCase())).join(', ');
+  const conns = t.http!.connections;
+  const where = conns ? `on ${conns.length} connections (the server ended the earlier ones)` : 'on this connection';
+  const out = [`  ${s.bold('HTTP')} ${s.dim(`(${spoken ? `${spoken}, ` : ''}${where}, after the handshake)`)}`];
   for (const x of t.http!.exchanges) {
+    const c = x.connection !== undefined ? conns?.[x.connection] : undefined;
+    if (c) out.push(`  ${s.dim(`new connection (${c.reason})${c.chain === 'different' ? ': a different certificate chain, judged below' : ''}`)}`);
     const status = x.status < 400 ? s.green(`${x.status}`) : s.red(`${x.status}`);
     const path = x.url.replace(/^https:\/\/[^/]+/, '');
     out.push(`  ${x.method.padEnd(5)}${path}${x.auth ? s.dim(` (with ${x.auth} credentials)`) : ''}`);
@@ -97,6 +102,13 @@ function renderHttp(t: TargetReport, o: RenderOptions): string[] {
   if (t.http!.credentialsWithheld) out.push(`       ${s.yellow(`credentials not sent: ${t.http!.credentialsWithheld}`)}`);
   return out;
 }
+
+/** Policies in words: "optional" covers Go's VerifyClientCertIfGiven, which checks a certificate only when given. */
+const CLIENT_CERT_POLICY = {
+  none: 'none',
+  optional: 'optional (a client without one is let in)',
+  required: 'required (a client without one is turned away)',
+} as const;
 
 export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptions): string {
   const s = o.style;
@@ -116,9 +128,13 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   if (t.servername) out.push(`  ${s.dim('SNI'.padEnd(9))}${t.servername}`);
   if (t.tls) out.push(`  ${s.dim('TLS'.padEnd(9))}${[t.tls.protocol, t.tls.cipher, t.tls.alpn ? `ALPN ${t.tls.alpn}` : ''].filter(Boolean).join('  ')}`);
   if (t.clientCert) {
-    const cas = t.clientCert.authorities.length ? ` from ${t.clientCert.authorities.join('; ')}` : '';
-    const sent = t.clientCert.sent ? `sent ${t.clientCert.sent}` : 'none sent';
-    out.push(`  ${s.dim('mTLS'.padEnd(9))}the server asks for a client certificate${cas}; ${sent}${t.clientCert.refused ? `; ${s.red('refused')}` : ''}`);
+    const c = t.clientCert;
+    const cas = c.authorities.length ? ` from ${c.authorities.join('; ')}` : '';
+    const sent = c.sent ? `sent ${c.sent}` : 'none sent';
+    const policy = c.policy ? `; policy ${CLIENT_CERT_POLICY[c.policy]}` : '';
+    out.push(c.requested
+      ? `  ${s.dim('mTLS'.padEnd(9))}the server asks for a client certificate${cas}; ${sent}${c.refused ? `; ${s.red('refused')}` : ''}${policy}`
+      : `  ${s.dim('mTLS'.padEnd(9))}the server never asks for a client certificate; ${s.yellow('none sent')}`);
   }
   if (o.verbose) {
     const ms = Object.entries(t.timings).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v} ms`).join(', ');

@@ -11,6 +11,7 @@ import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome
 import { JOURNAL_DIR, JOURNAL_TMP, journaled, JournalBusy, SYSTEM_STORES } from '../fix/journal.js';
 import { TreeEscapeError } from '../platform/rootfs.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
+import { parseGoDebug } from '../trust/go-verify.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
 import { PlanError, type CaRef, type Check, type Plan, type TargetId, type TrustTarget } from '../fix/plan.js';
 import { bundledRoots } from '../trust/stores.js';
@@ -121,7 +122,7 @@ async function trustCas(flags: TrustFlags, s: Style, log: (t: string) => void): 
   const notes = files.flatMap((f) => f.notes);
   let cas: Certificate[] = [];
   try {
-    cas = checkCas(files, { now: new Date(), force: Boolean(flags.force) });
+    cas = checkCas(files, { now: new Date(), force: Boolean(flags.force), godebug: parseGoDebug(process.env.GODEBUG) });
   } catch (e) {
     if (e instanceof CaInputError) throw new UserError(e.message);
     throw e;

@@ -41,6 +41,17 @@ export const OPENSSL_CODES: Record<OpenSslErrorName, FindingCode> = {
   EE_KEY_TOO_SMALL: 'weak-key',
   CA_KEY_TOO_SMALL: 'weak-key',
   CA_MD_TOO_WEAK: 'weak-signature',
+  // Name-constraint machinery refusing a name or a constraint: the CA limits what it may sign.
+  SUBTREE_MINMAX: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_TYPE: 'invalid-ca',
+  UNSUPPORTED_CONSTRAINT_SYNTAX: 'invalid-ca',
+  UNSUPPORTED_NAME_SYNTAX: 'invalid-ca',
+  // What OpenSSL reports when verification stops on an internal refusal (an undecodable key,
+  // the name-constraint work limit): no trusted path came out of it.
+  UNSPECIFIED: 'unknown-authority',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'malformed-certificate',
+  // check_curve: an EC key with explicit curve parameters must be reissued with a named curve.
+  EC_KEY_EXPLICIT_PARAMS: 'weak-key',
 };
 
 // Older OpenSSL wordings of the same errors (1.1.x and earlier; Python and Node built on them).
@@ -128,6 +139,8 @@ function classifyOpenSslish(text: string): FindingCode | undefined {
   const alert = text.match(/alert[ _]([a-z _]+?)(?:[:),]|$|\s\()/i) ?? text.match(/ALERT_([A-Z_]+)/);
   if (alert) return alertCode(alert[1]!);
   if (/unrecognized name|UNRECOGNIZED_NAME/i.test(text)) return 'tls-alert';
+  // OpenSSL's max_cert_list (100 KiB): in practice a server certificate list too long for it.
+  if (/excessive message size|EXCESSIVE_MESSAGE_SIZE/i.test(text)) return 'certificate-list-too-large';
   if (/wrong version number|WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i.test(text)) return 'not-tls';
   if (/unsupported protocol|no protocols available|UNSUPPORTED_PROTOCOL/i.test(text)) return 'protocol-mismatch';
   if (/no alternative certificate subject name matches|does not match target host name/i.test(text)) return 'hostname-mismatch';
@@ -136,7 +149,8 @@ function classifyOpenSslish(text: string): FindingCode | undefined {
   return undefined;
 }
 
-const NODE_CODES = Object.keys(OPENSSL_CODES).join('|');
+// Node prints the code UNSPECIFIED for every verify error it has no name for: the text decides those.
+const NODE_CODES = Object.keys(OPENSSL_CODES).filter((k) => k !== 'UNSPECIFIED').join('|');
 
 /**
  * The catalogue, most specific first: the first signature that matches a line decides it.
@@ -195,11 +209,23 @@ export const SIGNATURES: Signature[] = [
   { id: 'go-insecure-algorithm', client: 'go', pattern: /x509: cannot verify signature: (insecure algorithm|algorithm unimplemented)/, code: 'weak-signature' },
   { id: 'go-critical', client: 'go', pattern: /x509: unhandled critical extension/, code: 'unhandled-critical-extension' },
   { id: 'go-parse', client: 'go', pattern: /tls: failed to parse certificate from server: (.+)$/, code: 'malformed-certificate' },
+  // verify.go: the name-constraint comparison budget (TooManyConstraints prints as "unknown error").
+  { id: 'go-too-many-constraints', client: 'go', pattern: /tls: failed to verify certificate: x509: unknown error/, code: 'invalid-ca' },
+  { id: 'go-signature-limit', client: 'go', pattern: /x509: signature check attempts limit reached/, code: 'unknown-authority' },
+  // crypto/tls after Verify: a DSA (or unknown) leaf key cannot be used for the handshake.
+  { id: 'go-key-type', client: 'go', pattern: /tls: server's certificate contains an unsupported type of public key/, code: 'weak-key' },
+  // verify.go isValid: a SAN Go cannot read under a CA with name constraints.
+  { id: 'go-nc-unparsable-san', client: 'go', pattern: /x509: cannot parse (?:dnsName|rfc822Name) "/, code: 'malformed-certificate' },
   { id: 'go-no-roots', client: 'go', pattern: /x509: failed to load system roots and no roots provided/, code: 'no-roots' },
   { id: 'macos-not-trusted', client: 'macos', pattern: /x509: (?:“[^”]+” )?certificate is not trusted/, code: 'unknown-authority' },
   { id: 'macos-not-compliant', client: 'macos', pattern: /certificate is not standards compliant/, code: 'not-standards-compliant' },
   { id: 'macos-name', client: 'macos', pattern: /“[^”]+” certificate name does not match input/, code: 'hostname-mismatch' },
   { id: 'macos-secpolicy', client: 'macos', pattern: /SecPolicyCreateSSL/, code: 'unknown-authority' },
+  // crypto/tls conn.go readHandshake: 262144 is the Certificate message's own limit (maxHandshakeCertificateMsg).
+  {
+    id: 'go-certificate-list', client: 'go', pattern: /tls: handshake message of length (\d+) bytes exceeds maximum of 262144 bytes/, code: 'certificate-list-too-large',
+    facts: (m) => ({ bytes: m[1]! }),
+  },
   { id: 'go-remote-alert', client: 'go', pattern: /remote error: tls: ([a-z ]+)/, code: (m) => alertCode(m[1]!) },
   // urllib3/http.client's CONNECT failure, which also carries the proxy's reason phrase.
   {

@@ -19,7 +19,14 @@ export interface ChainFacts {
 
 /** Name, key identifier and signature all agree: `issuer` really issued `child`. */
 export function issues(issuer: Certificate, child: Certificate): boolean {
-  return likelyIssued(issuer, child) && child.signedBy(issuer);
+  try {
+    return likelyIssued(issuer, child) && child.signedBy(issuer);
+  } catch (err) {
+    // A store certificate whose fields cannot be decoded issues nothing: Go and OpenSSL skip it.
+    // (Asked only on failure: decoding every store certificate up front costs the fast path.)
+    if (issuer.decodeError !== undefined) return false;
+    throw err;
+  }
 }
 
 export function chainFacts(presented: Certificate[]): ChainFacts {

@@ -3,7 +3,7 @@
 // certificate explains it (its issuer, its extended key usage, its validity).
 import type { ProbeResult } from '../probe/probe.js';
 import { formatName, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer } from '../x509/load.js';
+import { decodedCertificate } from '../x509/load.js';
 import { EKU, EKU_NAMES } from '../x509/oids.js';
 import type { Finding, Fix } from './finding.js';
 
@@ -33,16 +33,23 @@ function listNames(names: string[]): string {
   return names.map((n) => `"${n}"`).join(', ');
 }
 
+/**
+ * Does the chain reach one of the CA names the server listed? Go's rule (crypto/tls
+ * CertificateRequestInfo.SupportsCertificate): the issuer of any certificate in the chain is one
+ * of them. No names listed: any issuer will do.
+ */
+export function issuerAccepted(chain: Certificate[], authorities: string[]): boolean {
+  if (authorities.length === 0) return true;
+  const issuers = new Set(chain.map((c) => formatName(c.issuer)));
+  return authorities.some((a) => issuers.has(a));
+}
+
 /** What in the certificate sent explains a refusal; empty when nothing in it does. */
 export function clientCertProblems(chain: Certificate[], authorities: string[], now: Date): string[] {
   const leaf = chain[0]!;
   const out: string[] = [];
-  if (authorities.length > 0) {
-    // The chain sent may reach an accepted CA through intermediates sent with it.
-    const names = new Set(chain.flatMap((c) => [formatName(c.issuer), formatName(c.subject)]));
-    if (!authorities.some((a) => names.has(a))) {
-      out.push(`it was issued by "${formatName(leaf.issuer)}", which is not among the CAs the server accepts`);
-    }
+  if (!issuerAccepted(chain, authorities)) {
+    out.push(`it was issued by "${formatName(leaf.issuer)}", which is not among the CAs the server accepts`);
   }
   const eku = leaf.extKeyUsage;
   if (eku && !eku.includes(EKU.clientAuth) && !eku.includes(EKU.any)) {
@@ -116,7 +123,7 @@ export function clientCertFinding(p: ProbeResult, now: Date = new Date()): Findi
   if (cc?.requested) evidence.push(`CertificateRequest received${authorities.length ? `; acceptable CAs: ${authorities.join('; ')}` : ', naming no CAs'}`);
   if (p.failure?.stage === 'handshake' && p.failure.code) evidence.push(`Node error code ${p.failure.code}`);
 
-  const sentChain = cc?.sent ? (cc.sentChain ?? []).map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) : [];
+  const sentChain = cc?.sent ? (cc.sentChain ?? []).map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined) : [];
   if (sentChain.length === 0) {
     const requested = cc?.requested ? 'The server asked for a client certificate in the TLS handshake, got none, ' : 'The server wanted a client certificate, got none, ';
     return {
@@ -144,13 +151,21 @@ export function clientCertFinding(p: ProbeResult, now: Date = new Date()): Findi
       'the server may not trust its CA after all, may have revoked it, or may let in only some subjects; its logs say which.';
   evidence.push(`sent: ${subject}, issued by ${formatName(leaf.issuer)}, valid ${day(leaf.notBefore)} to ${day(leaf.notAfter)}` +
     `${leaf.extKeyUsage ? `, EKU ${leaf.extKeyUsage.map((o) => EKU_NAMES[o] ?? o).join(', ')}` : ''}`);
+  // VerifyClientCertIfGiven refuses a bad certificate too: only the certificate-less second handshake says whether one is required.
+  const policy = cc?.policy === 'optional'
+    ? 'The server does not require a client certificate (a second connection without one was let in, as Ollama, which sends none, would be), ' +
+      "but it verifies one when it is given (Go's tls.VerifyClientCertIfGiven, nginx ssl_verify_client optional) and turned down the one sent"
+    : cc?.policy === 'required'
+      ? "The server requires a client certificate that it can verify (a second connection without one was refused too: Go's tls.RequireAndVerifyClientCert, nginx ssl_verify_client on), and turned down the one sent"
+      : 'The server verifies client certificates and turned down the one sent (whether it lets a client without one in could not be checked)';
+  if (cc?.withoutCertificate) evidence.push(`without a certificate: ${cc.withoutCertificate.message}`);
   return {
     code: 'client-cert-required',
     severity: 'error',
     title: `${label} refused the client certificate "${subject}"`,
     detail:
-      `The server requires a client certificate that it can verify, and turned down the one sent (issued by "${formatName(leaf.issuer)}"). ${how}${when} ` +
-      `${why} ${cas} ${OLLAMA_NOTE}`.replace(/ {2,}/g, ' '),
+      `${policy} (issued by "${formatName(leaf.issuer)}"). ${how}${when} ` +
+      `${why} ${cas} ${cc?.policy === 'optional' ? '' : OLLAMA_NOTE}`.replace(/ {2,}/g, ' ').trim(),
     evidence,
     fixes: [
       {
@@ -161,4 +176,54 @@ export function clientCertFinding(p: ProbeResult, now: Date = new Date()): Findi
       OLLAMA_FIX,
     ],
   };
+}
+
+const subjectOf = (c: Certificate): string => formatName(c.subject) || `serial ${c.serialHex}`;
+
+/**
+ * Warnings about a client certificate that was given: the server never asked for it
+ * (`client-cert-not-requested`), or its issuer is not among the CA names the server listed
+ * (`client-cert-issuer-not-accepted`, whatever the server then did with it).
+ */
+export function clientCertWarnings(p: ProbeResult, chain: Certificate[]): Finding[] {
+  const cc = p.clientCert;
+  const leaf = chain[0];
+  if (!cc?.given || !leaf) return [];
+  const label = p.target.label;
+  const subject = subjectOf(leaf);
+  if (!cc.requested) {
+    return [{
+      code: 'client-cert-not-requested',
+      severity: 'warning',
+      title: `${label} never asked for a client certificate, so "${subject}" was not sent`,
+      detail:
+        'The server sent no CertificateRequest in the TLS handshake (Go\'s tls.NoClientCert, the default; nginx without ssl_verify_client; Caddy without client_auth), ' +
+        'and a client sends a certificate only when asked. Whatever sits behind this server never sees a client certificate: a backend that reads it from a header ' +
+        '(X-Forwarded-Tls-Client-Cert, X-SSL-Client-Cert) set by a TLS-terminating proxy such as Skipper, Traefik, nginx or Caddy gets nothing. ' +
+        "To receive client certificates the server has to ask: Go's tls.RequestClientCert or stronger (RequireAnyClientCert, VerifyClientCertIfGiven, " +
+        'RequireAndVerifyClientCert), nginx ssl_verify_client optional_no_ca, optional or on, Caddy client_auth { mode request } (or require, verify_if_given, require_and_verify).',
+      evidence: ['no CertificateRequest in the handshake', `given: ${subject}; not sent`],
+      fixes: [{
+        title: "If the service behind it expects the client certificate, make this server ask for one (Go tls.RequestClientCert or stronger; nginx ssl_verify_client optional_no_ca; Caddy client_auth mode request)",
+        side: 'server',
+      }],
+    }];
+  }
+  if (issuerAccepted(chain, cc.authorities)) return [];
+  const outcome = cc.refused
+    ? 'The server refused it.'
+    : cc.policy === 'required'
+      ? "The server took it anyway: it requires a certificate but does not verify it against those CAs (Go's tls.RequireAnyClientCert, nginx ssl_verify_client optional_no_ca); the service behind it may still refuse it."
+      : "The server carried on anyway: it requests a certificate without requiring or verifying it (Go's tls.RequestClientCert), so the service behind it may ignore or refuse it.";
+  return [{
+    code: 'client-cert-issuer-not-accepted',
+    severity: 'warning',
+    title: `The client certificate "${subject}" is not from a CA that ${label} names`,
+    detail:
+      `The server's CertificateRequest lists the CAs it accepts (${listNames(cc.authorities)}); the certificate given was issued by "${formatName(leaf.issuer)}", ` +
+      `and nothing sent with it was issued by one of them. ${outcome} A Go client (crypto/tls) given this certificate would not even send it: ` +
+      'it sends only a certificate whose chain reaches a listed CA; OpenSSL-based clients (curl, nginx proxy_ssl_certificate, stunnel) send it regardless.',
+    evidence: [`acceptable CAs: ${cc.authorities.join('; ')}`, `given: ${subject}, issued by ${formatName(leaf.issuer)}`],
+    fixes: [{ title: `Use a client certificate issued by one of the CAs the server names (${listNames(cc.authorities)})`, side: 'client' }],
+  }];
 }

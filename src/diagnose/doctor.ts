@@ -1,9 +1,9 @@
 // probe -> chain -> verdicts -> findings -> report, for every target at once.
 import { formatName, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer } from '../x509/load.js';
+import { decodedCertificate } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { ClientIdentity } from '../probe/client-cert.js';
-import { clientCertFinding } from './client-cert.js';
+import { clientCertFinding, clientCertWarnings } from './client-cert.js';
 import { header, type NextRequest } from '../probe/http.js';
 import { PULL_FALLBACK_HOSTS } from '../probe/known-hosts.js';
 import { crossHostHops, hopRequests, locationOf, registryRequests, reportableUrl, type PullHop } from '../ollama/pull-path.js';
@@ -65,6 +65,8 @@ export interface DoctorRun {
   chains: Map<string, Certificate[]>;
   /** For intercepted targets, the CA to trust (for --save-ca). */
   interceptionCas: Map<string, Certificate>;
+  /** For intercepted targets with no CA to save: why, and how to get it (the interception finding's own words). */
+  interceptionCaMissing: Map<string, string>;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
@@ -72,6 +74,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const views = new TrustViews({ fs: opts.fs, env: opts.env, platform: opts.platform, now, extraCaFiles: opts.extraCaFiles });
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
+  const interceptionCaMissing = new Map<string, string>();
   // Loading the stores is local work; start it once every probe has sent its first packet, so it
   // overlaps name resolution, round trips and the server's own handshake work.
   let storesReady!: Promise<unknown>;
@@ -90,11 +93,32 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     let judged: Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }> | undefined;
     const judge = (chain: Buffer[]) =>
       (judged ??= (async () => {
-        const presented = chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
+        const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
         await launched;
         await storesReady;
         return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
       })());
+    /** Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them). */
+    const trustedBy = (judgements: Awaited<ReturnType<TrustViews['judge']>>) => {
+      const v = judgements.map((j) => j.verdict);
+      return v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
+    };
+    /** A chain a later connection presented, when it differs from the first one's. */
+    const others = new Map<string, Promise<{ presented: Certificate[]; judgements: Awaited<ReturnType<TrustViews['judge']>> }>>();
+    const judgeOther = (chain: Buffer[]) => {
+      const key = chain.map((d) => d.toString('base64')).join('.');
+      let j = others.get(key);
+      if (!j) {
+        j = (async () => {
+          const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
+          await launched;
+          await storesReady;
+          return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
+        })();
+        others.set(key, j);
+      }
+      return j;
+    };
     let trustedAnswer = false;
     const p = await probe(target, {
       timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: chooseProxy(target.host, target.port, opts.env, opts.proxy),
@@ -104,11 +128,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
         http: {
           plan: (chain: Buffer[]) => http.plan(async () => {
             const { judgements } = await judge(chain);
-            // Trusted: the deciding views accept, or the user's own --ca roots do (they vouched for them).
-            const v = judgements.map((j) => j.verdict);
-            trustedAnswer = v.length > 0 && (v.filter((x) => opts.deciding.includes(x.view)).every((x) => x.ok) || v.some((x) => x.view === 'extra' && x.ok));
+            trustedAnswer = trustedBy(judgements);
             return trustedAnswer;
           }),
+          // Credentials planned for a trusted connection go on over a new one only if it is trusted too.
+          again: async (chain: Buffer[]) => !trustedAnswer || trustedBy((await judgeOther(chain)).judgements),
         },
       } : {}),
     });
@@ -131,24 +155,44 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     } else {
       const { judgements } = await judge(p.chain);
       verdicts = judgements.map((j) => verdictWithCode(j.verdict));
-      findings.push(...await diagnoseChain({
-        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
-        now, client: await client, env: opts.env, clockFloor: clockFloor(),
-      }));
+      // Interception first: whether an inspection product is in the middle helps tell a root that
+      // was not sent from a missing intermediate.
       const proxied = Boolean(p.proxy?.used);
       const input = {
         host: target.host, label: target.label, presented, judgements, deciding: opts.deciding, proxied,
-        osStore: await views.store('system'), now, client: await client,
+        osStore: await views.store('system'), caFiles: opts.extraCaFiles, now, client: await client,
         ...(proxied && opts.compareDirect ? { direct: await directChain(target, opts) } : {}),
       };
       const interception = analyseInterception(input);
+      findings.push(...await diagnoseChain({
+        presented, judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
+        now, client: await client, env: opts.env, clockFloor: clockFloor(),
+        interception: { verdict: interception.verdict, ...(interception.product ? { product: interception.product.name } : {}) },
+      }));
       const finding = interceptionFinding(interception, input);
       if (finding) findings.push(finding);
+      // --save-ca writes what the finding names, or repeats why there is nothing to write.
       if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
+      else if (interception.verdict !== 'none') interceptionCaMissing.set(target.label, interception.noCandidate);
       // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
       const clientCert = p.failure ? undefined : clientCertFinding(p, now);
       if (clientCert) findings.push(clientCert);
+      findings.push(...clientCertWarnings(p, opts.clientIdentity?.chain ?? []));
       if (http) findings.push(...http.read(p, trustedAnswer));
+    }
+    // A later connection (after the server closed one) that presented another chain: judged as well.
+    const connectionVerdicts = new Map<number, TargetReport['verdicts']>();
+    for (const [i, c] of (p.connections ?? []).entries()) {
+      if (!c.differentChain) continue;
+      const other = await judgeOther(c.differentChain);
+      connectionVerdicts.set(i, other.judgements.map((j) => verdictWithCode(j.verdict)));
+      if (!other.presented.length) continue;
+      const more = await diagnoseChain({
+        presented: other.presented, judgements: other.judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
+        now, client: await client, env: opts.env, clockFloor: clockFloor(),
+      });
+      const note = `connection ${i + 1} (opened because ${c.reason}) presented a different chain: leaf sha256 ${other.presented[0]!.sha256}`;
+      findings.push(...more.map((f) => ({ ...f, title: `On a new connection: ${f.title}`, evidence: [note, ...f.evidence] })));
     }
     const proxyReport = await judgeProxy(p, views);
     if (proxyReport?.verdict && !proxyReport.verdict.ok) findings.push(proxyTrustFinding(p, proxyReport.verdict));
@@ -157,15 +201,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     opts.onProgress?.(target.label, 'done');
     const report = toTargetReport(p, presented, verdicts, findings, decidingOk && !findings.some((f) => f.severity === 'error'), proxyReport);
     if (role) report.role = role;
-    if (p.clientCert?.requested) {
-      const sent = p.clientCert.sentChain?.[0] ? certificateFromDer(p.clientCert.sentChain[0]) : undefined;
+    if (p.clientCert) {
+      const sent = p.clientCert.sentChain?.[0] ? decodedCertificate(p.clientCert.sentChain[0]) : undefined;
+      const without = p.clientCert.withoutCertificate;
       report.clientCert = {
-        requested: true, authorities: p.clientCert.authorities,
+        requested: p.clientCert.requested, authorities: p.clientCert.authorities,
         sent: p.clientCert.sent ? (sent ? formatName(sent.subject) : 'yes') : null,
         refused: p.clientCert.refused ? p.clientCert.refused.message : null,
+        policy: p.clientCert.policy ?? null,
+        ...(without ? { withoutCertificate: { refused: without.refused ?? null, message: without.message, ms: without.ms } } : {}),
       };
     }
-    if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined);
+    if (http) report.http = httpReport(p, opts.credentials && !trustedAnswer && !p.failure ? 'the certificate is not trusted by the deciding views' : undefined, connectionVerdicts);
     return { report, probe: p };
   };
 
@@ -216,6 +263,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     },
     chains,
     interceptionCas,
+    interceptionCaMissing,
   };
 }
 
@@ -295,7 +343,7 @@ async function walkPull(name: ModelName, one: CheckOne, opts: DoctorOptions): Pr
 }
 
 /** The exchanges as the report carries them: no secrets in URLs, only the kind of credentials sent. */
-function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
+function httpReport(p: ProbeResult, withheld: string | undefined, connectionVerdicts: Map<number, TargetReport['verdicts']>): HttpReport {
   const base = httpsOrigin(p.target);
   return {
     exchanges: (p.http ?? []).map((r) => {
@@ -307,9 +355,16 @@ function httpReport(p: ProbeResult, withheld: string | undefined): HttpReport {
       return {
         method: r.request.method, url: reportableUrl(url), status: r.status, statusText: r.statusText,
         ...(location ? { location: reportableUrl(location) } : {}), ...(type ? { contentType: type } : {}), ...(server ? { server } : {}),
-        ...(auth ? { auth } : {}), ms: Math.round(r.ms * 10) / 10,
+        ...(auth ? { auth } : {}), ms: Math.round(r.ms * 10) / 10, protocol: r.protocol, ...(r.connection ? { connection: r.connection } : {}),
       };
     }),
+    // Listed only when the server made a second connection necessary.
+    ...((p.connections?.length ?? 0) > 1 ? {
+      connections: p.connections!.map((c, i) => ({
+        reason: c.reason, alpn: c.alpn, chain: c.differentChain ? 'different' as const : 'same' as const,
+        ...(connectionVerdicts.has(i) ? { verdicts: connectionVerdicts.get(i)! } : {}),
+      })),
+    } : {}),
     ...(p.httpFailure ? { failure: { kind: p.httpFailure.kind, message: p.httpFailure.message } } : {}),
     ...(withheld ? { credentialsWithheld: withheld } : {}),
   };
@@ -324,16 +379,16 @@ async function directChain(target: Target, opts: DoctorOptions): Promise<{ chain
   });
   // A refused client certificate still leaves the server's chain to compare.
   if (p.failure && !p.chain.length) return { failure: p.failure.message };
-  return { chain: p.chain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined) };
+  return { chain: p.chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined) };
 }
 
 /** An https:// proxy's own certificate, judged as Go judges it (same roots, the proxy's name). */
 async function judgeProxy(p: ProbeResult, views: TrustViews): Promise<TargetReport['proxy']> {
   if (!p.proxy) return null;
-  const { tlsChain, tlsServername, ...rest } = p.proxy;
+  const { tlsChain, tlsServername, hostname, port: _port, ...rest } = p.proxy;
   if (!tlsChain?.length) return rest;
-  const certs = tlsChain.map((der) => certificateFromDer(der)).filter((c): c is Certificate => c !== undefined);
-  const judgement = await views.judgeView('go', certs, tlsServername ?? new URL(p.proxy.url).hostname);
+  const certs = tlsChain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
+  const judgement = await views.judgeView('go', certs, tlsServername ?? hostname);
   return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement.verdict) };
 }
 

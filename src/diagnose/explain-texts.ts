@@ -133,6 +133,18 @@ const TEXTS: Partial<Record<FindingCode, (x: ExplainContext) => Text>> = {
     detail: `The CA bundle it was told to use cannot be read, or the system has none (a minimal container image without ca-certificates). ${reads(x)}`,
     fixes: [{ title: 'Install the distribution CA bundle (in a container image: apt-get install ca-certificates, apk add ca-certificates)', side: 'client' }],
   }),
+  'certificate-list-too-large': (x) => ({
+    title: `The server${where(x)} sends a certificate list too long for ${who(x)}`,
+    detail:
+      goLike(x)
+        ? 'Go (and so Ollama) reads a Certificate message of up to 262144 bytes (256 KiB); this server sends more. No client setting changes that limit.'
+        : `OpenSSL-based clients (Node.js, curl, Python) stop at 102400 bytes (100 KiB, OpenSSL's default max_cert_list), while Go, and so Ollama, reads up to 256 KiB: ` +
+          'Ollama may well work where this client fails. The doctor reads such a list off the wire and says what Go makes of it.',
+    fixes: [
+      { title: 'Send a shorter chain: the leaf and its intermediates only (no root, no unrelated certificates)', side: 'server' },
+      { title: 'See what the server sends and what Go makes of it', command: `ollama-tls doctor ${x.hosts[0] ?? 'HOST:PORT'}`, side: 'client' },
+    ],
+  }),
   'client-cert-required': (x) => ({
     title: `The server${where(x)} requires a client certificate`,
     detail:

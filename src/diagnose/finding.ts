@@ -17,7 +17,27 @@ export interface Finding {
   detail: string;
   evidence: string[];
   fixes: Fix[];
+  /**
+   * For trust gaps: which evidence decided between the codes a client's "unknown authority" can
+   * mean (src/diagnose/missing-issuer.ts). Absent on other findings.
+   */
+  basis?: FindingBasis;
 }
+
+/** The evidence that named a trust gap, strongest first. */
+export const FINDING_BASES = [
+  'root-sent', // the self-signed root came with the chain
+  'leaf-self-signed', // the server certificate signs itself
+  'held-root', // a --ca file or store holds a self-signed root whose key verifies the top certificate
+  'held-intermediate', // ... holds a CA that verifies it but is not self-signed
+  'aia', // the leaf names its issuer's download address (AIA caIssuers) and the issuer's name is not a root's
+  'issuer-name', // the issuer's name reads like an intermediate's, or like a root's (with no AIA)
+  'interception', // the interception analysis names a product or suspects one: its CA signs leaves directly
+  'chain-sent', // the server sent intermediates; the issuer missing above them is taken to be the root
+  'undecided', // nothing tells a root from an intermediate: both are named
+] as const;
+
+export type FindingBasis = (typeof FINDING_BASES)[number];
 
 /** The contract's codes, plus additions (contract: "new ones may be added, none renamed"). */
 export const FINDING_CODES = [
@@ -42,6 +62,10 @@ export const FINDING_CODES = [
   'http-blocked', 'model-not-found', 'pull-path-fallback', 'upstream-forbidden', 'upstream-error',
   // Ollama itself (src/ollama/check.ts)
   'ollama-origins-open', 'ollama-service-env', 'ollama-cert-file-missing',
+  // client certificates given with --cert/--key or --pkcs12 (src/diagnose/client-cert.ts)
+  'client-cert-not-requested', 'client-cert-issuer-not-accepted',
+  // a server certificate list over OpenSSL's 100 KiB (Node, curl) or Go's 256 KiB (src/diagnose/network-findings.ts)
+  'certificate-list-too-large',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -7,7 +7,8 @@ import { isPublicHostName } from '../probe/target.js';
 import type { TrustStore } from '../trust/stores.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
-import { chainFacts, issuersIn } from './chain-facts.js';
+import { chainFacts } from './chain-facts.js';
+import { findHeldIssuer } from './missing-issuer.js';
 import type { Finding, Fix } from './finding.js';
 import { trustCaFixes, type ClientPlatform } from './fixes.js';
 import { matchInterceptionProduct, type InterceptionProduct } from './interception-products.js';
@@ -24,6 +25,8 @@ export interface InterceptionInput {
   direct?: { chain: Certificate[] } | { failure: string };
   /** The OS store, where the interception root may already sit. */
   osStore: TrustStore;
+  /** --ca files: a root there is one the user already has in hand. */
+  caFiles?: readonly string[];
   now: Date;
   client: ClientPlatform;
 }
@@ -33,6 +36,8 @@ export interface TrustCandidate {
   /** 'sent': the root came with the chain; 'installed': a store here holds it; 'intermediate': only an intermediate is available. */
   where: 'sent' | 'installed' | 'intermediate';
   origin?: string;
+  /** It came from a --ca file (origin is that file). */
+  fromCaFile?: boolean;
 }
 
 export interface InterceptionAnalysis {
@@ -40,6 +45,8 @@ export interface InterceptionAnalysis {
   product?: InterceptionProduct;
   evidence: string[];
   candidate?: TrustCandidate;
+  /** With no candidate: why there is no CA to trust or save, and how to get it (the finding and --save-ca both say this). */
+  noCandidate: string;
 }
 
 // Words appliances put into the names of the certificates they mint.
@@ -66,13 +73,25 @@ function trustCandidate(input: InterceptionInput): TrustCandidate | undefined {
   const facts = chainFacts(input.presented);
   const top = facts.linked[facts.linked.length - 1]!;
   if (facts.topSelfSigned && top !== input.presented[0]) return { cert: top, where: 'sent' };
-  // The OS store first (what IT usually deploys), then the stores the views read (SSL_CERT_FILE...).
-  for (const store of [input.osStore, ...input.judgements.map((j) => j.store)]) {
-    const installed = issuersIn(store.certificates, top)[0];
-    if (installed) return { cert: installed, where: 'installed', origin: store.origin.get(installed) ?? 'a trust store' };
-  }
+  // The --ca files (the user has that file in hand), the OS store (what IT usually deploys), then
+  // the stores the views read (SSL_CERT_FILE...): the same search that tells a root from an intermediate.
+  const stores = [{ view: 'system' as const, store: input.osStore }, ...input.judgements.map((j) => ({ view: j.verdict.view, store: j.store }))];
+  const held = findHeldIssuer(top, stores, input.caFiles ?? []);
+  if (held) return { cert: held.cert, where: 'installed', origin: held.origin, ...(held.fromCaFile ? { fromCaFile: true } : {}) };
   if (top !== input.presented[0] && top.isCA) return { cert: top, where: 'intermediate' };
   return undefined;
+}
+
+/** Why no interception CA can be named or saved: only what was sent and the stores were there to look in. */
+function noCandidateSentence(input: InterceptionInput, who: string): string {
+  const facts = chainFacts(input.presented);
+  const top = facts.linked[facts.linked.length - 1]!;
+  const sent = top === input.presented[0] ? 'only the server certificate was sent' : `the chain sent stops at "${shortName(top)}"`;
+  return (
+    `The CA of ${who}, "${formatName(top.issuer)}", is not on the wire (${sent}) and not in any store here${input.caFiles?.length ? ' or --ca file' : ''}, ` +
+    'so there is no certificate to trust or save yet. Get it from your IT team, or export it from a browser on this network (the certificate viewer, ' +
+    `top of the chain), then check it with \`ollama-tls doctor ${input.label} --ca FILE\` and trust it with \`ollama-tls trust --ca FILE\`.`
+  );
 }
 
 export function analyseInterception(input: InterceptionInput): InterceptionAnalysis {
@@ -131,9 +150,10 @@ export function analyseInterception(input: InterceptionInput): InterceptionAnaly
   let verdict: InterceptionAnalysis['verdict'] = 'none';
   if (differs || (product && (input.proxied || notPublic || strong))) verdict = 'confirmed';
   else if (product || strong || evidence.length >= 2 || (notPublic && publicHost)) verdict = 'suspected';
-  if (verdict === 'none') return { verdict, evidence };
+  if (verdict === 'none') return { verdict, evidence, noCandidate: 'no interception was detected' };
   const candidate = trustCandidate(input);
-  return { verdict, evidence, ...(product ? { product } : {}), ...(candidate ? { candidate } : {}) };
+  const noCandidate = candidate ? '' : noCandidateSentence(input, product ? product.name : 'the inspecting proxy');
+  return { verdict, evidence, ...(product ? { product } : {}), ...(candidate ? { candidate } : {}), noCandidate };
 }
 
 /** The finding for a detected interception; info when the deciding views already trust it. */
@@ -147,10 +167,12 @@ export function interceptionFinding(a: InterceptionAnalysis, input: Interception
   const verb = a.verdict === 'confirmed' ? 'is intercepted by' : 'looks intercepted by';
 
   const which = !c
-    ? 'The interception root was not sent and is not installed here; get it from your IT team.'
+    ? a.noCandidate
     : c.where === 'sent'
       ? `The root to trust is "${shortName(c.cert)}" (sent with the chain), SHA-256 ${fp}.`
-      : c.where === 'installed'
+      : c.fromCaFile
+        ? `Its CA, "${shortName(c.cert)}", is in your --ca file ${c.origin}, SHA-256 ${fp}: its key verifies the certificate the proxy sent.`
+        : c.where === 'installed'
         ? `Its root, "${shortName(c.cert)}", is already installed here (${c.origin}), SHA-256 ${fp}.`
         : `Only the intermediate "${shortName(c.cert)}" (SHA-256 ${fp}) was sent; its root, "${formatName(c.cert.issuer)}", should come from your IT team (Go would accept the intermediate as an anchor, other clients may not).`;
 
@@ -165,11 +187,12 @@ export function interceptionFinding(a: InterceptionAnalysis, input: Interception
   }
   const fixes: Fix[] = [];
   if (fp) fixes.push({ title: `Confirm with your IT team that SHA-256 ${fp} is their inspection CA before trusting it`, side: 'client' });
-  if (c) {
+  if (c && !c.fromCaFile) {
     fixes.push({ title: 'Trust it in one step: ollama-tls fetches it again and checks it against that fingerprint', command: `${input.client.platform === 'win32' ? '' : 'sudo '}ollama-tls trust --from-host ${input.label} --fingerprint ${fp}`, side: 'client' });
     fixes.push({ title: 'Or save it to a file first', command: `ollama-tls doctor ${input.label} --save-ca corp-ca.pem`, side: 'client' });
   }
-  fixes.push(...trustCaFixes(input.client, 'corp-ca.pem'));
+  if (!c) fixes.push({ title: `Get the ${who} CA certificate from your IT team (or export it from a browser on this network), then check it against this connection`, command: `ollama-tls doctor ${input.label} --ca corp-ca.pem`, side: 'client' });
+  fixes.push(...trustCaFixes(input.client, c?.fromCaFile ? c.origin! : 'corp-ca.pem'));
   fixes.push({ title: 'Or ask IT to exempt the Ollama hosts from inspection (registry.ollama.ai, *.r2.cloudflarestorage.com)', side: 'client' });
   return {
     code, severity: 'error',

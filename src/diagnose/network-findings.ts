@@ -1,10 +1,11 @@
 // Failures before there is a chain to judge: name resolution, TCP, the handshake itself.
 import type { ProbeFailure, ProbeResult } from '../probe/probe.js';
+import { GO_MAX_CERTIFICATE_MESSAGE, OPENSSL_MAX_CERT_LIST } from '../probe/tls-wire.js';
 import { clientCertFinding, clientCertRefused } from './client-cert.js';
 import type { Finding, FindingCode, Fix } from './finding.js';
 import { NETWORK_FIX, SERVER_FIX } from './fixes.js';
 
-type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[] };
+type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[]; severity?: Finding['severity'] };
 
 const PROXY_HINT = 'On a corporate network, outbound HTTPS often has to go through a proxy: set HTTPS_PROXY for Ollama (in its service environment) and NO_PROXY=localhost,127.0.0.1.';
 
@@ -75,7 +76,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           detail: `${f.message}. ${goSays} Either the proxy setting is wrong (host, port, a proxy that only exists on another network) or the proxy is down.`,
           fixes: [
             { title: 'Check the proxy settings where Ollama runs (for the service: systemctl show ollama | grep -i proxy)', command: 'env | grep -i _proxy', side: 'client' },
-            ...(p.proxy ? [NETWORK_FIX.listening(new URL(p.proxy.url).hostname, new URL(p.proxy.url).port || 80)] : []),
+            ...(p.proxy ? [NETWORK_FIX.listening(p.proxy.hostname, p.proxy.port)] : []),
           ],
         };
       case 'auth-required': {
@@ -124,6 +125,8 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
   handshake: (f, p) => {
     const where = p.target.label;
     switch (f.kind) {
+      case 'certificate-list-limit':
+        return certificateListLimit(f, p);
       case 'timeout':
         return {
           code: 'handshake-timeout',
@@ -192,5 +195,38 @@ export function networkFinding(p: ProbeResult): Finding | undefined {
   if (f.stage === 'handshake' && f.code) evidence.push(`Node error code ${f.code}`);
   if (p.proxy) evidence.push(`proxy ${p.proxy.url} from ${p.proxy.source}${p.proxy.address ? `, connected to ${p.proxy.address}` : ''}`);
   if (p.addresses.length) evidence.push(`addresses: ${p.addresses.map((a) => `${a.address} (${a.source})`).join(', ')}`);
-  return { code: text.code, severity: 'error', title: text.title, detail: text.detail, evidence, fixes: text.fixes };
+  return { code: text.code, severity: text.severity ?? 'error', title: text.title, detail: text.detail, evidence, fixes: text.fixes };
+}
+
+/**
+ * The server's certificate list is over Node.js/OpenSSL's 100 KiB. Within Go's 256 KiB, Ollama
+ * reads it: a note (the chain, read off the wire, is judged as usual); above, Go refuses it too.
+ */
+function certificateListLimit(f: Extract<ProbeFailure, { stage: 'handshake' }>, p: ProbeResult): Text {
+  const where = p.target.label;
+  const bytes = f.certificateListBytes;
+  const size = bytes !== undefined ? `${bytes} bytes (${Math.round(bytes / 1024)} KiB)` : 'over 100 KiB';
+  const openssl = `Node.js, curl, Python and other OpenSSL-based clients stop at ${OPENSSL_MAX_CERT_LIST} bytes (OpenSSL's default max_cert_list; Node has no option to raise it)`;
+  const trim = { title: 'Send a shorter chain: the leaf and its intermediates only (no root, no unrelated certificates)', side: 'server' as const };
+  if (bytes !== undefined && bytes > GO_MAX_CERTIFICATE_MESSAGE) {
+    return {
+      code: 'certificate-list-too-large',
+      title: `${where} sends a certificate list of ${size}, more than Go (Ollama) accepts`,
+      detail:
+        `Go reads a Certificate message of up to ${GO_MAX_CERTIFICATE_MESSAGE} bytes and refuses a larger one: Ollama reports "tls: handshake message of length ${bytes} bytes exceeds maximum of ${GO_MAX_CERTIFICATE_MESSAGE} bytes". ` +
+        `${openssl}. No client setting changes this; the server has to send less.`,
+      fixes: [trim],
+    };
+  }
+  return {
+    code: 'certificate-list-too-large',
+    // Without the chain nothing was judged: that is not a pass.
+    severity: p.chain.length ? 'info' : 'error',
+    title: `${where} sends a certificate list of ${size}: Go (Ollama) reads it, OpenSSL-based clients do not`,
+    detail:
+      `${openssl}, so this doctor's own handshake stopped there; that limit is Node's and OpenSSL's, not Ollama's. Go reads up to ${GO_MAX_CERTIFICATE_MESSAGE} bytes, ` +
+      `so Ollama gets the chain, and the doctor read it off the wire and judged it as Go does. ${p.chain.length ? '' : 'The chain itself could not be read off the wire. '}` +
+      'Checks that need the finished connection (HTTP requests, client certificates) could not run.',
+    fixes: [trim],
+  };
 }

@@ -64,6 +64,22 @@ export function blockedFinding(p: ProbeResult, r: HttpResponse, expected: string
   };
 }
 
+/**
+ * Answers came, then a request got none (the server closed or reset the connection, or a new
+ * connection for it failed): Ollama's pull would stop at the same request.
+ */
+export function stoppedFinding(p: ProbeResult, code: 'http-blocked' | 'upstream-error'): Finding | undefined {
+  const f = p.httpFailure;
+  if (!f || !p.http?.length) return undefined;
+  return {
+    code, severity: 'error',
+    title: `${p.target.label} stopped answering after ${p.http.length} request${p.http.length === 1 ? '' : 's'}`,
+    detail: `${f.path ? `The request for ${f.path.replace(/\?.*$/, '')}` : 'The next request'} got no answer: ${f.message}. A client such as Ollama fails at the same request.`,
+    evidence: [`${f.kind}: ${f.message}`, ...p.http.map((r) => `${r.request.method} ${r.request.path.replace(/\?.*$/, '')}: ${answerSummary(r)}`)],
+    fixes: code === 'http-blocked' ? [ALLOW_HOSTS_FIX] : [],
+  };
+}
+
 /** An S3-style XML error from the blob store itself (R2 speaks the S3 API). */
 function storageError(r: HttpResponse): string | undefined {
   return r.body.toString('utf8').match(/<Code>([A-Za-z]+)<\/Code>/)?.[1];
@@ -117,8 +133,10 @@ export function readRegistry(p: ProbeResult, model: string): RegistryReading {
     if (purpose === 'manifest') continue;
     if (r.status >= 400) findings.push(blockedFinding(p, r, WHAT[purpose]));
   }
+  const stopped = stoppedFinding(p, 'http-blocked');
+  if (stopped) findings.push(stopped);
   if (!rs.some((r) => (r.request as PullRequest).purpose === 'blob-head')) {
-    return { cannotWalk: 'the manifest names no layer to ask for', findings };
+    return { cannotWalk: p.httpFailure ? `the registry stopped answering (${p.httpFailure.message})` : 'the manifest names no layer to ask for', findings };
   }
   return { findings };
 }
@@ -144,6 +162,8 @@ export function readBlobHost(p: ProbeResult): Finding[] {
       out.push(blockedFinding(p, r, WHAT[(r.request as PullRequest).purpose] ?? 'model file'));
     }
   }
+  const stopped = stoppedFinding(p, 'http-blocked');
+  if (stopped) out.push(stopped);
   return out;
 }
 

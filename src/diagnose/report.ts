@@ -51,8 +51,16 @@ export interface TargetReport {
   ok: boolean;
   /** Where this target came from: given, the pull path (registry, blob host, fallback), --ai. */
   role?: 'registry' | 'blob' | 'fallback' | 'upstream' | 'ai';
-  /** Mutual TLS: present only when the server asked for a client certificate. */
-  clientCert?: { requested: boolean; authorities: string[]; sent: string | null; refused: string | null };
+  /**
+   * Mutual TLS: present when the server asked for a client certificate or one was given. `policy`
+   * is null when it cannot be told; `withoutCertificate` is the second handshake, without the
+   * certificate, that tells optional from required once one was sent.
+   */
+  clientCert?: {
+    requested: boolean; authorities: string[]; sent: string | null; refused: string | null;
+    policy: 'none' | 'optional' | 'required' | null;
+    withoutCertificate?: { refused: boolean | null; message: string; ms: number };
+  };
   /** HTTP requests sent over this very connection after the handshake (pull path, upstream checks). */
   http?: HttpReport | null;
   timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number; httpMs?: number };
@@ -72,10 +80,26 @@ export interface HttpExchangeReport {
   /** The scheme of the Authorization sent ("basic" or "bearer"); the value is never reported. */
   auth?: string;
   ms: number;
+  /** What was spoken: "h2" (the server picked it in ALPN), "http/1.1", or "http/1.0" (the server answered 1.0). */
+  protocol: 'h2' | 'http/1.1' | 'http/1.0';
+  /** Index into `connections` when this went over a later connection (absent: the first). */
+  connection?: number;
+}
+
+/** A connection the requests went over; the first, then one more each time the server closed the last. */
+export interface HttpConnectionReport {
+  /** "first", or why the connection before could carry no more requests. */
+  reason: string;
+  alpn: string | null;
+  /** Whether its handshake presented the first connection's chain; a different one is judged too. */
+  chain: 'same' | 'different';
+  verdicts?: Verdict[];
 }
 
 export interface HttpReport {
   exchanges: HttpExchangeReport[];
+  /** Present when more than one connection was needed (Go's Transport dials again the same way). */
+  connections?: HttpConnectionReport[];
   /** Why the exchange stopped early (the server closed, timed out, answered garbage). */
   failure?: { kind: string; message: string };
   /** Credentials were given but not sent: the certificate was not trusted. */
@@ -98,7 +122,7 @@ export interface PullReport {
 }
 
 /** The proxy as the probe used it (without the raw DER), plus an https:// proxy's own chain and verdict. */
-export interface ProxyReport extends Omit<ProxyUse, 'tlsChain' | 'tlsServername'> {
+export interface ProxyReport extends Omit<ProxyUse, 'tlsChain' | 'tlsServername' | 'hostname' | 'port'> {
   chain?: ChainEntry[];
   verdict?: Verdict;
 }

@@ -8,9 +8,10 @@ import { goParseErrors, parseGoDebug, type GoDebug } from '../trust/go-verify.js
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
 import { CLIENT_TRUST } from './client-trust.js';
-import { chainFacts, daysBetween, issuersIn, type ChainFacts } from './chain-facts.js';
+import { chainFacts, daysBetween, type ChainFacts } from './chain-facts.js';
 import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, type ClientPlatform } from './fixes.js';
-import type { Finding, FindingCode, Fix, Severity } from './finding.js';
+import type { Finding, FindingBasis, FindingCode, Fix, Severity } from './finding.js';
+import { findHeldIssuer, judgeMissingIssuer, type HeldIssuer, type InterceptionHint, type MissingIssuer } from './missing-issuer.js';
 
 export interface ChainDiagnosisInput {
   presented: Certificate[];
@@ -25,13 +26,16 @@ export interface ChainDiagnosisInput {
   env: Env;
   /** Newest notBefore among the bundled roots: a clock before it is certainly wrong. */
   clockFloor: Date;
+  /** What the interception analysis of the same chain concluded: an inspection CA signs leaves with its root. */
+  interception?: InterceptionHint;
 }
 
 const EXPIRING_DAYS = 30;
 // Codes that mean "no path to a trusted root", where the chain itself says which gap it is.
 const TRUST_GAP = new Set(['unknown-authority', 'missing-intermediate', 'untrusted-root', 'self-signed-leaf']);
 
-export const certName = (c: Certificate): string => c.commonName ?? (formatName(c.subject) || `serial ${c.serialHex}`);
+export const certName = (c: Certificate): string =>
+  c.decodeError !== undefined ? `undecodable certificate ${c.sha256.slice(0, 16)}` : c.commonName ?? (formatName(c.subject) || `serial ${c.serialHex}`);
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 interface Ctx {
@@ -49,6 +53,8 @@ interface Ctx {
   acceptedBy: ViewName[];
   /** For trust gaps: where else the missing issuer was found. */
   issuerElsewhere?: { view: ViewName; cert: Certificate; origin: string };
+  /** For an issuer that was not sent: root or intermediate, and the evidence that decided. */
+  missing?: MissingIssuer;
 }
 
 type Text = { title: string; detail: string; fixes: Fix[]; evidence?: string[] };
@@ -75,6 +81,28 @@ function acceptedSentence(c: Ctx, why: string): string {
   return ` Meanwhile ${who} ${names.length > 1 ? 'accept' : 'accepts'} it${why ? `: ${why}` : ''}, which is why it can work elsewhere.`;
 }
 
+const sudo = (c: Ctx) => (c.input.client.platform === 'win32' ? '' : 'sudo ');
+
+/** Neither a root nor an intermediate can be named: say both, and how to find out. */
+function undecided(c: Ctx): Text {
+  const issuer = formatName(c.top.issuer);
+  const aia = c.top.aia.caIssuers[0];
+  return {
+    title: `${c.input.label}: cannot tell whether "${attributeOr(c.top.issuer, issuer)}" (not sent) is a private root or a missing intermediate`,
+    detail:
+      `The server sent only its own certificate, issued by "${issuer}", which it did not send and which no --ca file or store here holds. ` +
+      `Go (and so Ollama) reports "certificate signed by unknown authority" either way. If "${attributeOr(c.top.issuer, issuer)}" is a root (a private ` +
+      `or corporate CA that signs server certificates directly), trust it here; if it is an intermediate, the server must send it. Nothing in the ` +
+      `certificate settles which. To find out, get the issuer's certificate (from whoever runs the server or your IT team${aia ? `, or from the certificate's AIA address ${aia}` : ''}) ` +
+      `and run the doctor again with --ca: it checks the signature and says which.` + acceptedSentence(c, ''),
+    fixes: [
+      { title: 'Get the issuer certificate and check it against this server (the doctor then names a root or an intermediate)', command: `ollama-tls doctor ${c.input.label} --ca issuer.pem`, side: 'client' },
+      { title: 'If it is a root: trust it where Ollama runs', command: `${sudo(c)}ollama-tls trust --ca issuer.pem`, side: 'client' },
+      { ...SERVER_FIX.fullChain, title: `If it is an intermediate: ${SERVER_FIX.fullChain.title.replace(/^On the server, s/, 'on the server, s')}` },
+    ],
+  };
+}
+
 const saveChain = (c: Ctx): Fix => ({
   title: 'Save the certificates the server sends, to hand to your IT team or to trust the right one',
   command: `ollama-tls doctor ${c.input.label} --save-chain ${c.input.verifyName}-chain.pem`,
@@ -84,6 +112,7 @@ const saveChain = (c: Ctx): Fix => ({
 const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
   'missing-intermediate': (c) => {
     const aia = c.top.aia.caIssuers[0];
+    const held = c.missing?.held;
     return {
       title: `${c.input.label} sends an incomplete chain: the intermediate that issued its certificate is missing`,
       detail:
@@ -94,7 +123,9 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
         acceptedSentence(c, ''),
       fixes: [
         SERVER_FIX.fullChain,
-        ...(aia ? [{ title: 'Until the server is fixed, the intermediate can be downloaded from the certificate\'s AIA address and trusted here (Go accepts an intermediate as an anchor)', command: `curl -fsSL ${aia} -o intermediate.der && openssl x509 -inform DER -in intermediate.der -out intermediate.pem`, side: 'client' as const }] : []),
+        ...(held?.fromCaFile
+          ? [{ title: `Until the server is fixed, the intermediate in ${held.origin} (SHA-256 ${held.cert.sha256}) can be trusted here (Go accepts an intermediate as an anchor)`, command: `${sudo(c)}ollama-tls trust --ca ${held.origin}`, side: 'client' as const }]
+          : aia ? [{ title: 'Until the server is fixed, the intermediate can be downloaded from the certificate\'s AIA address and trusted here (Go accepts an intermediate as an anchor)', command: `curl -fsSL ${aia} -o intermediate.der && openssl x509 -inform DER -in intermediate.der -out intermediate.pem`, side: 'client' as const }] : []),
       ],
     };
   },
@@ -105,10 +136,13 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     const where = sent
       ? `The chain is complete and ends at the self-signed root "${rootName}", which the server sent along, but that root is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`
       : `The chain ends at "${certName(c.top)}", issued by "${rootName}", which was not sent and is not among the roots ${VIEW_DESCRIPTIONS[c.view]} trusts.`;
-    const fingerprint = sent ? c.top.sha256 : undefined;
+    const held = !sent && c.missing?.held?.root ? c.missing.held : undefined;
+    const fingerprint = sent ? c.top.sha256 : held?.cert.sha256;
+    // The file to trust: the user's own --ca file when it holds the root, else one to get from IT.
+    const file = held?.fromCaFile ? held.origin : 'corp-root.pem';
     return {
-      title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"`,
-      ...(fingerprint ? { evidence: [`root certificate sent by the server: "${certName(c.top)}", SHA-256 ${fingerprint}`] } : {}),
+      title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"${sent ? '' : ' (not sent)'}`,
+      ...(sent ? { evidence: [`root certificate sent by the server: "${certName(c.top)}", SHA-256 ${fingerprint}`] } : {}),
       detail:
         `${where} This is what a private CA, or a TLS-inspecting proxy (Zscaler, Netskope, Palo Alto, ...), looks like: the certificate is signed by an ` +
         `authority your organisation runs, and Go programs such as Ollama reject it until that authority's root certificate is in the store Go reads ` +
@@ -116,9 +150,11 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       fixes: [
         sent
           ? { title: `Check with your IT team that "${rootName}" with SHA-256 ${fingerprint} is theirs before trusting it (it is the last certificate in the saved chain)`, side: 'client' as const }
-          : { title: `Get the root certificate "${rootName}" from your IT team (often on an internal wiki, or in the browser's certificate viewer)`, side: 'client' as const },
-        saveChain(c),
-        ...trustCaFixes(c.input.client, 'corp-root.pem'),
+          : held
+            ? { title: `Check with your IT team that "${certName(held.cert)}" with SHA-256 ${held.cert.sha256} (in ${held.origin}) is theirs before trusting it`, side: 'client' as const }
+            : { title: `Get the root certificate "${rootName}" from your IT team (often on an internal wiki, or in the browser's certificate viewer), then check it: ollama-tls doctor ${c.input.label} --ca corp-root.pem`, side: 'client' as const },
+        ...(held?.fromCaFile ? [] : [saveChain(c)]),
+        ...trustCaFixes(c.input.client, file),
         ...(c.input.client.platform === 'linux' ? [sslCertFileFix('/etc/ollama/ca-bundle.pem')] : []),
         INSECURE_FLAG_NOTE,
       ],
@@ -167,7 +203,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     };
   },
 
-  'unknown-authority': (c) => ({
+  'unknown-authority': (c) => (c.missing?.basis === 'undecided' ? undecided(c) : {
     title: `${VIEW_DESCRIPTIONS[c.view]} cannot build a trusted chain for ${c.input.label}`,
     detail:
       `No path from the server's certificate to a trusted root passes every check: ${c.judgement.verdict.message}. ` +
@@ -319,6 +355,13 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
   },
 };
 
+// How the evidence line that decided a missing issuer begins.
+const DECIDED: Record<MissingIssuer['kind'], string> = {
+  root: 'a root that was not sent, not a missing intermediate, because',
+  intermediate: 'a missing intermediate, not a root, because',
+  unknown: 'neither a root nor an intermediate can be named, because',
+};
+
 const GAP_SHORT: Partial<Record<string, string>> = {
   'missing-intermediate': 'the server sends an incomplete chain',
   'untrusted-root': 'its root is not in Node\'s list',
@@ -379,30 +422,38 @@ function isSignatureFailure(j: Judgement): boolean {
   return j.openssl?.error?.name === 'CERT_SIGNATURE_FAILURE';
 }
 
-/** Where, among all the stores we loaded, the top certificate's issuer lives. */
-async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate, except: ViewName): Promise<Ctx['issuerElsewhere']> {
-  for (const view of input.views.views) {
-    if (view === except) continue;
-    const store = await input.views.store(view);
-    const found = issuersIn(store.certificates, top)[0];
-    if (found) return { view, cert: found, origin: store.origin.get(found) ?? view };
-  }
-  return undefined;
+/**
+ * Where, among the stores the other views read (and the --ca files), the top certificate's issuer
+ * lives: anywhere (--ca files first), and in the OS store in particular.
+ */
+async function findIssuerElsewhere(input: ChainDiagnosisInput, top: Certificate, except: ViewName): Promise<{ held?: HeldIssuer; inSystem?: HeldIssuer }> {
+  const stores = await Promise.all(input.views.views.filter((v) => v !== except).map(async (view) => ({ view, store: await input.views.store(view) })));
+  const held = findHeldIssuer(top, stores, input.views.ctx.extraCaFiles);
+  const inSystem = held?.view === 'system' ? held : findHeldIssuer(top, stores.filter((s) => s.view === 'system'), []);
+  return { ...(held ? { held } : {}), ...(inSystem ? { inSystem } : {}) };
 }
 
-async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgement): Promise<{ code: FindingCode; issuerElsewhere?: Ctx['issuerElsewhere'] }> {
+interface Classified {
+  code: FindingCode;
+  basis?: FindingBasis;
+  issuerElsewhere?: Ctx['issuerElsewhere'];
+  missing?: MissingIssuer;
+}
+
+const MISSING_CODE: Record<MissingIssuer['kind'], FindingCode> = { root: 'untrusted-root', intermediate: 'missing-intermediate', unknown: 'unknown-authority' };
+
+async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgement): Promise<Classified> {
   const code = codeOf(j);
   if (!TRUST_GAP.has(code) || isSignatureFailure(j)) return { code };
-  if (facts.leafSelfSigned) return { code: 'self-signed-leaf' };
+  if (facts.leafSelfSigned) return { code: 'self-signed-leaf', basis: 'leaf-self-signed' };
   const top = facts.linked[facts.linked.length - 1]!;
-  if (!facts.topSelfSigned) {
-    const elsewhere = await findIssuerElsewhere(input, top, j.verdict.view);
-    if (elsewhere && j.verdict.view === 'go' && elsewhere.view === 'system' && !input.views.goUsesPlatformVerifier) {
-      return { code: 'trusted-by-system-not-go', issuerElsewhere: elsewhere };
-    }
-    if (top === facts.presented[0]) return { code: 'missing-intermediate', ...(elsewhere ? { issuerElsewhere: elsewhere } : {}) };
+  if (facts.topSelfSigned) return { code: 'untrusted-root', basis: 'root-sent' };
+  const { held, inSystem } = await findIssuerElsewhere(input, top, j.verdict.view);
+  if (inSystem && j.verdict.view === 'go' && !input.views.goUsesPlatformVerifier) {
+    return { code: 'trusted-by-system-not-go', issuerElsewhere: inSystem };
   }
-  return { code: 'untrusted-root' };
+  const missing = judgeMissingIssuer({ top, leaf: facts.presented[0]!, ...(held ? { held } : {}), ...(input.interception ? { interception: input.interception } : {}) });
+  return { code: MISSING_CODE[missing.kind], basis: missing.basis, missing, ...(held ? { issuerElsewhere: held } : {}) };
 }
 
 /**
@@ -410,12 +461,12 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
  * and the public PKI get their own advice (Go's, for the go and extra views, is the default). Any
  * other problem is a property of the certificate; as a warning it says which client rejects it.
  */
-function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[]): Finding {
+function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[], basis?: FindingBasis): Finding {
   const gap = TRUST_GAP.has(code) || code === 'trusted-by-system-not-go';
   const otherView = gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
   const text = otherView ? otherView(ctx, code) : (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
   const title = severity === 'warning' && !otherView && ctx.view !== 'go' ? `${WHO_REJECTS[ctx.view]}: ${text.title}` : text.title;
-  return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes };
+  return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes, ...(basis ? { basis } : {}) };
 }
 
 function chainEvidence(facts: ChainFacts): string[] {
@@ -428,7 +479,10 @@ function chainEvidence(facts: ChainFacts): string[] {
 /** Store certificates that would anchor the chain but that Go's parser drops. */
 function ignoredByGo(j: Judgement, top: Certificate, godebug: GoDebug): Certificate[] {
   return j.store.certificates.filter(
-    (c) => goParseErrors(c, godebug).length > 0 && (c === top || (c.subjectRaw.equals(top.issuerRaw) && top.signedBy(c))),
+    // A store certificate with the issuer's name whose fields cannot be decoded cannot be
+    // checked for the signature either: its name is the evidence.
+    (c) => (c === top || c.subjectRaw.equals(top.issuerRaw)) && goParseErrors(c, godebug).length > 0
+      && (c === top || c.decodeError !== undefined || top.signedBy(c)),
   );
 }
 
@@ -467,19 +521,20 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
   };
 
   const explain = async (j: Judgement, severity: Severity) => {
-    const { code, issuerElsewhere } = await classify(input, facts, j);
+    const { code, issuerElsewhere, missing, basis } = await classify(input, facts, j);
     let finalCode = code;
     const subject = subjectOf(j, leaf);
     if (code === 'expired' && subject !== leaf) finalCode = 'expired-intermediate';
     const ctx: Ctx = {
       input, judgementCode: codeOf(j), facts, judgement: j, view: j.verdict.view, leaf, top, subject,
-      acceptedBy: accepting.filter((v) => v !== j.verdict.view), ...(issuerElsewhere ? { issuerElsewhere } : {}),
+      acceptedBy: accepting.filter((v) => v !== j.verdict.view), ...(issuerElsewhere ? { issuerElsewhere } : {}), ...(missing ? { missing } : {}),
     };
     const evidence = [`${j.verdict.view}: ${j.verdict.message}`, ...(TRUST_GAP.has(finalCode) ? chainEvidence(facts) : [])];
     if (TRUST_GAP.has(finalCode) || finalCode === 'trusted-by-system-not-go') {
       evidence.push(`${j.verdict.view} roots: ${storeSummary(j.store)}`);
     }
-    add(buildFinding(finalCode, severity, ctx, evidence));
+    if (missing) evidence.push(`${DECIDED[missing.kind]}: ${missing.because}`);
+    add(buildFinding(finalCode, severity, ctx, evidence, basis));
   };
 
   for (const j of decidingFailed) await explain(j, 'error');

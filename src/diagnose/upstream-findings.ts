@@ -3,7 +3,7 @@
 import { header, headerAll, type HttpResponse } from '../probe/http.js';
 import type { ProbeResult } from '../probe/probe.js';
 import type { UpstreamRequest } from '../upstream/requests.js';
-import { answerSummary, blockedFinding } from './pull-findings.js';
+import { answerSummary, blockedFinding, stoppedFinding } from './pull-findings.js';
 import { matchBlockPage } from './block-pages.js';
 import type { Finding, Fix } from './finding.js';
 
@@ -175,6 +175,8 @@ export function readUpstream(p: ProbeResult, opts: { credentialsWithheld: boolea
   }
 
   const version = first.status === 200 ? isOllamaVersion(first) : undefined;
+  const stopped = stoppedFinding(p, 'upstream-error');
+  if (stopped) findings.push(stopped);
   if (!version) {
     findings.push({
       code: 'upstream-not-ollama', severity: 'warning',

@@ -2,6 +2,7 @@
 // Ollama keeps the roots it loaded at start (Go reads them once per process), so it must restart.
 import path from 'node:path';
 import type { TrustContext } from './context.js';
+import { redactProxyUrl } from '../platform/redact.js';
 import type { Plan } from './plan.js';
 
 export interface Advice {
@@ -19,10 +20,6 @@ const LINUX_BUNDLE: Record<string, string> = {
   'linux-native': '/etc/ssl/certs/ca-certificates.crt',
 };
 
-/** A proxy URL without its password, for printing. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}
 
 /** How to make a running Ollama pick up the new roots. */
 export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
@@ -41,7 +38,7 @@ export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
     const override = compose.title.match(/\((.*)\)$/)?.[1] ?? 'the override';
     out.push({ title: 'Recreate the services with the override (Go reads its roots once, at start)', command: `docker compose -f ${path.basename(override).replace('.ollama-tls', '')} -f ${path.basename(override)} up -d` });
     const proxy = ctx.env.HTTPS_PROXY ?? ctx.env.https_proxy;
-    if (proxy) out.push({ title: 'The containers do not inherit your HTTPS_PROXY: give the services it (and NO_PROXY for their own names) in the compose file', command: `environment: { HTTPS_PROXY: "${redact(proxy)}", NO_PROXY: "localhost,127.0.0.1,ollama" }` });
+    if (proxy) out.push({ title: 'The containers do not inherit your HTTPS_PROXY: give the services it (and NO_PROXY for their own names) in the compose file', command: `environment: { HTTPS_PROXY: "${redactProxyUrl(proxy)}", NO_PROXY: "localhost,127.0.0.1,ollama" }` });
   }
   if (plans.some((p) => p.action === 'trust' && ['compose', 'dockerfile', 'image'].includes(p.target))) {
     out.push({ title: 'A container already running keeps its old roots; to fix one in place (Debian/Ubuntu-based, e.g. ollama/ollama), then restart it', command: 'docker cp corp-ca.pem ollama:/usr/local/share/ca-certificates/corp-ca.crt && docker exec ollama update-ca-certificates && docker restart ollama' });

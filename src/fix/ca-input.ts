@@ -5,20 +5,23 @@
 //
 // The ASN.1 structure of PKCS#7 and PKCS#12 is walked here (BER-tolerant, so indefinite lengths
 // from Windows and Java exports work) so that every certificate comes out byte for byte as it
-// was stored. node-forge is used only for what Node cannot do on its own (RC2-40, which OpenSSL 3
-// keeps in its legacy provider) and, for uniformity, the other PKCS#12 decryptions and the
-// PKCS#12 key derivation; it is loaded lazily, only for PKCS#12. Key bags are never decoded:
-// forge only understands RSA keys, and the key is never used anyway.
+// was stored. The password-based cryptography is in pkcs12-crypto.ts (node:crypto; node-forge
+// only for RC2-40). Key bags are never decoded: the key is never used.
 import { createHmac } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { certificateFromDer } from '../x509/load.js';
+import {
+  MAX_PBKDF2_ITERATIONS, MAX_PKCS12_KDF_ITERATIONS, PKCS12_HASHES, PKCS12_PBE, Pkcs12CryptoError, bmpPassword, checkPbes2, decryptPbes2, decryptPkcs12Pbe,
+  pkcs12Kdf, type Pbes2Params,
+} from './pkcs12-crypto.js';
+import { InputFileError, readInputFile } from '../platform/input-file.js';
+import { certificateFromDer, certificateOrReason, unreadableCertificateMessage } from '../x509/load.js';
 import { DerError, TAG, decodeInteger, decodeOid, pemBlocks, readTlv } from '../x509/der.js';
 import { formatName, type Certificate } from '../x509/certificate.js';
 import { EKU } from '../x509/oids.js';
+import { goParseErrors, type GoDebug } from '../trust/go-verify.js';
 
 export type CaInputErrorKind =
   | 'unreadable' | 'empty' | 'garbage' | 'key-only' | 'password-required' | 'bad-password'
-  | 'not-a-ca' | 'expired' | 'not-yet-valid' | 'unsupported';
+  | 'not-a-ca' | 'expired' | 'not-yet-valid' | 'go-unparsable' | 'unsupported';
 
 export class CaInputError extends Error {
   constructor(readonly kind: CaInputErrorKind, message: string) {
@@ -39,15 +42,17 @@ export interface CaFile {
   notes: string[];
 }
 
-/** Anything larger is not a CA file; refused before parsing. */
-export const MAX_CA_FILE_BYTES = 10 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------------------------
 
 export async function readCaFile(path: string, opts: { password?: string } = {}): Promise<CaFile> {
-  const bytes = await readBounded(path);
+  return caFileFromBytes(path, await readBounded(path), opts);
+}
+
+/** The same, for bytes already read (`path` names them in messages). */
+export async function caFileFromBytes(path: string, bytes: Buffer, opts: { password?: string } = {}): Promise<CaFile> {
   if (bytes.length === 0) throw new CaInputError('empty', `${path} is empty: give a CA certificate file (PEM, DER, PKCS#7 or PKCS#12).`);
 
   // DER is one element spanning the file; anything else is read as text.
@@ -62,49 +67,11 @@ export async function readCaFile(path: string, opts: { password?: string } = {})
 }
 
 async function readBounded(path: string): Promise<Buffer> {
-  let handle;
   try {
-    handle = await open(path, 'r');
+    return await readInputFile(path);
   } catch (err) {
-    throw new CaInputError('unreadable', `cannot read ${path}: ${describeFsError(err)}.`);
-  }
-  try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw new CaInputError('unreadable', `cannot read ${path}: it is a directory; give a certificate file.`);
-    if (st.isFile() && st.size > MAX_CA_FILE_BYTES) throw tooBig(path, st.size);
-    // Read until EOF rather than trusting the size: pipes and /dev/fd/N report 0.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(1 << 20, MAX_CA_FILE_BYTES + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > MAX_CA_FILE_BYTES) throw tooBig(path, total);
-    }
-    return Buffer.concat(chunks, total);
-  } catch (err) {
-    if (err instanceof CaInputError) throw err;
-    throw new CaInputError('unreadable', `cannot read ${path}: ${describeFsError(err)}.`);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-function tooBig(path: string, size: number): CaInputError {
-  return new CaInputError('garbage', `${path} is over 10 MiB (${size} bytes or more): that is not a CA certificate file (even a full root bundle is under 1 MiB).`);
-}
-
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'it is a directory; give a certificate file';
-    case 'ENOTDIR': return 'a part of the path is not a directory';
-    case 'ELOOP': return 'too many symbolic links';
-    default: return (err as Error)?.message ?? String(err);
+    if (err instanceof InputFileError) throw new CaInputError(err.kind === 'too-big' ? 'garbage' : 'unreadable', `${err.message}.`);
+    throw err;
   }
 }
 
@@ -147,7 +114,8 @@ const SILENT_LABELS = new Set(['EC PARAMETERS', 'DH PARAMETERS', 'X9.42 DH PARAM
 
 function readPem(path: string, raw: string): CaFile {
   // Blocks pasted onto one line (web forms, chat): put the armour lines on lines of their own.
-  const text = raw.replace(/(-----BEGIN [A-Z0-9 ]+-----)[ \t]+/g, '$1\n').replace(/[ \t]+(-----END [A-Z0-9 ]+-----)/g, '\n$1');
+  // (The lookbehind makes a run of blanks match only from its start: linear, not quadratic.)
+  const text = raw.replace(/(-----BEGIN [A-Z0-9 ]+-----)[ \t]+/g, '$1\n').replace(/(?<![ \t])[ \t]+(?=-----END [A-Z0-9 ]+-----)/g, '\n');
   const blocks = pemBlocks(text);
   const begins = text.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0;
   if (blocks.length < begins) {
@@ -267,9 +235,7 @@ function finish(path: string, found: Found): CaFile {
   let duplicates = 0;
   for (const { der, where, trustAux } of found.ders) {
     const cert = parseStrict(der);
-    if (!cert) {
-      throw new CaInputError('garbage', `${path}: ${where} is not a valid X.509 certificate (damaged or not a certificate); nothing was changed.`);
-    }
+    if (typeof cert === 'string') throw new CaInputError('garbage', `${unreadableCertificateMessage(path, where, cert)}; nothing was changed.`);
     if (seen.has(cert.sha256)) { duplicates++; continue; }
     seen.add(cert.sha256);
     certificates.push(cert);
@@ -281,8 +247,12 @@ function finish(path: string, found: Found): CaFile {
   if (found.keys.length > 0) {
     notes.push(`${path} also holds a private key; only the certificates are used (the key is never copied).`);
   }
+  // How many certificates of the file bear each subject: "is its issuer here?" without a scan per certificate.
+  const subjects = new Map<string, number>();
+  for (const c of certificates) subjects.set(c.subjectRaw.toString('latin1'), (subjects.get(c.subjectRaw.toString('latin1')) ?? 0) + 1);
+  const issuerHere = (cert: Certificate) => (subjects.get(cert.issuerRaw.toString('latin1')) ?? 0) - (cert.subjectRaw.equals(cert.issuerRaw) ? 1 : 0) > 0;
   for (const cert of certificates) {
-    if (cert.isCA && !cert.selfSigned && !certificates.some((c) => c !== cert && c.subjectRaw.equals(cert.issuerRaw))) {
+    if (cert.isCA && !cert.selfSigned && !issuerHere(cert)) {
       notes.push(
         `${path} holds an intermediate CA "${label(cert)}" (issued by "${issuerLabel(cert)}") without its root: Go (Ollama) and curl accept it as a trust anchor, ` +
         'but Node.js, most Python tools and `openssl s_client` need its root too; add the root certificate if you have it.',
@@ -301,16 +271,15 @@ function finish(path: string, found: Found): CaFile {
   return { path, format: found.format, certificates, keyIgnored: found.keys.length > 0, notes };
 }
 
-/** A Certificate only if our reader, and OpenSSL through Node, both parse it whole. */
-function parseStrict(der: Buffer): Certificate | undefined {
-  const cert = certificateFromDer(Buffer.from(der)); // a copy: the cache must not pin the file's buffer
-  if (!cert) return undefined;
+/** A Certificate only if our reader decodes every field and OpenSSL (through Node) parses it; else why not. */
+function parseStrict(der: Buffer): Certificate | string {
+  const cert = certificateOrReason(Buffer.from(der), { decoded: true }); // a copy: the cache must not pin the file's buffer
+  if (typeof cert === 'string') return cert;
   try {
-    void cert.subject; void cert.issuer; void cert.notBefore; void cert.notAfter; void cert.basicConstraints;
     cert.x509();
     return cert;
-  } catch {
-    return undefined;
+  } catch (err) {
+    return `OpenSSL cannot parse it: ${(err as Error).message}`;
   }
 }
 
@@ -322,9 +291,9 @@ function parseStrict(der: Buffer): Certificate | undefined {
  * The CA certificates to install, de-duplicated across files (first occurrence wins). A file or
  * a set with any certificate that may not be installed is refused as a whole, naming each one.
  */
-export function checkCas(files: CaFile[], opts: { now: Date; force: boolean }): Certificate[] {
+export function checkCas(files: CaFile[], opts: { now: Date; force: boolean; godebug?: GoDebug }): Certificate[] {
   const out = new Map<string, Certificate>();
-  const problems: { kind: 'not-a-ca' | 'expired' | 'not-yet-valid'; text: string }[] = [];
+  const problems: { kind: 'not-a-ca' | 'expired' | 'not-yet-valid' | 'go-unparsable'; text: string }[] = [];
   for (const file of files) {
     for (const cert of file.certificates) {
       const who = `${file.path}: "${label(cert)}" (SHA-256 ${colonHex(cert.sha256)})`;
@@ -337,11 +306,19 @@ export function checkCas(files: CaFile[], opts: { now: Date; force: boolean }): 
       } else if (opts.now.getTime() < cert.notBefore.getTime()) {
         if (!opts.force) problems.push({ kind: 'not-yet-valid', text: `${who} is not valid until ${day(cert.notBefore)} (check this computer's clock; --force installs it anyway).` });
       }
+      // Go's AppendCertsFromPEM drops what its parser rejects: installed, the CA would do
+      // nothing for Ollama. --force installs it anyway (for a GODEBUG setting the service has).
+      const goErrors = goParseErrors(cert, opts.godebug);
+      if (goErrors.length > 0 && !opts.force) {
+        const negative = cert.serialNegative ? '; GODEBUG=x509negativeserial=1 in Ollama\'s environment makes Go accept a negative serial' : '';
+        problems.push({ kind: 'go-unparsable', text: `${who} cannot be parsed by Go (Ollama): ${goErrors.join('; ')}. Go skips it without a word, so installing it would not help Ollama; get it reissued (--force installs it anyway${negative}).` });
+      }
       if (!out.has(cert.sha256)) out.set(cert.sha256, cert);
     }
   }
   if (problems.length > 0) {
-    const kind = problems.some((p) => p.kind === 'not-a-ca') ? 'not-a-ca' : problems.some((p) => p.kind === 'expired') ? 'expired' : 'not-yet-valid';
+    const order = ['not-a-ca', 'expired', 'not-yet-valid', 'go-unparsable'] as const;
+    const kind = order.find((k) => problems.some((p) => p.kind === k))!;
     const head = problems.length === 1 ? 'Refusing this CA input, nothing was changed:' : `Refusing this CA input (${problems.length} problems), nothing was changed:`;
     throw new CaInputError(kind, `${head}\n${problems.map((p) => `  - ${p.text}`).join('\n')}`);
   }
@@ -384,8 +361,14 @@ interface Ber {
   end: number;
 }
 
+// Where each indefinite-length element ends, per buffer: reading a child re-reads its subtree,
+// and without this a deep nest of indefinite lengths would be walked once per level.
+const indefiniteEnds = new WeakMap<Buffer, Map<number, Ber>>();
+
 function ber(buf: Buffer, offset: number, limit: number, depth = 0): Ber {
   if (depth > 32) throw new DerError('ASN.1 nested too deeply');
+  const known = indefiniteEnds.get(buf)?.get(offset);
+  if (known && known.end <= limit) return known;
   if (offset + 2 > limit) throw new DerError('truncated element');
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not supported');
@@ -396,7 +379,13 @@ function ber(buf: Buffer, offset: number, limit: number, depth = 0): Ber {
     let at = body;
     for (;;) {
       if (at + 2 > limit) throw new DerError('missing end-of-contents');
-      if (buf[at] === 0 && buf[at + 1] === 0) return { tag, start: offset, body, contentEnd: at, end: at + 2 };
+      if (buf[at] === 0 && buf[at + 1] === 0) {
+        const found: Ber = { tag, start: offset, body, contentEnd: at, end: at + 2 };
+        let perBuf = indefiniteEnds.get(buf);
+        if (!perBuf) indefiniteEnds.set(buf, (perBuf = new Map()));
+        perBuf.set(offset, found);
+        return found;
+      }
       at = ber(buf, at, limit, depth + 1).end;
     }
   }
@@ -436,9 +425,10 @@ function expectOctetString(t: Ber | undefined, what: string): Ber {
 }
 
 /** The octets of an OCTET STRING (or [n] IMPLICIT one), primitive or BER-constructed. */
-function octets(buf: Buffer, t: Ber): Buffer {
+function octets(buf: Buffer, t: Ber, depth = 0): Buffer {
   if (!(t.tag & 0x20)) return buf.subarray(t.body, t.contentEnd);
-  return Buffer.concat(berChildren(buf, t).map((c) => octets(buf, c)));
+  if (depth > 32) throw new DerError('OCTET STRING nested too deeply');
+  return Buffer.concat(berChildren(buf, t).map((c) => octets(buf, c, depth + 1)));
 }
 
 function oidOf(buf: Buffer, t: Ber | undefined, what: string): string {
@@ -470,8 +460,6 @@ const OID = {
   pbes2: '1.2.840.113549.1.5.13',
   pbmac1: '1.2.840.113549.1.5.14',
   pbkdf2: '1.2.840.113549.1.5.12',
-  pbeSha3Des: '1.2.840.113549.1.12.1.3',
-  pbeShaRc2_40: '1.2.840.113549.1.12.1.6',
 } as const;
 
 const CMS_TYPES: Record<string, string> = {
@@ -516,53 +504,23 @@ function pkcs7Certificates(path: string, der: Buffer, where: string): Buffer[] {
 // PKCS#12
 // ---------------------------------------------------------------------------------------------
 
-/** The few node-forge functions used here (its typings miss the PBE helpers). */
-interface ForgeBuffer { getBytes(): string }
-interface ForgeCipher { update(b: ForgeBuffer): void; finish(): boolean; output: ForgeBuffer }
-interface ForgeAsn1 { tagClass: number; type: number; constructed: boolean; value: string | ForgeAsn1[] }
-interface Forge {
-  asn1: { fromDer(bytes: string, opts: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }): ForgeAsn1 };
-  util: { createBuffer(bytes: string): ForgeBuffer };
-  md: Record<'sha1' | 'sha256' | 'sha384' | 'sha512' | 'md5', { create(): unknown }>;
-  pkcs12: { generateKey(password: string | null, salt: ForgeBuffer, id: number, iter: number, n: number, md: unknown): ForgeBuffer };
-  pki: { pbe: {
-    getCipherForPBES2(oid: string, params: ForgeAsn1, password: string): ForgeCipher;
-    getCipherForPKCS12PBE(oid: string, params: ForgeAsn1, password: string | null): ForgeCipher;
-  } };
-}
-
-let forgeLoading: Promise<Forge> | undefined;
-function loadForge(): Promise<Forge> {
-  return (forgeLoading ??= import('node-forge').then((m) => ((m as { default?: unknown }).default ?? m) as Forge));
-}
-
-const MAC_DIGESTS: Record<string, { node: string; forge: keyof Forge['md']; bytes: number }> = {
-  '1.3.14.3.2.26': { node: 'sha1', forge: 'sha1', bytes: 20 },
-  '2.16.840.1.101.3.4.2.1': { node: 'sha256', forge: 'sha256', bytes: 32 },
-  '2.16.840.1.101.3.4.2.2': { node: 'sha384', forge: 'sha384', bytes: 48 },
-  '2.16.840.1.101.3.4.2.3': { node: 'sha512', forge: 'sha512', bytes: 64 },
-  '1.2.840.113549.2.5': { node: 'md5', forge: 'md5', bytes: 16 },
-};
-
-/** Refuse absurd work factors: forge derives keys in JavaScript. */
-const MAX_ITERATIONS = 2_000_000;
-
 /**
  * One way to present a password. The PKCS#12 KDF (MAC, legacy ciphers) takes it as UTF-16 with
  * a terminator (or nothing at all for a NULL password); PBES2 (OpenSSL 3's AES) as UTF-8 bytes.
  */
-interface Credential { given: boolean; kdf12: string | null; pbes2: string }
+interface Credential { given: boolean; kdf12: Buffer; pbes2: Buffer }
 
 function credentials(password: string | undefined): Credential[] {
   const out: Credential[] = [];
   if (password !== undefined && password !== '') {
-    const utf8 = Buffer.from(password, 'utf8').toString('latin1');
-    out.push({ given: true, kdf12: password, pbes2: utf8 });
+    const utf8 = Buffer.from(password, 'utf8');
+    out.push({ given: true, kdf12: bmpPassword(password), pbes2: utf8 });
     // OpenSSL 1.x derived the MAC key from the UTF-8 bytes one by one; OpenSSL 3 retries so too.
-    if (utf8 !== password) out.push({ given: true, kdf12: utf8, pbes2: utf8 });
+    const bytewise = utf8.toString('latin1');
+    if (bytewise !== password) out.push({ given: true, kdf12: bmpPassword(bytewise), pbes2: utf8 });
   }
   // No password: "" (a terminator only) as OpenSSL's -passout pass: writes, or a NULL password.
-  out.push({ given: false, kdf12: '', pbes2: '' }, { given: false, kdf12: null, pbes2: '' });
+  out.push({ given: false, kdf12: bmpPassword(''), pbes2: Buffer.alloc(0) }, { given: false, kdf12: bmpPassword(null), pbes2: Buffer.alloc(0) });
   return out;
 }
 
@@ -637,21 +595,18 @@ async function readPkcs12(path: string, der: Buffer, kids: Ber[], password: stri
     throw damaged((err as Error).message);
   }
 
-  const forge = await loadForge();
   const candidates = credentials(password);
   let verified: Credential | undefined;
   if (mac) {
-    const digest = MAC_DIGESTS[mac.oid];
+    const digest = PKCS12_HASHES[mac.oid];
     if (!digest) {
       const what = mac.oid === OID.pbmac1 ? 'PBMAC1 (OpenSSL 3.4+ -pbmac1_pbkdf2)' : `the MAC algorithm ${mac.oid}`;
       throw new CaInputError('unsupported', `${path} is a PKCS#12 file protected with ${what}, which this tool does not read yet: export the certificates as PEM (openssl pkcs12 -in ${path} -nokeys -out ca.pem) and give that file.`);
     }
-    if (!(mac.iterations >= 1 && mac.iterations <= MAX_ITERATIONS)) {
-      throw new CaInputError('unsupported', `${path} is a PKCS#12 file with a MAC iteration count of ${mac.iterations}, outside what this tool accepts (1 to ${MAX_ITERATIONS}).`);
-    }
+    if (!(mac.iterations >= 1 && mac.iterations <= MAX_PKCS12_KDF_ITERATIONS)) throw tooManyIterations(path, 'MAC', mac.iterations, MAX_PKCS12_KDF_ITERATIONS);
     for (const cred of candidates) {
-      const key = forge.pkcs12.generateKey(cred.kdf12, forge.util.createBuffer(mac.salt.toString('latin1')), 3, mac.iterations, digest.bytes, forge.md[digest.forge].create());
-      const got = createHmac(digest.node, Buffer.from(key.getBytes(), 'latin1')).update(authData).digest();
+      const key = pkcs12Kdf(cred.kdf12, mac.salt, 3, mac.iterations, digest.bytes, digest);
+      const got = createHmac(digest.node, key).update(authData).digest();
       if (got.equals(mac.digest)) { verified = cred; break; }
     }
     if (!verified) throw needPassword();
@@ -672,7 +627,7 @@ async function readPkcs12(path: string, der: Buffer, kids: Ber[], password: stri
     const order = verified ? [verified, ...candidates.filter((c) => c !== verified)] : candidates;
     let bags: Bags | undefined;
     for (const cred of order) {
-      const plain = decrypt(forge, path, part, cred);
+      const plain = await decrypt(path, part, cred);
       if (!plain) continue;
       try {
         bags = walkBags(plain);
@@ -711,45 +666,72 @@ function mergeBags(into: Bags, from: Bags): void {
   into.other.push(...from.other);
 }
 
-function decrypt(forge: Forge, path: string, part: { alg: string; params: Buffer; encrypted: Buffer }, cred: Credential): Buffer | undefined {
-  const unsupported = (what: string) => new CaInputError('unsupported',
-    `${path} is a PKCS#12 file encrypted with ${what}, which this tool cannot read: export the certificates as PEM (openssl pkcs12 -in ${path} -nokeys -out ca.pem) and give that file.`);
-  checkIterations(path, part);
-  let cipher: ForgeCipher;
-  try {
-    const params = forge.asn1.fromDer(part.params.toString('latin1'), { strict: false, parseAllBytes: true, decodeBitStrings: false });
-    if (part.alg === OID.pbes2) cipher = forge.pki.pbe.getCipherForPBES2(part.alg, params, cred.pbes2);
-    else if (part.alg === OID.pbeSha3Des || part.alg === OID.pbeShaRc2_40) cipher = forge.pki.pbe.getCipherForPKCS12PBE(part.alg, params, cred.kdf12);
-    else throw unsupported(LEGACY_PBE_NAMES[part.alg] ?? `the algorithm ${part.alg}`);
-  } catch (err) {
-    if (err instanceof CaInputError) throw err;
-    // forge refuses ciphers and PRFs it does not know: that does not depend on the password.
-    const oid = (err as { oid?: string }).oid;
-    throw unsupported(oid ? `${(err as Error).message.replace(/\.$/, '')} ${oid}` : (err as Error).message);
-  }
-  cipher.update(forge.util.createBuffer(part.encrypted.toString('latin1')));
-  if (!cipher.finish()) return undefined;
-  return Buffer.from(cipher.output.getBytes(), 'latin1');
+function tooManyIterations(path: string, what: string, count: number, max: number): CaInputError {
+  return new CaInputError('unsupported',
+    `${path} is a PKCS#12 file with a ${what} iteration count of ${count}, outside what this tool accepts (1 to ${max}; OpenSSL writes 2048, Java 10000): ` +
+    `export the certificates as PEM (openssl pkcs12 -in ${path} -nokeys -out ca.pem) and give that file.`);
 }
 
-/** The iteration count in PBES2 (PBKDF2) or PKCS#12 PBE parameters, bounded before any work. */
-function checkIterations(path: string, part: { alg: string; params: Buffer }): void {
-  let count: number | undefined;
+/** PBES2 or PKCS#12 PBE parameters, read (and their work factor bounded) before any work. */
+type Cipher = { kind: 'pbes2'; params: Pbes2Params } | { kind: 'pkcs12'; salt: Buffer; iterations: number };
+
+function cipherParams(path: string, part: { alg: string; params: Buffer }): Cipher {
+  const unsupported = (what: string) => new CaInputError('unsupported',
+    `${path} is a PKCS#12 file encrypted with ${what}, which this tool cannot read: export the certificates as PEM (openssl pkcs12 -in ${path} -nokeys -out ca.pem) and give that file.`);
+  if (part.alg !== OID.pbes2 && part.alg !== PKCS12_PBE.sha3Des && part.alg !== PKCS12_PBE.shaRc2_40) {
+    throw unsupported(LEGACY_PBE_NAMES[part.alg] ?? `the algorithm ${part.alg}`);
+  }
+  const p = part.params;
+  let cipher: Cipher;
   try {
-    const p = part.params;
-    const top = berChildren(p, ber(p, 0, p.length));
+    const top = berChildren(p, expect(ber(p, 0, p.length), TAG.SEQUENCE, 'parameters'));
     if (part.alg === OID.pbes2) {
-      const kdf = berChildren(p, top[0]!);
-      if (oidOf(p, kdf[0], 'KDF') === OID.pbkdf2) count = integerValue(p, expect(berChildren(p, kdf[1]!)[1], TAG.INTEGER, 'iterationCount'));
+      // PBES2-params ::= SEQUENCE { keyDerivationFunc, encryptionScheme }
+      const [kdfOidT, kdfParamsT] = berChildren(p, expect(top[0], TAG.SEQUENCE, 'keyDerivationFunc'));
+      const [encOidT, ivT] = berChildren(p, expect(top[1], TAG.SEQUENCE, 'encryptionScheme'));
+      const kdfOid = oidOf(p, kdfOidT, 'KDF');
+      const cipherOid = oidOf(p, encOidT, 'cipher');
+      // PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount, keyLength OPTIONAL, prf DEFAULT hmacWithSHA1 }
+      let salt: Buffer = Buffer.alloc(0), iterations = 0, keyLength: number | undefined, prfOid = '1.2.840.113549.2.7';
+      if (kdfOid === OID.pbkdf2) {
+        const kp = berChildren(p, expect(kdfParamsT, TAG.SEQUENCE, 'PBKDF2-params'));
+        salt = octets(p, expectOctetString(kp[0], 'salt'));
+        iterations = integerValue(p, expect(kp[1], TAG.INTEGER, 'iterationCount'));
+        for (const t of kp.slice(2)) {
+          if (t.tag === TAG.INTEGER) keyLength = integerValue(p, t);
+          if (t.tag === TAG.SEQUENCE) prfOid = oidOf(p, berChildren(p, t)[0], 'PRF');
+        }
+      }
+      const iv = ivT && (ivT.tag === TAG.OCTET_STRING) ? octets(p, ivT) : Buffer.alloc(0);
+      cipher = { kind: 'pbes2', params: { kdfOid, salt, iterations, ...(keyLength !== undefined ? { keyLength } : {}), prfOid, cipherOid, iv } };
     } else {
-      count = integerValue(p, expect(top[1], TAG.INTEGER, 'iterations'));
+      // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+      cipher = { kind: 'pkcs12', salt: octets(p, expectOctetString(top[0], 'salt')), iterations: integerValue(p, expect(top[1], TAG.INTEGER, 'iterations')) };
     }
-  } catch {
-    return; // forge reports malformed parameters itself
+  } catch (err) {
+    throw new CaInputError('garbage', `${path} is a damaged PKCS#12 file (encryption parameters: ${(err as Error).message}).`);
   }
-  if (count !== undefined && !(count >= 1 && count <= MAX_ITERATIONS)) {
-    throw new CaInputError('unsupported', `${path} is a PKCS#12 file with an encryption iteration count of ${count}, outside what this tool accepts (1 to ${MAX_ITERATIONS}).`);
+  if (cipher.kind === 'pbes2') {
+    const iterations = cipher.params.iterations;
+    if (cipher.params.kdfOid === OID.pbkdf2 && !(iterations >= 1 && iterations <= MAX_PBKDF2_ITERATIONS)) {
+      throw tooManyIterations(path, 'PBKDF2', iterations, MAX_PBKDF2_ITERATIONS);
+    }
+    try {
+      checkPbes2(cipher.params);
+    } catch (err) {
+      if (err instanceof Pkcs12CryptoError) throw unsupported(err.message);
+      throw err;
+    }
+  } else if (!(cipher.iterations >= 1 && cipher.iterations <= MAX_PKCS12_KDF_ITERATIONS)) {
+    throw tooManyIterations(path, 'encryption', cipher.iterations, MAX_PKCS12_KDF_ITERATIONS);
   }
+  return cipher;
+}
+
+async function decrypt(path: string, part: { alg: string; params: Buffer; encrypted: Buffer }, cred: Credential): Promise<Buffer | undefined> {
+  const cipher = cipherParams(path, part);
+  if (cipher.kind === 'pbes2') return decryptPbes2(cipher.params, cred.pbes2, part.encrypted);
+  return decryptPkcs12Pbe(part.alg, cipher.salt, cipher.iterations, cred.kdf12, part.encrypted);
 }
 
 /** SafeContents ::= SEQUENCE OF SafeBag. Key bags are counted, never decoded or decrypted. */

@@ -4,6 +4,7 @@
 //
 // Where each fact comes from, most trusted first: the running `ollama serve` (/proc), the systemd
 // unit that starts it (the tree), the current shell (only when neither is known).
+import { redactEnvValue } from '../platform/redact.js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -125,11 +126,8 @@ function serverEnvironment(proc: OllamaProcess | undefined, service: SystemdServ
   return { origin: 'shell', describe: 'this shell (no service or running server was found)', get: (n) => (shell[n] !== undefined ? { value: shell[n]!, source: 'shell' } : undefined) };
 }
 
-/** Passwords in proxy URLs ("http://user:pass@host", or "user:pass@host" without a scheme) become ***. */
-export function redactValue(name: string, value: string): string {
-  if (!/proxy/i.test(name)) return value;
-  return value.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/:@\s]*:)[^/@\s]*@/i, '$1***@');
-}
+/** Passwords in proxy URLs become *** (platform/redact.ts, the one redaction for the whole tool). */
+export const redactValue = redactEnvValue;
 
 const first = (env: ServerEnv, ...names: string[]) => names.map((n) => ({ n, s: env.get(n) })).find((x) => x.s && x.s.value !== '');
 

@@ -6,13 +6,14 @@
 // Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
 // PKCS#12 are read by the same reader `trust --ca` uses (src/fix/ca-input.ts).
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { InputFileError, readInputFile } from '../platform/input-file.js';
 import * as tls from 'node:tls';
 import { CaInputError, readCaFile } from '../fix/ca-input.js';
 import { formatName, nameFromDer, type Certificate } from '../x509/certificate.js';
-import { certificateFromDer, certificatesFromBytes } from '../x509/load.js';
+import { certificateFromDer, certificatesFromBytes, unreadableCertificateMessage } from '../x509/load.js';
 import type { HandshakeFailure, HandshakeResult } from './handshake.js';
-import { httpExchange, HttpFailure, type HttpResponse } from './http.js';
+import type { HttpResponse } from './http.js';
+import { exchangeOn } from './exchange.js';
 import type { ProbeResult } from './probe.js';
 import { hostHeader } from './target.js';
 import { alertName, type TlsAlert } from './tls-wire.js';
@@ -47,8 +48,26 @@ export interface ClientIdentity {
   source: string;
 }
 
+/**
+ * The server's client-certificate policy: `none` (no CertificateRequest), `optional` (it asks and
+ * lets a client without one in: Go's RequestClientCert and VerifyClientCertIfGiven, nginx
+ * `ssl_verify_client optional`), `required` (it turns a client without one away).
+ */
+export type ClientCertPolicy = 'none' | 'optional' | 'required';
+
+/** The second handshake, without a certificate, that tells optional from required once one was sent. */
+export interface WithoutCertificate {
+  /** undefined: that connection did not get far enough to say (no CertificateRequest, a network failure). */
+  refused: boolean | undefined;
+  /** What happened, in plain words. */
+  message: string;
+  ms: number;
+}
+
 /** What the probe saw of the server's client-certificate policy (ProbeResult.clientCert). */
 export interface ClientCertUse {
+  /** A client identity was given (--cert/--key, --pkcs12). */
+  given?: boolean;
   /** The server sent a CertificateRequest. */
   requested: boolean;
   /** The CA names it listed, as formatName prints them; empty when it named none. */
@@ -69,25 +88,25 @@ export interface ClientCertUse {
     message: string;
     httpStatus?: number;
   };
+  /** Without a certificate, on a second connection over the same path (only when one was sent). */
+  withoutCertificate?: WithoutCertificate;
+  /** Undefined when it cannot be told (a certificate went out and the second handshake said nothing). */
+  policy?: ClientCertPolicy;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Loading the identity
 // ---------------------------------------------------------------------------------------------
 
-const MAX_FILE_BYTES = 1024 * 1024;
-
 async function readInput(flag: string, path: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, `${flag} ${path}`);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new ClientCertError(`${flag} ${path}: cannot read it (${why})`);
+    if (err instanceof InputFileError) throw new ClientCertError(err.message);
+    throw err;
   }
   if (bytes.length === 0) throw new ClientCertError(`${flag} ${path}: the file is empty`);
-  if (bytes.length > MAX_FILE_BYTES) throw new ClientCertError(`${flag} ${path}: over 1 MiB, that is not a certificate or key file`);
   return bytes;
 }
 
@@ -124,10 +143,22 @@ function parseKey(flag: string, path: string, bytes: Buffer, password: string | 
   throw new ClientCertError(`${flag} ${path}: no private key could be read from it (${e.message.replace(/^error:[0-9A-F]+:/, '')})`);
 }
 
+/** The first PEM private key block, armour included (its headers matter to an encrypted key). */
+function armouredKey(text: string): string | undefined {
+  // One BEGIN search, then one END search: a file of BEGIN lines without END stays linear.
+  const m = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(text);
+  if (!m) return undefined;
+  const end = `-----END ${m[1]}-----`;
+  const at = text.indexOf(end, m.index);
+  return at < 0 ? undefined : text.slice(m.index, at + end.length);
+}
+
 async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
   const certPath = input.cert!;
   const certBytes = await readInput('--cert', certPath);
-  const found = certificatesFromBytes(certBytes);
+  const found = certificatesFromBytes(certBytes, { decoded: true });
+  const bad = found.problems[0];
+  if (bad && found.unparsable > 0) throw new ClientCertError(`--cert ${unreadableCertificateMessage(certPath, bad.where, bad.reason)}`);
   if (found.certificates.length === 0) {
     const keyOnly = found.otherBlocks.some((l) => /PRIVATE KEY$/.test(l));
     throw new ClientCertError(
@@ -145,7 +176,7 @@ async function loadPem(input: ClientIdentityInput): Promise<ClientIdentity> {
     keyFrom = `--key ${input.key}`;
   } else {
     // The whole armoured block: an old-style encrypted key keeps its cipher in PEM headers.
-    const armoured = certBytes.toString('latin1').match(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/)?.[0];
+    const armoured = armouredKey(certBytes.toString('latin1'));
     if (!armoured) throw new ClientCertError(`--cert ${certPath} holds no private key: give it with --key FILE`);
     key = parseKey('--cert', certPath, Buffer.from(armoured, 'latin1'), input.password);
     keyFrom = `the key in ${certPath}`;
@@ -253,11 +284,59 @@ function use(request: { authorities: string[] }, sent: boolean, identity: Client
  */
 export function clientCertFromFailure(e: HandshakeFailure, identity: ClientIdentity | undefined): ClientCertUse | undefined {
   if (!e.certificateRequest) return undefined;
-  const out = use(e.certificateRequest, Boolean(e.clientCertificateSent), identity);
+  const sent = Boolean(e.clientCertificateSent);
+  const out = use(e.certificateRequest, sent, identity);
   if (e.kind === 'alert' || e.kind === 'closed' || e.kind === 'reset' || e.kind === 'error') {
-    out.refused = { when: e.afterHandshake ? 'after-handshake' : 'handshake', message: e.message, ...(e.alert ? { alert: e.alert } : {}) };
+    const what = sent ? 'the server refused the client certificate' : 'the server refused the connection without a client certificate';
+    const when = e.afterHandshake ? ' right after the handshake' : '';
+    const message = e.alert
+      ? `${what}: alert ${e.alert.name} (${e.alert.description})${when}`
+      : `${what}: it ${e.kind === 'reset' ? 'reset' : 'closed'} the connection${when || ' during the handshake'} without an alert`;
+    out.refused = { when: e.afterHandshake ? 'after-handshake' : 'handshake', message, ...(e.alert ? { alert: e.alert } : {}) };
   }
   return out;
+}
+
+/**
+ * The policy from what the probe saw. Without a certificate sent, the connection itself says it;
+ * with one sent, only the second handshake (without it) does.
+ */
+export function clientCertPolicy(use: ClientCertUse): ClientCertPolicy | undefined {
+  if (!use.requested) return 'none';
+  if (!use.sent) return use.refused ? 'required' : 'optional';
+  const refused = use.withoutCertificate?.refused;
+  return refused === undefined ? undefined : refused ? 'required' : 'optional';
+}
+
+/**
+ * Completes `result.clientCert` after the probe: when an identity was given, record that even if
+ * the server never asked; when one went out, run `withoutIdentity` (the same probe on a new
+ * connection over the same path, with no identity) to tell `optional` from `required`; then the
+ * policy.
+ */
+export async function settleClientCertPolicy(
+  result: ProbeResult, identity: ClientIdentity | undefined, withoutIdentity: () => Promise<ProbeResult>,
+): Promise<void> {
+  if (identity && !result.clientCert && result.tls) result.clientCert = { requested: false, authorities: [], sent: false };
+  const cc = result.clientCert;
+  if (!cc) return;
+  if (identity) cc.given = true;
+  if (cc.sent) {
+    const t0 = performance.now();
+    const bare = await withoutIdentity();
+    const ms = Math.round(performance.now() - t0);
+    const b = bare.clientCert;
+    if (b?.requested) {
+      cc.withoutCertificate = b.refused
+        ? { refused: true, message: b.refused.message, ms }
+        : { refused: false, message: 'a second connection without a certificate was let in', ms };
+    } else {
+      const why = bare.failure ? bare.failure.message : 'the server did not ask for a certificate that time';
+      cc.withoutCertificate = { refused: undefined, message: `a second connection without a certificate could not tell: ${why}`, ms };
+    }
+  }
+  const policy = clientCertPolicy(cc);
+  if (policy) cc.policy = policy;
 }
 
 /** nginx's answers for `ssl_verify_client on` when the certificate is missing or fails its checks. */
@@ -286,18 +365,16 @@ export async function clientCertAfterHandshake(
   let responses = result.http;
   let failure: { message: string; code?: string; kind: string } | undefined = result.httpFailure;
   const ran = result.http !== undefined || result.httpFailure !== undefined;
-  if (!ran && hs.alpn !== 'h2' && !hs.tlsSocket.destroyed) {
-    try {
-      responses = await httpExchange(hs.tlsSocket, hostHeader(result.target.host, result.target.port), [{ method: 'GET', path: '/', headers: { 'User-Agent': 'ollama-tls' } }], {
-        timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
-      });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      // An HTTP server that is merely slow says nothing about certificates.
-      if (!(e instanceof HttpFailure && e.kind === 'timeout')) {
-        failure = { kind: e instanceof HttpFailure ? e.kind : 'error', message: err.message, ...(err.code ? { code: String(err.code) } : {}) };
-      }
-    }
+  // In the protocol the server picked (HTTP/2 or HTTP/1.1), as any client's first request would be.
+  if (!ran && !hs.tlsSocket.destroyed) {
+    const probeRequest = { method: 'GET' as const, path: '/', headers: { 'User-Agent': 'ollama-tls' } };
+    const outcome = await exchangeOn(hs, hostHeader(result.target.host, result.target.port), (done) => (done.length ? undefined : probeRequest), {
+      timeoutMs: Math.min(opts.timeoutMs, 3000), maxBody: 4096,
+    });
+    responses = outcome.responses;
+    const e = outcome.failure;
+    // An HTTP server that is merely slow says nothing about certificates.
+    if (e && e.kind !== 'timeout') failure = { kind: e.kind, message: e.message, ...(e.code ? { code: e.code } : {}) };
   }
 
   const overHttp = refusedOverHttp(responses);

@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { ipVersion } from '../x509/ip.js';
 import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
 import {
+  GO_MAX_CERTIFICATE_MESSAGE,
+  OPENSSL_MAX_CERT_LIST,
   looksLikeTls,
   readServerFlight,
   serverHandshakeSecretFromKeylog,
@@ -67,7 +69,8 @@ export interface HandshakeResult {
   clientCertificateSent: boolean;
 }
 
-export type HandshakeFailureKind = 'timeout' | 'reset' | 'closed' | 'not-tls' | 'alert' | 'protocol-mismatch' | 'error';
+/** certificate-list-limit: the server's Certificate message is over Node.js/OpenSSL's 100 KiB (Go's limit is 256 KiB). */
+export type HandshakeFailureKind = 'timeout' | 'reset' | 'closed' | 'not-tls' | 'alert' | 'protocol-mismatch' | 'certificate-list-limit' | 'error';
 
 export class HandshakeFailure extends Error {
   kind: HandshakeFailureKind;
@@ -91,6 +94,8 @@ export class HandshakeFailure extends Error {
    * sent, so it can still be judged (the refusal is about the client, not the server's chain).
    */
   chain?: Buffer[];
+  /** certificate-list-limit: the Certificate message's length as the server declared it. */
+  certificateListBytes?: number;
 
   constructor(
     kind: HandshakeFailureKind,
@@ -145,6 +150,14 @@ class RecordingDuplex extends Duplex {
   /** The first error the underlying stream raised. */
   innerError: (Error & { code?: string }) | undefined;
 
+  /**
+   * During the handshake, destroying this stream (Node's TLS does when it gives up) leaves the
+   * inner one open and recording, so the server's flight can still be read to its end (see
+   * captureMore); handshake() releases it.
+   */
+  holdInner = true;
+  private onMore: (() => void) | undefined;
+
   private readonly onData = (chunk: Buffer | string): void => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.recording) {
@@ -152,20 +165,26 @@ class RecordingDuplex extends Duplex {
       if (!this.firstBytes || this.firstBytes.length < FIRST_BYTES_LENGTH) {
         this.firstBytes = Buffer.concat([this.firstBytes ?? Buffer.alloc(0), buf]).subarray(0, FIRST_BYTES_LENGTH);
       }
+      this.onMore?.();
     }
+    if (this.destroyed) return;
     if (!this.push(buf)) this.inner.pause();
   };
   private readonly onEnd = (): void => {
     this.peerEnded = true;
-    this.push(null);
+    this.onMore?.();
+    if (!this.destroyed) this.push(null);
   };
   private readonly onError = (err: Error): void => {
     this.innerError ??= err;
     this.destroy(err);
   };
   private readonly onClose = (): void => {
+    this.innerClosed = true;
+    this.onMore?.();
     if (!this.destroyed) this.destroy();
   };
+  private innerClosed = false;
 
   constructor(private readonly inner: Duplex) {
     super();
@@ -178,6 +197,33 @@ class RecordingDuplex extends Duplex {
   /** Everything received so far (while recording). */
   captured(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  /**
+   * After Node's TLS gave up, keep reading what the peer sends until `enough(captured)`, the peer
+   * goes, or `ms` pass. Only while holdInner is set.
+   */
+  captureMore(enough: (captured: Buffer) => boolean, ms: number): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.onMore = undefined;
+        resolve(this.captured());
+      };
+      const check = (): void => {
+        if (this.peerEnded || this.innerClosed || enough(this.captured())) finish();
+      };
+      const timer = setTimeout(finish, ms);
+      this.onMore = check;
+      this.inner.resume();
+      check();
+    });
+  }
+
+  /** Stop holding the inner stream: detach and destroy it. */
+  release(): void {
+    this.holdInner = false;
+    this.detach();
   }
 
   /** Stop keeping copies; bytes keep flowing. */
@@ -200,6 +246,11 @@ class RecordingDuplex extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.holdInner) this.detach();
+    callback(error);
+  }
+
+  private detach(): void {
     this.inner.off('data', this.onData);
     this.inner.off('end', this.onEnd);
     this.inner.off('close', this.onClose);
@@ -207,7 +258,6 @@ class RecordingDuplex extends Duplex {
     this.inner.off('error', this.onError);
     this.inner.on('error', noop);
     this.inner.destroy();
-    callback(error);
   }
 }
 
@@ -277,19 +327,42 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
         tlsSocket.destroy();
       }
       wire.destroy();
+      wire.release();
       raw.destroy();
       reject(failure);
     };
+    let beyondLimit = false;
     const onError = (err: Error & { code?: string }): void => {
+      if (!beyondLimit && isCertificateListLimit(err)) {
+        // Node cannot read a Certificate message over OpenSSL's 100 KiB; Go reads up to 256 KiB.
+        // Read the rest of the server's flight off the wire so the chain is judged as Go would.
+        beyondLimit = true;
+        clearTimeout(timer);
+        const budget = Math.min(CAPTURE_BEYOND_LIMIT_MS, Math.max(0, opts.timeoutMs - (performance.now() - started)));
+        const secret = (): Buffer | undefined => serverHandshakeSecretFromKeylog(keylog);
+        wire.captureMore((bytes) => {
+          const f = readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() });
+          return f.certificates !== undefined || (f.certificateMessageLength ?? 0) > GO_MAX_CERTIFICATE_MESSAGE;
+        }, budget).then((bytes) => {
+          const flight = readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() });
+          // Another message over OpenSSL's limits (a CertificateRequest naming thousands of CAs) is an ordinary failure.
+          const overList = (flight.certificateMessageLength ?? 0) > OPENSSL_MAX_CERT_LIST;
+          fail(overList ? beyondNodeLimit(err, flight) : classifyFailure(err, wire, keylog, opts.clientIdentity));
+        }, () => fail(classifyFailure(err, wire, keylog, opts.clientIdentity)));
+        return;
+      }
+      if (beyondLimit) return;
       fail(classifyFailure(err, wire, keylog, opts.clientIdentity));
     };
     const onClose = (): void => {
+      if (beyondLimit) return;
       fail(classifyFailure(undefined, wire, keylog, opts.clientIdentity));
     };
     const onSecureConnect = (): void => {
       if (settled || !tlsSocket) return;
       settled = true;
       cleanup();
+      wire.holdInner = false;
       const captured = wire.captured();
       wire.stopRecording();
       const flight = readServerFlight(captured, {
@@ -374,6 +447,32 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
     tlsSocket.on('error', onError);
     tlsSocket.once('close', onClose);
   });
+}
+
+/** How long to keep reading a flight Node gave up on (its Certificate message over OpenSSL's limit). */
+const CAPTURE_BEYOND_LIMIT_MS = 5000;
+
+/** OpenSSL's "excessive message size": a handshake message over its limit (for the Certificate message, max_cert_list). */
+function isCertificateListLimit(err: Error & { code?: string }): boolean {
+  return err.code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(err.message);
+}
+
+/**
+ * Node's handshake stopped at OpenSSL's limit; the flight read off the wire says what Go would do:
+ * read the chain (up to 256 KiB) or refuse it too.
+ */
+function beyondNodeLimit(err: Error & { code?: string }, flight: ServerFlight): HandshakeFailure {
+  const bytes = flight.certificateMessageLength!;
+  const size = `${bytes} bytes`;
+  const goRefuses = bytes > GO_MAX_CERTIFICATE_MESSAGE;
+  const message = goRefuses
+    ? `the server's Certificate message is ${size}: over Go's limit (${GO_MAX_CERTIFICATE_MESSAGE} bytes) as well as Node.js/OpenSSL's (${OPENSSL_MAX_CERT_LIST})`
+    : `Node.js (OpenSSL, max_cert_list ${OPENSSL_MAX_CERT_LIST} bytes) cannot read the server's Certificate message of ${size}; ` +
+      `Go reads up to ${GO_MAX_CERTIFICATE_MESSAGE}${flight.certificates ? ', and the chain was read off the wire' : `, but the chain could not be read off the wire (${flight.problem ?? 'incomplete'})`}`;
+  const failure = new HandshakeFailure('certificate-list-limit', message, { cause: err, ...(err.code ? { code: err.code } : {}) });
+  failure.certificateListBytes = bytes;
+  if (!goRefuses && flight.certificates?.length) failure.chain = flight.certificates;
+  return failure;
 }
 
 /**
@@ -484,7 +583,8 @@ function classifyFailureKind(
   const alert = flight?.alerts.find((a) => a.level === 2) ?? flight?.alerts[0] ?? alertFromText(err?.message);
   if (alert) {
     const kind = alert.description === ALERT_PROTOCOL_VERSION ? 'protocol-mismatch' : 'alert';
-    return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})${detail}`, {
+    // The alert says it all; OpenSSL's own line ("error:0A000412:SSL routines::sslv3 alert bad certificate:...") adds nothing readable.
+    return new HandshakeFailure(kind, `the server sent TLS alert ${alert.description} (${alert.name})`, {
       ...base,
       alert,
       ...(firstBytes ? { firstBytes } : {}),

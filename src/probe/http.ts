@@ -2,6 +2,7 @@
 // separately), so the requests take exactly the path Ollama's would. Small on purpose: a few
 // requests in a row on one keep-alive connection, bodies read only up to a limit, and a request
 // can ask for its headers alone (a blob is never downloaded: the connection is dropped instead).
+// HTTP/2 (when the server picks h2 in ALPN) is http2.ts; the shapes here are shared by both.
 import type { Duplex } from 'node:stream';
 
 export interface HttpRequest {
@@ -22,16 +23,34 @@ export interface HttpResponse {
   /** The body was longer than the limit, or was not read at all (headersOnly). */
   truncated: boolean;
   ms: number;
+  /** What was spoken: h2, or HTTP/1.x as the server's status line said (1.0 means no keep-alive by default). */
+  protocol: HttpProtocol;
+  /** Which connection of the probe carried it (0: the first; more after the server closed one). */
+  connection?: number;
 }
+
+export type HttpProtocol = 'h2' | 'http/1.1' | 'http/1.0';
 
 export class HttpFailure extends Error {
   constructor(
     readonly kind: 'timeout' | 'closed' | 'bad-response' | 'error',
     message: string,
-    readonly detail: { code?: string; request?: HttpRequest; received?: Buffer } = {},
+    readonly detail: {
+      code?: string; request?: HttpRequest; received?: Buffer;
+      /**
+       * The server went away before answering a request on a connection that had already carried
+       * one (or, in HTTP/2, refused it unprocessed): Go's Transport sends it again on a new
+       * connection, and so does the probe.
+       */
+      retryable?: boolean;
+    } = {},
   ) {
     super(message);
+    // As Node's own errors carry it (ECONNRESET, EPIPE), for readers that look there.
+    if (detail.code) this.code = detail.code;
   }
+
+  readonly code?: string;
 }
 
 export const header = (r: Pick<HttpResponse, 'headers'>, name: string): string | undefined =>
@@ -132,7 +151,7 @@ function parseHead(head: Buffer, request: HttpRequest): Omit<HttpResponse, 'body
     const colon = line.indexOf(':');
     if (colon > 0) headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
   }
-  return { request, status: Number(m[2]), statusText: m[3] ?? '', headers };
+  return { request, status: Number(m[2]), statusText: m[3] ?? '', headers, protocol: m[1] === '1.0' ? 'http/1.0' : 'http/1.1' };
 }
 
 async function readChunked(reader: Reader, limit: number, deadline: number): Promise<{ body: Buffer; truncated: boolean }> {
@@ -162,49 +181,85 @@ async function readChunked(reader: Reader, limit: number, deadline: number): Pro
 export type NextRequest = (done: HttpResponse[]) => HttpRequest | undefined;
 
 /**
+ * How one connection's exchange went: the answers, and either why the connection cannot carry
+ * another request (`ended`: the caller dials again if more is to be sent) or the failure.
+ */
+export interface ExchangeOutcome {
+  responses: HttpResponse[];
+  ended?: string;
+  failure?: HttpFailure;
+}
+
+/**
  * Send requests one after another on `stream` and read each answer. The next request may depend
  * on the last answer (a manifest names the blob to ask for). Stops early when a body is not read
  * through or the server says it closes: the connection cannot carry another request after that.
  */
 export async function httpExchange(stream: Duplex, host: string, requests: HttpRequest[] | NextRequest, opts: { timeoutMs: number; maxBody?: number }): Promise<HttpResponse[]> {
+  const next: NextRequest = Array.isArray(requests) ? (done) => requests[done.length] : requests;
+  const outcome = await http1Exchange(stream, host, next, opts);
+  if (outcome.failure) throw outcome.failure;
+  return outcome.responses;
+}
+
+/** httpExchange without throwing: what was answered, and why the connection ended (for reconnecting). */
+export async function http1Exchange(stream: Duplex, host: string, next: NextRequest, opts: { timeoutMs: number; maxBody?: number }): Promise<ExchangeOutcome> {
   const reader = new Reader(stream);
   const limit = opts.maxBody ?? 256 * 1024;
   const out: HttpResponse[] = [];
-  const next: NextRequest = Array.isArray(requests) ? (done) => requests[done.length] : requests;
   for (let request = next(out); request; request = next(out)) {
     const t0 = performance.now();
     const deadline = Date.now() + opts.timeoutMs;
-    stream.write(requestText(host, request));
-    const head = await reader.until('\r\n\r\n', 64 * 1024, deadline).catch((e: unknown) => {
-      if (e instanceof HttpFailure) throw Object.assign(e, { detail: { ...e.detail, request } });
-      throw e;
-    });
-    if (!head) {
-      const got = reader.pending;
-      throw new HttpFailure(got.length ? 'bad-response' : 'closed', got.length ? 'the server closed the connection in the middle of its answer' : 'the server closed the connection without answering', { request, received: got.subarray(0, 64) });
+    try {
+      stream.write(requestText(host, request));
+      const head = await reader.until('\r\n\r\n', 64 * 1024, deadline).catch((e: unknown) => {
+        if (e instanceof HttpFailure) throw Object.assign(e, { detail: { ...e.detail, request } });
+        throw e;
+      });
+      if (!head) {
+        const got = reader.pending;
+        throw new HttpFailure(got.length ? 'bad-response' : 'closed', got.length ? 'the server closed the connection in the middle of its answer' : 'the server closed the connection without answering', {
+          request, received: got.subarray(0, 64), ...(got.length === 0 && out.length > 0 ? { retryable: true } : {}),
+        });
+      }
+      const parsed = parseHead(head, request);
+      const connection = header(parsed, 'connection') ?? '';
+      // HTTP/1.0 closes after each answer unless it says keep-alive; HTTP/1.1 when it says close.
+      const closing = /\bclose\b/i.test(connection) || (parsed.protocol === 'http/1.0' && !/\bkeep-alive\b/i.test(connection));
+      const why = closing ? (/\bclose\b/i.test(connection) ? 'the server said Connection: close' : 'the server answered HTTP/1.0 without keep-alive') : undefined;
+      const noBody = request.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
+      if (noBody) {
+        out.push({ ...parsed, body: Buffer.alloc(0), truncated: false, ms: performance.now() - t0 });
+        if (request.headersOnly) return { responses: out, ended: 'the answer was read for its headers only' };
+        if (why) return { responses: out, ended: why };
+        continue;
+      }
+      if (request.headersOnly) {
+        out.push({ ...parsed, body: Buffer.alloc(0), truncated: true, ms: performance.now() - t0 });
+        return { responses: out, ended: 'the answer was read for its headers only' };
+      }
+      const te = header(parsed, 'transfer-encoding') ?? '';
+      const cl = header(parsed, 'content-length');
+      let body: { body: Buffer; truncated: boolean };
+      let toEnd = false;
+      if (/chunked/i.test(te)) body = await readChunked(reader, limit, deadline);
+      else if (cl !== undefined && /^\d+$/.test(cl)) {
+        const n = Number(cl);
+        body = n > limit ? { body: await reader.take(limit, deadline), truncated: true } : { body: await reader.take(n, deadline), truncated: false };
+      } else {
+        body = await reader.rest(limit, deadline);
+        toEnd = true;
+      }
+      out.push({ ...parsed, ...body, ms: performance.now() - t0 });
+      if (body.truncated) return { responses: out, ended: 'a body was not read to its end' };
+      if (why || toEnd) return { responses: out, ended: why ?? 'the body ended with the connection' };
+    } catch (e) {
+      if (e instanceof HttpFailure) return { responses: out, failure: e.detail.request ? e : Object.assign(e, { detail: { ...e.detail, request } }) };
+      const err = e as NodeJS.ErrnoException;
+      // A reused connection the server had already dropped: Go sends the request again on a new one.
+      const dropped = out.length > 0 && reader.pending.length === 0 && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      return { responses: out, failure: new HttpFailure('error', err.message, { request, ...(err.code ? { code: String(err.code) } : {}), ...(dropped ? { retryable: true } : {}) }) };
     }
-    const parsed = parseHead(head, request);
-    const closing = /\bclose\b/i.test(header(parsed, 'connection') ?? '');
-    const noBody = request.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
-    if (noBody) {
-      out.push({ ...parsed, body: Buffer.alloc(0), truncated: false, ms: performance.now() - t0 });
-      if (request.headersOnly || closing) break;
-      continue;
-    }
-    if (request.headersOnly) {
-      out.push({ ...parsed, body: Buffer.alloc(0), truncated: true, ms: performance.now() - t0 });
-      break;
-    }
-    const te = header(parsed, 'transfer-encoding') ?? '';
-    const cl = header(parsed, 'content-length');
-    let body: { body: Buffer; truncated: boolean };
-    if (/chunked/i.test(te)) body = await readChunked(reader, limit, deadline);
-    else if (cl !== undefined && /^\d+$/.test(cl)) {
-      const n = Number(cl);
-      body = n > limit ? { body: await reader.take(limit, deadline), truncated: true } : { body: await reader.take(n, deadline), truncated: false };
-    } else body = await reader.rest(limit, deadline);
-    out.push({ ...parsed, ...body, ms: performance.now() - t0 });
-    if (body.truncated || closing) break;
   }
-  return out;
+  return { responses: out };
 }

@@ -2,10 +2,11 @@
 // use), handshake, capture. No judgement here: the result is data that the trust views and the
 // diagnosis read.
 import type { Duplex } from 'node:stream';
-import { clientCertAfterHandshake, clientCertFromFailure, type ClientCertUse, type ClientIdentity } from './client-cert.js';
+import { clientCertAfterHandshake, clientCertFromFailure, settleClientCertPolicy, type ClientCertUse, type ClientIdentity } from './client-cert.js';
 import { dial, DialFailure, type DialAttempt } from './dial.js';
-import { httpExchange, HttpFailure, type HttpResponse, type NextRequest } from './http.js';
-import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind } from './handshake.js';
+import { HttpFailure, type ExchangeOutcome, type HttpRequest, type HttpResponse, type NextRequest } from './http.js';
+import { exchangeOn } from './exchange.js';
+import { handshake, HandshakeFailure, pickServername, type HandshakeFailureKind, type HandshakeResult } from './handshake.js';
 import { openTunnel, ProxyFailure, type ProxyFailureKind } from './proxy.js';
 import { redactProxy, type ProxyChoice } from './proxy-env.js';
 import { resolveHost, ResolveFailure, type ResolvedAddress, type ResolveOverride } from './resolve.js';
@@ -21,11 +22,16 @@ export type ProbeFailure =
   | {
       stage: 'handshake'; kind: HandshakeFailureKind; code?: string; message: string;
       alert?: { level: number; description: number; name: string }; firstBytes?: Buffer;
+      /** certificate-list-limit: the server's Certificate message length. */
+      certificateListBytes?: number;
     };
 
 export interface ProxyUse {
-  /** The proxy URL, password hidden. */
+  /** The proxy URL, password hidden (platform/redact.ts; a URL that does not parse normally is not echoed). */
   url: string;
+  /** Where the proxy is dialled: never parse `url` for it, it is for display only. Not reported. */
+  hostname: string;
+  port: number;
   scheme: string;
   /** The variable (or --proxy) it came from. */
   source: string;
@@ -59,10 +65,28 @@ export interface ProbeResult {
   clientCert?: ClientCertUse;
   /** Answers to ProbeOptions.http, in order (fewer when one was not read through). */
   http?: HttpResponse[];
+  /**
+   * The connections the HTTP requests went over: the first, then a new one each time the server
+   * closed the last while requests remained (as Go's Transport dials again). Only with HTTP.
+   */
+  connections?: HttpConnection[];
   /** Why the HTTP exchange stopped, when it failed after a good handshake. */
   httpFailure?: { kind: string; message: string; code?: string; path?: string; received?: Buffer };
   timings: { resolveMs?: number; connectMs?: number; proxyMs?: number; handshakeMs?: number; httpMs?: number };
 }
+
+export interface HttpConnection {
+  /** Why it was opened: 'first', or why the one before could carry no more requests. */
+  reason: string;
+  /** ALPN the server picked (h2 means HTTP/2 was spoken). */
+  alpn: string | null;
+  tlsProtocol: string | null;
+  /** The chain this connection's handshake presented, when it differs from the first one's. */
+  differentChain?: Buffer[];
+}
+
+/** At most this many connections for one target's requests (the pull walk sends a handful). */
+const MAX_CONNECTIONS = 8;
 
 export interface ProbeOptions {
   /**
@@ -70,7 +94,15 @@ export interface ProbeOptions {
    * checks). `plan` sees the chain first, so a caller can judge it before deciding what to send
    * (credentials only over a trusted connection); undefined sends nothing.
    */
-  http?: { plan: (chain: Buffer[]) => Promise<NextRequest | undefined>; maxBody?: number };
+  http?: {
+    plan: (chain: Buffer[]) => Promise<NextRequest | undefined>;
+    maxBody?: number;
+    /**
+     * A new connection presented a different chain: go on over it? (Credentials must not go over
+     * a connection less trusted than the one they were planned for.) Default: go on.
+     */
+    again?: (chain: Buffer[]) => Promise<boolean>;
+  };
   timeoutMs: number;
   overrides: ResolveOverride[];
   servername?: string;
@@ -134,7 +166,21 @@ async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: P
   }
 }
 
+// Go's default proxy ports when the URL has none (net/http: http 80, https 443, socks5 1080).
+const PROXY_DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'socks5:': 1080, 'socks5h:': 1080 };
+
 export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
+  const result = await probeOnce(target, opts);
+  // Mutual TLS: with a certificate sent, a second connection without one tells optional from required.
+  const { clientIdentity, http: _http, ...bare } = opts;
+  await settleClientCertPolicy(result, clientIdentity, () => probeOnce(target, { ...bare, timeoutMs: Math.min(opts.timeoutMs, RECHECK_TIMEOUT_MS) }));
+  return result;
+}
+
+/** The second, certificate-less handshake is a side question: it gets a short budget. */
+const RECHECK_TIMEOUT_MS = 5000;
+
+async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResult> {
   const servername = pickServername(target.host, opts.servername);
   const result: ProbeResult = {
     target, verifyName: opts.servername ?? target.host, addresses: [], chain: [], timings: {},
@@ -144,6 +190,7 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
   if (choice?.url) {
     result.proxy = {
       url: redactProxy(choice.url), scheme: choice.url.protocol.replace(/:$/, ''), source: choice.source ?? 'HTTPS_PROXY',
+      hostname: choice.url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(choice.url.port) || PROXY_DEFAULT_PORTS[choice.url.protocol] || 80,
       used: !choice.bypass, ...(choice.bypass ? { bypass: choice.bypass } : {}),
     };
   }
@@ -166,15 +213,7 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
     if (next) {
       const t0 = performance.now();
       try {
-        result.http = await httpExchange(hs.tlsSocket, hostHeader(target.host, target.port), next, { timeoutMs: opts.timeoutMs, ...(opts.http?.maxBody ? { maxBody: opts.http.maxBody } : {}) });
-      } catch (e) {
-        const err = e as HttpFailure & NodeJS.ErrnoException;
-        result.httpFailure = {
-          kind: e instanceof HttpFailure ? e.kind : 'error', message: err.message,
-          ...(err.code ? { code: String(err.code) } : e instanceof HttpFailure && e.detail.code ? { code: e.detail.code } : {}),
-          ...(e instanceof HttpFailure && e.detail.request ? { path: e.detail.request.path } : {}),
-          ...(e instanceof HttpFailure && e.detail.received?.length ? { received: e.detail.received } : {}),
-        };
+        await httpOverConnections(hs, next, target, result, opts);
       } finally {
         result.timings.httpMs = performance.now() - t0;
       }
@@ -193,8 +232,93 @@ export async function probe(target: Target, opts: ProbeOptions): Promise<ProbeRe
     result.failure = {
       stage: 'handshake', kind: e.kind, message: e.message,
       ...(e.code ? { code: e.code } : {}), ...(e.alert ? { alert: e.alert } : {}), ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}),
+      ...(e.certificateListBytes !== undefined ? { certificateListBytes: e.certificateListBytes } : {}),
     };
     socket.destroy();
   }
   return result;
+}
+
+const sameChain = (a: Buffer[], b: Buffer[]) => a.length === b.length && a.every((der, i) => der.equals(b[i]!));
+
+/**
+ * The HTTP requests, on as many connections as the server makes necessary. After an answer that
+ * ends the connection (HTTP/1.0, Connection: close, GOAWAY, a body not read through) or a request
+ * the server dropped unanswered on a reused connection, a new connection goes the same way (same
+ * proxy, new handshake) for the rest, as Go's Transport does. A new handshake's chain is kept when
+ * it differs from the first, so it is judged too.
+ */
+async function httpOverConnections(first: HandshakeResult, next: NextRequest, target: Target, result: ProbeResult, opts: ProbeOptions): Promise<void> {
+  const authority = hostHeader(target.host, target.port);
+  const xo = { timeoutMs: opts.timeoutMs, ...(opts.http?.maxBody ? { maxBody: opts.http.maxBody } : {}) };
+  const all: HttpResponse[] = [];
+  result.connections = [{ reason: 'first', alpn: first.alpn, tlsProtocol: first.protocol }];
+  let hs = first;
+  let outcome: ExchangeOutcome;
+  // The request a new connection starts with (a NextRequest may count what it handed out: ask once).
+  let carried: HttpRequest | undefined;
+  for (;;) {
+    const index = result.connections.length - 1;
+    const before = all.length;
+    const start = carried;
+    outcome = await exchangeOn(hs, authority, (done) => (done.length === 0 && start ? start : next([...all.slice(0, before), ...done])), xo);
+    for (const r of outcome.responses) all.push({ ...r, connection: index });
+    if (hs !== first) hs.tlsSocket.destroy();
+    // A request the server dropped unanswered is sent again (GET and HEAD are idempotent; Go does the same).
+    const retry = outcome.failure?.detail.retryable ? outcome.failure.detail.request : undefined;
+    const why = retry ? outcome.failure!.message : outcome.ended;
+    if (!why || result.connections.length >= MAX_CONNECTIONS) break;
+    carried = retry ?? next(all);
+    if (!carried) break;
+    const again = await reconnect(target, result, opts);
+    if ('failure' in again) {
+      outcome = { responses: [], failure: new HttpFailure('error', `${why}, and the new connection for the next request failed: ${again.failure}`, { ...(outcome.failure?.detail.request ? { request: outcome.failure.detail.request } : {}) }) };
+      break;
+    }
+    hs = again.hs;
+    hs.tlsSocket.on('error', () => {});
+    const differs = !sameChain(hs.chain, first.chain);
+    result.connections.push({ reason: why, alpn: hs.alpn, tlsProtocol: hs.protocol, ...(differs ? { differentChain: hs.chain } : {}) });
+    if (differs && opts.http?.again && !(await opts.http.again(hs.chain))) {
+      hs.tlsSocket.destroy();
+      outcome = { responses: [], failure: new HttpFailure('error', 'the new connection presented a different certificate chain that is not trusted: nothing more was sent over it') };
+      break;
+    }
+  }
+  result.http = all;
+  const e = outcome.failure;
+  if (e) {
+    result.httpFailure = {
+      kind: e.kind, message: e.message,
+      ...(e.code ? { code: e.code } : {}), ...(e.detail.request ? { path: e.detail.request.path } : {}),
+      ...(e.detail.received?.length ? { received: e.detail.received } : {}),
+    };
+  }
+}
+
+/** A new connection to the target the way the first one went (direct or through the same proxy), and its handshake. */
+async function reconnect(target: Target, result: ProbeResult, opts: ProbeOptions): Promise<{ hs: HandshakeResult } | { failure: string }> {
+  let socket: Duplex;
+  try {
+    if (result.proxy?.used && opts.proxy?.url) {
+      socket = (await openTunnel(opts.proxy.url, target.host, target.port, {
+        timeoutMs: opts.timeoutMs, overrides: opts.overrides, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
+      })).socket;
+    } else {
+      socket = (await dial(result.address ? [result.address, ...result.addresses.filter((a) => a !== result.address)] : result.addresses, target.port, opts.timeoutMs)).socket;
+    }
+  } catch (e) {
+    return { failure: (e as Error).message };
+  }
+  try {
+    return {
+      hs: await handshake({
+        socket, host: target.host, ...(opts.servername ? { servername: opts.servername } : {}), timeoutMs: opts.timeoutMs,
+        ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
+      }),
+    };
+  } catch (e) {
+    socket.destroy();
+    return { failure: `its TLS handshake failed: ${(e as Error).message}` };
+  }
 }

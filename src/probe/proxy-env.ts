@@ -8,6 +8,7 @@
 //   matches subdomains only.
 import { domainToASCII } from 'node:url';
 import { parseIp } from '../x509/ip.js';
+import { redactProxyUrl } from '../platform/redact.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -114,7 +115,7 @@ export function chooseProxy(host: string, port: number, env: Env, opts: ProxyOpt
   if (!setting) return {};
   const url = parseProxyUrl(setting.value);
   const base = { source: setting.name, raw: setting.value };
-  if (!url) return { ...base, invalid: `${setting.name}=${setting.value} is not a URL Go can parse, so Go connects directly` };
+  if (!url) return { ...base, invalid: `${setting.name}=${redactProxyUrl(setting.value)} is not a URL Go can parse, so Go connects directly` };
 
   const h = idna(host.toLowerCase());
   const ip = parseIp(h);
@@ -142,9 +143,7 @@ function isLoopback(ip: Buffer): boolean {
   return ip.subarray(0, 15).every((b) => b === 0) && ip[15] === 1;
 }
 
-/** A proxy URL fit to print: the password is never shown. */
+/** A proxy setting fit to print (platform/redact.ts): the password is never shown. */
 export function redactProxy(url: URL): string {
-  const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
-  return copy.toString().replace(/\/$/, '');
+  return redactProxyUrl(url.href);
 }

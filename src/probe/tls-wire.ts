@@ -57,6 +57,15 @@ export const PROTOCOL_VERSIONS: ReadonlyMap<number, string> = new Map([
   [0x0304, 'TLSv1.3'],
 ]);
 
+/**
+ * The largest Certificate message body Go's crypto/tls reads (common.go maxHandshakeCertificateMsg,
+ * 256 KiB; Go 1.21+); above it Go fails with "tls: handshake message of length N bytes exceeds
+ * maximum of 262144 bytes". Node.js stops earlier: OpenSSL's max_cert_list, 100 KiB by default
+ * (ssl.h SSL_MAX_CERT_LIST_DEFAULT), and Node has no option to raise it.
+ */
+export const GO_MAX_CERTIFICATE_MESSAGE = 262144;
+export const OPENSSL_MAX_CERT_LIST = 102400;
+
 /** Largest TLSCiphertext fragment (RFC 5246 6.2.3: 2^14 + 2048; TLS 1.3 is stricter). */
 const MAX_RECORD_LENGTH = 16384 + 2048;
 const RECORD_HEADER_LENGTH = 5;
@@ -208,6 +217,12 @@ export class HandshakeReassembler {
   get pending(): number {
     return this.buffered.length;
   }
+
+  /** The type and declared body length of the incomplete message waiting, if its header has arrived. */
+  pendingHeader(): { type: number; length: number } | undefined {
+    if (this.buffered.length < HANDSHAKE_HEADER_LENGTH) return undefined;
+    return { type: this.buffered[0]!, length: readUInt24(this.buffered, 1) };
+  }
 }
 
 /** SHA-256("HelloRetryRequest"): the ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3). */
@@ -341,6 +356,11 @@ export interface ServerFlight {
   alerts: TlsAlert[];
   /** The server asked for a client certificate (mutual TLS). */
   certificateRequest?: CertificateRequest;
+  /**
+   * The Certificate message's body length as its header declares it, known as soon as the header
+   * arrived. Above GO_MAX_CERTIFICATE_MESSAGE the list is refused, as Go refuses it.
+   */
+  certificateMessageLength?: number;
   /** Why reading stopped early, if it did (undecryptable records, malformed data, ...). */
   problem?: string;
 }
@@ -399,7 +419,10 @@ export function readServerFlight(inbound: Buffer, options: ReadServerFlightOptio
         return;
       }
       case HandshakeType.certificate:
-        flight.certificates ??= parseCertificateMessage(message.body, tls13);
+        if (flight.certificates) return;
+        flight.certificateMessageLength = message.body.length;
+        refuseLikeGo(message.body.length);
+        flight.certificates = parseCertificateMessage(message.body, tls13);
         return;
       case HandshakeType.certificateRequest:
         if (!flight.serverHello || flight.certificateRequest) return;
@@ -456,6 +479,13 @@ export function readServerFlight(inbound: Buffer, options: ReadServerFlightOptio
           break;
       }
     }
+    // Go judges the length from the header alone, before the rest arrives.
+    const waiting = reassembler.pendingHeader();
+    if (!flight.certificates && flight.serverHello && waiting?.type === HandshakeType.certificate) {
+      flight.certificateMessageLength = waiting.length;
+      refuseLikeGo(waiting.length);
+      flight.problem = `the Certificate message (${waiting.length} bytes) is incomplete in the captured bytes`;
+    }
   } catch (err) {
     flight.problem = errorMessage(err);
   }
@@ -478,6 +508,13 @@ export function serverHandshakeSecretFromKeylog(lines: Iterable<string>, clientR
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+/** Go's limit on the Certificate message (crypto/tls conn.go readHandshake), with Go's words. */
+function refuseLikeGo(length: number): void {
+  if (length > GO_MAX_CERTIFICATE_MESSAGE) {
+    throw new Error(`tls: handshake message of length ${length} bytes exceeds maximum of ${GO_MAX_CERTIFICATE_MESSAGE} bytes`);
+  }
+}
 
 function readUInt24(buf: Buffer, offset: number): number {
   return (buf[offset]! << 16) | (buf[offset + 1]! << 8) | buf[offset + 2]!;

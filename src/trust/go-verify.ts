@@ -1,12 +1,15 @@
 // Go's crypto/x509 Certificate.Verify, as crypto/tls calls it for a client (Linux and any
-// platform where Go does its own verification). The point is to reach the SAME decision and
+// platform where Go does its own verification), following Go 1.23 (GO_RULES_VERSION; held to the
+// real thing over x509-limbo by test/conformance.test.ts). The point is to reach the SAME decision and
 // the SAME error text as Ollama would, so the structure follows Go's verify.go closely:
 // leaf validity, hostname, then depth-first path building where roots are tried before
 // intermediates and the error of the last candidate considered is what surfaces.
 import { parseIp } from '../x509/ip.js';
 import type { Certificate } from '../x509/certificate.js';
-import { EKU, GO_HANDLED_CRITICAL } from '../x509/oids.js';
-import { ipVersion } from '../x509/ip.js';
+import { EKU, EXT } from '../x509/oids.js';
+import { GO_RULES_VERSION, goReverseLabels, goSanEntries, uriHost } from '../x509/go-parse.js';
+
+export { GO_RULES_VERSION };
 
 const NEGATIVE_SERIAL = 'x509: negative serial number';
 
@@ -53,8 +56,10 @@ export class GoCertPool {
     this.certs.push(cert);
   }
 
+  /** CertPool.contains: a root AppendCertsFromPEM dropped (Go cannot parse it) is not in the pool. */
   contains(cert: Certificate): boolean {
-    return this.have.has(cert) || this.certs.some((c) => c.der.equals(cert.der));
+    if (!this.have.has(cert) && !this.certs.some((c) => c.der.equals(cert.der))) return false;
+    return goParseErrors(cert, this.godebug).length === 0;
   }
 
   get size(): number {
@@ -92,6 +97,10 @@ export type GoError =
   | { kind: 'bad-signature'; cert: Certificate; message: string }
   | { kind: 'unhandled-critical'; cert: Certificate }
   | { kind: 'parse'; cert: Certificate; message: string }
+  /** A plain error out of Verify's name-constraint walk (verify.go returns some unwrapped). */
+  | { kind: 'other'; cert: Certificate; message: string }
+  /** crypto/tls's own refusal after Verify (handshake_client.go verifyServerCertificate). */
+  | { kind: 'tls'; cert: Certificate; message: string }
   | { kind: 'signature-limit' };
 
 export interface GoVerifyOptions {
@@ -216,7 +225,7 @@ export function checkSignatureFrom(child: Certificate, parent: Certificate): GoE
 }
 
 function isValid(c: Certificate, type: CertType, current: Certificate[], opts: GoVerifyOptions): GoError | undefined {
-  if (c.extensions.some((e) => e.critical && !GO_HANDLED_CRITICAL.has(e.oid))) return { kind: 'unhandled-critical', cert: c };
+  if (c.goUnhandledCritical) return { kind: 'unhandled-critical', cert: c };
 
   const child = current[current.length - 1];
   if (child && !child.issuerRaw.equals(c.subjectRaw)) {
@@ -232,7 +241,7 @@ function isValid(c: Certificate, type: CertType, current: Certificate[], opts: G
   }
 
   if (type !== 'leaf' && c.nameConstraints) {
-    const ncErr = checkNameConstraints(c, current[0]!);
+    const ncErr = checkNameConstraints(c, current);
     if (ncErr) return ncErr;
   }
 
@@ -295,6 +304,8 @@ function toLowerAscii(s: string): string {
 function validHostname(host: string, isPattern: boolean): boolean {
   if (!isPattern) host = host.replace(/\.$/, '');
   if (host.length === 0) return false;
+  // Go 1.23 validHostname: a bare "*" is neither a valid name nor a valid pattern.
+  if (host === '*') return false;
   const parts = host.split('.');
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -348,72 +359,137 @@ export function verifyHostname(c: Certificate, h: string): GoError | undefined {
   return { kind: 'hostname', cert: c, host: h };
 }
 
-// ---- name constraints (the subset of Go's checks that real CAs use) ----
+// ---- name constraints (verify.go isValid and checkNameConstraints) ----
 
-function reverseLabels(domain: string): string[] | undefined {
-  const labels = domain.split('.').reverse();
-  if (labels.length > 0 && labels[0] === '') return undefined;
-  if (labels.some((l) => l.length === 0 || /[^\x21-\x7e]/.test(l))) return undefined;
-  return labels;
-}
-
-function matchDomainConstraint(domain: string, constraint: string): boolean {
+/** verify.go matchDomainConstraint; a string result is the error Go returns. */
+function matchDomainConstraint(domain: string, constraint: string): boolean | string {
   if (constraint.length === 0) return true;
-  const d = reverseLabels(domain);
+  const d = goReverseLabels(domain);
+  if (!d) return `x509: internal error: cannot parse domain ${goQuote(domain)}`;
   let mustHaveSubdomains = false;
   if (constraint.startsWith('.')) {
     mustHaveSubdomains = true;
     constraint = constraint.slice(1);
   }
-  const c = reverseLabels(constraint);
-  if (!d || !c) return false;
+  const c = goReverseLabels(constraint);
+  if (!c) return `x509: internal error: cannot parse domain ${goQuote(constraint)}`;
   if (d.length < c.length || (mustHaveSubdomains && d.length === c.length)) return false;
   return c.every((label, i) => toLowerAscii(label) === toLowerAscii(d[i]!));
 }
 
-function checkNameConstraints(ca: Certificate, leaf: Certificate): GoError | undefined {
+/** net.IP.String(): dotted quad for IPv4 (and IPv4-mapped IPv6), RFC 5952 text for IPv6. */
+export function goIpString(ip: Buffer): string {
+  const v4 = ip.length === 4 ? ip : ip.length === 16 && ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff ? ip.subarray(12) : undefined;
+  if (v4) return Array.from(v4).join('.');
+  if (ip.length !== 16) return `?${ip.toString('hex')}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(ip.readUInt16BE(i));
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(groups);
+  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** net.IPNet.String(): address/prefix length, or address/hex mask when the mask is not a prefix. */
+function goIpNetString(r: { ip: Buffer; mask: Buffer }): string {
+  const bits = [...r.mask].map((b) => b.toString(2).padStart(8, '0')).join('');
+  const ones = bits.indexOf('0') < 0 ? bits.length : bits.indexOf('0');
+  const prefix = !bits.slice(ones).includes('1');
+  return prefix ? `${goIpString(r.ip)}/${ones}` : `${goIpString(r.ip)}/${r.mask.toString('hex')}`;
+}
+
+/** verify.go parseRFC2821Mailbox, reduced to what matching needs: local part and domain. */
+function parseMailbox(s: string): { local: string; domain: string } | undefined {
+  const at = s.lastIndexOf('@');
+  if (at <= 0 || at === s.length - 1) return undefined;
+  const domain = s.slice(at + 1);
+  if (!goReverseLabels(domain)) return undefined;
+  return { local: s.slice(0, at), domain };
+}
+
+/**
+ * isValid's name-constraint walk: for a CA with name constraints, every SAN of every certificate
+ * already in the chain (the leaf and the intermediates below this CA, never the CA itself), in
+ * encoding order; the comparison budget is shared by the whole walk.
+ */
+function checkNameConstraints(ca: Certificate, currentChain: Certificate[]): GoError | undefined {
   const nc = ca.nameConstraints!;
   let count = 0;
-  const check = (nameType: string, name: string, match: (constraint: string) => boolean, permitted: string[], excluded: string[]): GoError | undefined => {
+  const invalid = (reason: GoInvalidReason, detail = ''): GoError => ({ kind: 'invalid', reason, cert: ca, detail });
+  const check = <T>(
+    nameType: string, name: string, match: (constraint: T) => boolean | string, text: (c: T) => string, permitted: T[], excluded: T[],
+  ): GoError | undefined => {
     count += excluded.length;
-    if (count > MAX_CONSTRAINT_COMPARISONS) return { kind: 'invalid', reason: 'TooManyConstraints', cert: ca, detail: '' };
+    if (count > MAX_CONSTRAINT_COMPARISONS) return invalid('TooManyConstraints');
     for (const ex of excluded) {
-      if (match(ex)) return { kind: 'invalid', reason: 'CANotAuthorizedForThisName', cert: ca, detail: `${nameType} ${JSON.stringify(name)} is excluded by constraint ${JSON.stringify(ex)}` };
+      const m = match(ex);
+      if (typeof m === 'string') return invalid('CANotAuthorizedForThisName', m);
+      if (m) return invalid('CANotAuthorizedForThisName', `${nameType} ${goQuote(name)} is excluded by constraint ${goQuote(text(ex))}`);
     }
     count += permitted.length;
-    if (count > MAX_CONSTRAINT_COMPARISONS) return { kind: 'invalid', reason: 'TooManyConstraints', cert: ca, detail: '' };
-    if (permitted.length > 0 && !permitted.some(match)) {
-      return { kind: 'invalid', reason: 'CANotAuthorizedForThisName', cert: ca, detail: `${nameType} ${JSON.stringify(name)} is not permitted by any constraint` };
+    if (count > MAX_CONSTRAINT_COMPARISONS) return invalid('TooManyConstraints');
+    let ok = true;
+    for (const p of permitted) {
+      const m = match(p);
+      if (typeof m === 'string') return invalid('CANotAuthorizedForThisName', m);
+      ok = m;
+      if (ok) break;
     }
+    if (!ok) return invalid('CANotAuthorizedForThisName', `${nameType} ${goQuote(name)} is not permitted by any constraint`);
     return undefined;
   };
-  const ipText = (r: { ip: Buffer; mask: Buffer }) => `${r.ip.toString('hex')}/${r.mask.toString('hex')}`;
-  for (const cert of [leaf, ...(ca.san ? [ca] : [])]) {
-    if (!cert.san) continue;
-    for (const dns of cert.san.dns) {
-      const e = check('DNS name', dns, (con) => matchDomainConstraint(dns, con), nc.permittedDns, nc.excludedDns);
-      if (e) return e;
-    }
-    for (const email of cert.san.email) {
-      const domain = email.slice(email.lastIndexOf('@') + 1);
-      const match = (con: string) => (con.includes('@') ? toLowerAscii(con) === toLowerAscii(email) : matchDomainConstraint(domain, con));
-      const e = check('email address', email, match, nc.permittedEmail, nc.excludedEmail);
-      if (e) return e;
-    }
-    for (const ipString of cert.san.ip) {
-      const ip = parseIp(ipString)!;
-      const inRange = (range: string) => {
-        const r = [...nc.permittedIp, ...nc.excludedIp].find((x) => ipText(x) === range)!;
-        if (r.ip.length !== ip.length) return false;
-        return r.ip.every((b, i) => (b & r.mask[i]!) === (ip[i]! & r.mask[i]!));
-      };
-      const e = check('IP address', ipString, inRange, nc.permittedIp.map(ipText), nc.excludedIp.map(ipText));
-      if (e) return e;
-    }
-    for (const uri of cert.san.uri) {
-      let host = '';
-      try { host = new URL(uri).hostname; } catch { /* unparsable URIs fail every constraint below */ }
-      const e = check('URI', uri, (con) => host !== '' && !ipVersion(host) && matchDomainConstraint(host, con), nc.permittedUri, nc.excludedUri);
+  const same = (s: string) => s;
+  for (const cert of currentChain) {
+    const san = cert.extensions.find((e) => e.oid === EXT.subjectAltName);
+    if (!san) continue;
+    for (const { tag, data } of goSanEntries(san.value)) {
+      const name = data.toString('latin1');
+      let e: GoError | undefined;
+      switch (tag) {
+        case 1: {
+          const mailbox = parseMailbox(name);
+          if (!mailbox) return { kind: 'other', cert: ca, message: `x509: cannot parse rfc822Name ${goQuote(name)}` };
+          const match = (con: string): boolean | string => {
+            if (con.includes('@')) {
+              const cm = parseMailbox(con);
+              if (!cm) return `x509: internal error: cannot parse constraint ${goQuote(con)}`;
+              return mailbox.local === cm.local && toLowerAscii(mailbox.domain) === toLowerAscii(cm.domain);
+            }
+            return matchDomainConstraint(mailbox.domain, con);
+          };
+          e = check('email address', name, match, same, nc.permittedEmail, nc.excludedEmail);
+          break;
+        }
+        case 2:
+          if (!goReverseLabels(name)) return { kind: 'other', cert: ca, message: `x509: cannot parse dnsName ${goQuote(name)}` };
+          e = check('DNS name', name, (con: string) => matchDomainConstraint(name, con), same, nc.permittedDns, nc.excludedDns);
+          break;
+        case 6: {
+          const match = (con: string): boolean | string => {
+            let host = uriHost(name);
+            if (host.length === 0) return `URI with empty host (${goQuote(name)}) cannot be matched against constraints`;
+            if (host.includes(':') && !host.endsWith(']')) host = host.slice(0, host.lastIndexOf(':'));
+            if (parseIp(host) || (host.startsWith('[') && host.endsWith(']'))) return `URI with IP (${goQuote(name)}) cannot be matched against constraints`;
+            return matchDomainConstraint(host, con);
+          };
+          e = check('URI', name, match, same, nc.permittedUri, nc.excludedUri);
+          break;
+        }
+        case 7: {
+          const inRange = (r: { ip: Buffer; mask: Buffer }) => r.ip.length === data.length && r.ip.every((b, i) => (b & r.mask[i]!) === (data[i]! & r.mask[i]!));
+          e = check('IP address', goIpString(data), inRange, goIpNetString, nc.permittedIp, nc.excludedIp);
+          break;
+        }
+        default:
+          // Unknown SAN types are ignored.
+      }
       if (e) return e;
     }
   }
@@ -469,6 +545,8 @@ export function goErrorText(e: GoError): string {
     case 'unhandled-critical':
       return 'x509: unhandled critical extension';
     case 'parse':
+    case 'other':
+    case 'tls':
       return e.message;
     case 'signature-limit':
       return 'x509: signature check attempts limit reached while verifying certificate chain';
@@ -482,7 +560,7 @@ function hostnameErrorText(c: Certificate, host: string): string {
   let valid: string;
   if (parseIp(host)) {
     if (!c.san || c.san.ip.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
-    valid = c.san.ip.join(', ');
+    valid = c.san.ip.map((ip) => { const b = parseIp(ip); return b ? goIpString(b) : ip; }).join(', ');
   } else {
     valid = (c.san?.dns ?? []).join(', ');
   }
@@ -502,7 +580,29 @@ export function goVerifyServer(presented: Certificate[], opts: Omit<GoVerifyOpti
       return { chains: [], error: { kind: 'parse', cert: c, message: 'tls: server sent certificate containing RSA key larger than 8192 bits' } };
     }
   }
-  return goVerify(presented[0]!, { ...opts, intermediates: presented.slice(1) });
+  const result = goVerify(presented[0]!, { ...opts, intermediates: presented.slice(1) });
+  if (result.error) return result;
+  // After Verify, crypto/tls accepts only the key types it can use for the handshake.
+  const leaf = presented[0]!;
+  if (!GO_TLS_KEY_TYPES.has(leaf.publicKey.type)) {
+    return { chains: [], error: { kind: 'tls', cert: leaf, message: `tls: server's certificate contains an unsupported type of public key: ${goKeyTypeName(leaf)}` } };
+  }
+  return result;
+}
+
+// handshake_client.go verifyServerCertificate: *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey.
+// (An RSA-PSS SPKI is not parsed as a key by Go: its PublicKey stays nil.)
+const GO_TLS_KEY_TYPES = new Set<string>(['RSA', 'EC', 'Ed25519']);
+
+/** fmt's %T of the parsed key: what parsePublicKey returns for each algorithm (nil for unknown ones). */
+function goKeyTypeName(c: Certificate): string {
+  switch (c.publicKey.type) {
+    case 'DSA': return '*dsa.PublicKey';
+    case 'RSA': return '*rsa.PublicKey';
+    case 'EC': return '*ecdsa.PublicKey';
+    case 'Ed25519': return 'ed25519.PublicKey';
+    default: return c.publicKey.spki.includes(Buffer.from([0x06, 0x03, 0x2b, 0x65, 0x6e])) ? '*ecdh.PublicKey' : '<nil>';
+  }
 }
 
 /** What crypto/tls wraps around it (Go 1.20+), i.e. what Ollama prints after `Get "https://...": `. */
@@ -510,5 +610,6 @@ export function goTlsErrorText(e: GoError): string {
   if (e.kind === 'parse') {
     return e.message.startsWith('tls:') ? e.message : `tls: failed to parse certificate from server: ${e.message}`;
   }
+  if (e.kind === 'tls') return e.message;
   return `tls: failed to verify certificate: ${goErrorText(e)}`;
 }

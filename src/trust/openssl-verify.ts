@@ -6,10 +6,14 @@
 import type { Certificate } from '../x509/certificate.js';
 import { parseIp } from '../x509/ip.js';
 import { EKU, OPENSSL_HANDLED_CRITICAL } from '../x509/oids.js';
+import { GEN, opensslFacts, type OpenSslAkid, type OpenSslFacts } from '../x509/openssl-parse.js';
+import { nameConstraintsCheck, nameConstraintsCheckCn } from './openssl-ncons.js';
 
 /** X509_V_ERR_* codes the emulation can produce, with OpenSSL 3's X509_verify_cert_error_string. */
 export const OPENSSL_ERRORS = {
+  UNSPECIFIED: { num: 1, text: 'unspecified certificate verification error' },
   UNABLE_TO_GET_ISSUER_CERT: { num: 2, text: 'unable to get issuer certificate' },
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: { num: 6, text: 'unable to decode issuer public key' },
   CERT_SIGNATURE_FAILURE: { num: 7, text: 'certificate signature failure' },
   CERT_NOT_YET_VALID: { num: 9, text: 'certificate is not yet valid' },
   CERT_HAS_EXPIRED: { num: 10, text: 'certificate has expired' },
@@ -18,18 +22,23 @@ export const OPENSSL_ERRORS = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: { num: 20, text: 'unable to get local issuer certificate' },
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { num: 21, text: 'unable to verify the first certificate' },
   CERT_CHAIN_TOO_LONG: { num: 22, text: 'certificate chain too long' },
-  INVALID_CA: { num: 24, text: 'invalid CA certificate' },
+  INVALID_CA: { num: 79, text: 'invalid CA certificate' }, // 24 until OpenSSL 1.1.1
   PATH_LENGTH_EXCEEDED: { num: 25, text: 'path length constraint exceeded' },
   INVALID_PURPOSE: { num: 26, text: 'unsuitable certificate purpose' },
   KEYUSAGE_NO_CERTSIGN: { num: 32, text: 'key usage does not include certificate signing' },
   UNHANDLED_CRITICAL_EXTENSION: { num: 34, text: 'unhandled critical extension' },
   PERMITTED_VIOLATION: { num: 47, text: 'permitted subtree violation' },
   EXCLUDED_VIOLATION: { num: 48, text: 'excluded subtree violation' },
+  SUBTREE_MINMAX: { num: 49, text: 'name constraints minimum and maximum not supported' },
+  UNSUPPORTED_CONSTRAINT_TYPE: { num: 51, text: 'unsupported name constraint type' },
+  UNSUPPORTED_CONSTRAINT_SYNTAX: { num: 52, text: 'unsupported or invalid name constraint syntax' },
+  UNSUPPORTED_NAME_SYNTAX: { num: 53, text: 'unsupported or invalid name syntax' },
   HOSTNAME_MISMATCH: { num: 62, text: 'hostname mismatch' },
   IP_ADDRESS_MISMATCH: { num: 64, text: 'IP address mismatch' },
   EE_KEY_TOO_SMALL: { num: 66, text: 'EE certificate key too weak' },
   CA_KEY_TOO_SMALL: { num: 67, text: 'CA certificate key too weak' },
   CA_MD_TOO_WEAK: { num: 68, text: 'CA signature digest algorithm too weak' },
+  EC_KEY_EXPLICIT_PARAMS: { num: 94, text: 'Certificate public key has explicit ECC parameters' },
 } as const;
 export type OpenSslErrorName = keyof typeof OPENSSL_ERRORS;
 
@@ -71,17 +80,33 @@ export class OpenSslStore {
 
   /** Store certificates whose subject is `cert`'s issuer. */
   possibleIssuers(cert: Certificate): Certificate[] {
-    const exact = this.byRaw.get(cert.issuerRaw.toString('latin1'));
-    if (exact) return exact;
+    return this.named(cert.issuerRaw, cert.issuer.canonical);
+  }
+
+  /** Store certificates with `cert`'s own subject (lookup_cert_match). */
+  withSubject(cert: Certificate): Certificate[] {
+    return this.named(cert.subjectRaw, cert.subject.canonical);
+  }
+
+  private named(raw: Buffer, canonical: string): Certificate[] {
+    // A store certificate whose fields cannot be decoded never loads into an X509_STORE.
+    const exact = this.byRaw.get(raw.toString('latin1'));
+    if (exact) return exact.filter((c) => c.decodeError === undefined);
     if (!this.byCanonical) {
       this.byCanonical = new Map();
       for (const c of this.certs) {
-        const list = this.byCanonical.get(c.subject.canonical) ?? [];
+        let subject: string;
+        try {
+          subject = c.subject.canonical; // only the names here: the whole decode is for candidates
+        } catch {
+          continue;
+        }
+        const list = this.byCanonical.get(subject) ?? [];
         list.push(c);
-        this.byCanonical.set(c.subject.canonical, list);
+        this.byCanonical.set(subject, list);
       }
     }
-    return this.byCanonical.get(cert.issuer.canonical) ?? [];
+    return (this.byCanonical.get(canonical) ?? []).filter((c) => c.decodeError === undefined);
   }
 }
 
@@ -94,6 +119,11 @@ export interface OpenSslVerifyOptions {
   securityLevel: number;
   /** curl-like callers stop at the first error; Node continues and reports the last one. */
   stopAtFirstError: boolean;
+  /**
+   * X509_V_FLAG_PARTIAL_CHAIN: any certificate in the store is an anchor, self-signed or not.
+   * curl (7.68+) and Python (3.13+) set it; Node and the openssl tool do not.
+   */
+  partialChain?: boolean;
   maxDepth?: number;
 }
 
@@ -103,13 +133,26 @@ export interface OpenSslVerifyResult {
   trusted: boolean;
   /** Every error the verify callback saw, in order. */
   errors: OpenSslError[];
-  /** The error the caller reports (first or last, per stopAtFirstError), if any. */
+  /**
+   * The error the caller reports (first or last, per stopAtFirstError), if any. Its depth is what
+   * X509_STORE_CTX_get_error_depth says afterwards: with Node's callback, internal_verify's
+   * success signals move it down the chain after the error; `cert` stays the certificate at fault.
+   */
   error?: OpenSslError;
 }
 
+// check_key_level / check_sig_level: the minimum security bits per auth level 1..5.
 const MIN_BITS = [80, 112, 128, 192, 256];
 
 class Stop extends Error {}
+
+const factsCache = new WeakMap<Certificate, OpenSslFacts>();
+/** ossl_x509v3_cache_extensions' view of a certificate, computed once. */
+export function facts(c: Certificate): OpenSslFacts {
+  let f = factsCache.get(c);
+  if (!f) factsCache.set(c, (f = opensslFacts(c)));
+  return f;
+}
 
 export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
   const leaf = opts.presented[0]!;
@@ -117,61 +160,86 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
   const chain: Certificate[] = [leaf];
   let numUntrusted = 1;
   let trusted = false;
+  const partial = opts.partialChain === true;
 
+  // ctx->error_depth: set by every error, and by internal_verify's success callback at each depth.
+  let errorDepth = 0;
   const fail = (name: OpenSslErrorName, depth: number, cert: Certificate) => {
     errors.push({ name, depth, cert });
+    errorDepth = depth;
     if (opts.stopAtFirstError) throw new Stop();
   };
 
+  /** check_trust: a self-signed store certificate anchors; with PARTIAL_CHAIN any store certificate does. */
+  const checkTrust = (from: number): boolean => {
+    for (let i = from; i < chain.length; i++) if (isSelfSignedOpenSsl(chain[i]!)) return true;
+    if (from < chain.length) return partial;
+    if (from === chain.length && partial) {
+      // Last resort: the leaf itself is in the store (lookup_cert_match).
+      const match = opts.store.withSubject(chain[0]!).find((c) => c.der.equals(chain[0]!.der));
+      if (match) {
+        chain[0] = match;
+        numUntrusted = 0;
+        return true;
+      }
+    }
+    return false;
+  };
+
   try {
+    // x509_verify_x509: the peer's own key first.
     if (!keyLevelOk(leaf, opts.securityLevel)) fail('EE_KEY_TOO_SMALL', 0, leaf);
 
-    // ---- build_chain (trusted first) ----
+    // ---- build_chain: trusted first (X509_V_FLAG_TRUSTED_FIRST is the default) ----
     const maxDepth = (opts.maxDepth ?? 100) + 1;
     const untrusted = [...opts.presented];
     let searchUntrusted = true;
-    let ctxError: OpenSslErrorName | undefined = errors[errors.length - 1]?.name;
-    for (;;) {
+    let searchTrusted = true;
+    while (searchUntrusted || searchTrusted) {
       let num = chain.length;
-      const curr = chain[num - 1]!;
-      let extended = false;
-      const issuer = num > maxDepth ? undefined : storeIssuer(opts.store, curr, opts.now);
-      if (issuer) {
-        let selfSigned = isSelfSignedOpenSsl(curr);
-        let ok = true;
-        if (!selfSigned) {
-          chain.push(issuer);
-          selfSigned = isSelfSignedOpenSsl(issuer);
-        } else if (!curr.der.equals(issuer.der)) {
-          ok = false; // a self-signed impostor with a trusted name: never trusted
-        } else {
-          chain[num - 1] = issuer;
-          numUntrusted = --num;
+      if (searchTrusted) {
+        const curr = chain[num - 1]!;
+        const issuer = num > maxDepth ? undefined : storeIssuer(opts.store, curr, opts.now);
+        if (issuer) {
+          let selfSigned = isSelfSignedOpenSsl(curr);
+          let ok = true;
+          if (!selfSigned) {
+            chain.push(issuer);
+            selfSigned = isSelfSignedOpenSsl(issuer);
+          } else if (!curr.der.equals(issuer.der)) {
+            ok = false; // a self-signed impostor with a trusted name: never trusted
+          } else {
+            numUntrusted = --num;
+            chain[num] = issuer;
+          }
+          if (ok) {
+            searchUntrusted = false;
+            if (checkTrust(num)) { trusted = true; break; }
+            if (!selfSigned) continue;
+          }
         }
-        if (ok) {
-          searchUntrusted = false;
-          if (checkTrust(chain, num)) { trusted = true; break; }
-          if (!selfSigned) continue;
-        }
+        if (!searchUntrusted) break;
       }
-      if (!searchUntrusted) break;
-      const next = isSelfSignedOpenSsl(curr) || num > maxDepth ? undefined : bestIssuer(untrusted, chain, curr, opts.now);
-      if (!next) {
-        searchUntrusted = false;
-        // one more trusted lookup for the same certificate happens, and finds nothing new
-        if (!extended) continue;
-      } else {
+      if (searchUntrusted) {
+        num = chain.length;
+        const curr = chain[num - 1]!;
+        const next = isSelfSignedOpenSsl(curr) || num > maxDepth ? undefined : bestIssuer(untrusted, chain, curr, opts.now);
+        if (!next) {
+          searchUntrusted = false;
+          searchTrusted = true;
+          continue;
+        }
         untrusted.splice(untrusted.indexOf(next), 1);
         chain.push(next);
         numUntrusted++;
-        extended = true;
       }
     }
+    if (!trusted && chain.length <= maxDepth && chain.length === numUntrusted) trusted = checkTrust(chain.length);
 
     if (!trusted) {
       const num = chain.length;
       const top = chain[num - 1]!;
-      ctxError = errors[errors.length - 1]?.name;
+      const ctxError = errors[errors.length - 1]?.name;
       if (ctxError) fail(ctxError, num - 1, top); // "a preliminary error has become final"
       else if (num > maxDepth) fail('CERT_CHAIN_TOO_LONG', num - 1, top);
       else if (isSelfSignedOpenSsl(top)) fail(num === 1 ? 'DEPTH_ZERO_SELF_SIGNED_CERT' : 'SELF_SIGNED_CERT_IN_CHAIN', num - 1, top);
@@ -182,13 +250,21 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
     let plen = 0;
     for (let i = 0; i < chain.length; i++) {
       const x = chain[i]!;
+      const f = facts(x);
       if (x.extensions.some((e) => e.critical && !OPENSSL_HANDLED_CRITICAL.has(e.oid))) fail('UNHANDLED_CRITICAL_EXTENSION', i, x);
       if (i > 0) {
+        // X509_V_FLAG_X509_STRICT is implicit for intermediate CAs.
         const ca = checkCa(x);
         if (ca === 0 || (i + 1 < chain.length && ca !== 1)) fail('INVALID_CA', i, x);
       }
-      if (!purposeOk(x, i > 0)) fail('INVALID_PURPOSE', i, x);
-      const pathLen = x.basicConstraints?.ca ? x.basicConstraints.pathLen : null;
+      if (chain.length > 1) {
+        // check_curve: a key that does not decode, or an EC key with explicit parameters.
+        if (f.keyMissing) fail('UNSPECIFIED', i, x);
+        else if (f.explicitCurve) fail('EC_KEY_EXPLICIT_PARAMS', i, x);
+      }
+      // X509_check_purpose answers -1 for an EXFLAG_INVALID certificate, which passes unless strict.
+      if (!f.invalid && !purposeOk(x, i > 0)) fail('INVALID_PURPOSE', i, x);
+      const pathLen = x.basicConstraints?.pathLen;
       if (i > 1 && pathLen !== null && pathLen !== undefined && plen > pathLen) fail('PATH_LENGTH_EXCEEDED', i, x);
       if (i > 0 && !x.selfIssued) plen++;
     }
@@ -202,55 +278,87 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
       }
     }
 
+    // X509_get_pubkey_parameters: a key in the chain that does not decode ends verification
+    // (an internal error: the last error stands, or "unspecified").
+    if (chain.some((c) => facts(c).keyMissing)) {
+      if (errors.length === 0) errors.push({ name: 'UNSPECIFIED', depth: 0, cert: leaf });
+      throw new Stop();
+    }
+
     // ---- internal_verify: signatures from the top down, then validity times ----
     let n = chain.length - 1;
     let xi = chain[n]!;
     let xs = xi;
+    let checkSignature = true;
     if (!likelyIssued(xi, xi)) {
-      if (n > 0) {
+      if (partial) {
+        checkSignature = false; // a partial chain's anchor is taken as is
+      } else if (n > 0) {
         n--;
         xs = chain[n]!;
       } else {
         fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 0, xi);
+        checkSignature = false;
       }
     }
     while (n >= 0) {
-      if (xs !== xi) {
+      if (checkSignature && xs !== xi) {
+        // ossl_x509_signing_allowed: an issuer whose key usage lacks keyCertSign.
         if (xi.keyUsage && !xi.keyUsage.has('keyCertSign')) fail('KEYUSAGE_NO_CERTSIGN', n + 1, xi);
-        if (!xs.signedBy(xi)) fail('CERT_SIGNATURE_FAILURE', n, xs);
+        if (facts(xi).keyMissing) fail('UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', n + 1, xi);
+        else if (!xs.signedBy(xi)) fail('CERT_SIGNATURE_FAILURE', n, xs);
       }
+      checkSignature = true;
+      // ossl_x509_check_cert_time: X509_cmp_time counts "equal" as "before", so a certificate
+      // is already expired at the second of its notAfter.
       if (opts.now < xs.notBefore) fail('CERT_NOT_YET_VALID', n, xs);
-      if (opts.now > xs.notAfter) fail('CERT_HAS_EXPIRED', n, xs);
+      if (opts.now >= xs.notAfter) fail('CERT_HAS_EXPIRED', n, xs);
+      errorDepth = n; // "signal success at this depth; the previous error, if any, is retained"
       if (--n >= 0) {
         xi = xs;
         xs = chain[n]!;
       }
     }
 
-    // ---- check_name_constraints (DNS and IP, the kinds real private CAs use) ----
+    // ---- check_name_constraints (OpenSSL 3.0) ----
     for (let i = chain.length - 1; i >= 0; i--) {
       const x = chain[i]!;
-      if (i !== 0 && x.selfIssued) continue;
+      if (i !== 0 && x.selfIssued) continue; // self-issued certificates are exempt unless the leaf
       for (let j = chain.length - 1; j > i; j--) {
-        const nc = chain[j]!.nameConstraints;
-        if (!nc || !x.san) continue;
-        for (const dns of x.san.dns) {
-          if (nc.excludedDns.some((c) => dnsWithin(dns, c))) fail('EXCLUDED_VIOLATION', i, x);
-          else if (nc.permittedDns.length > 0 && !nc.permittedDns.some((c) => dnsWithin(dns, c))) fail('PERMITTED_VIOLATION', i, x);
-        }
+        const nc = facts(chain[j]!).nc;
+        if (!nc) continue;
+        let r = nameConstraintsCheck(x, facts(x), nc);
+        // 3.0: the leaf's CN is held against DNS constraints when it has no DNS SAN.
+        if (r === 'OK' && i === 0 && !(facts(x).altNames ?? []).some((g) => g.type === GEN.DNS)) r = nameConstraintsCheckCn(x, nc);
+        if (r !== 'OK') fail(r, i, x);
       }
     }
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   }
 
-  const error = opts.stopAtFirstError ? errors[0] : errors[errors.length - 1];
+  const last = errors[errors.length - 1];
+  const error = opts.stopAtFirstError ? errors[0] : last && { ...last, depth: errorDepth };
   return { chain, trusted, errors, ...(error ? { error } : {}) };
 }
 
-/** OpenSSL's EXFLAG_SS: self-issued, any AKID agrees with the SKID, signature type fits the key. */
+/** X509_check_akid: any key id, serial and issuer name in the AKID must describe `issuer`. */
+function akidMatches(issuer: Certificate, akid: OpenSslAkid | undefined): boolean {
+  if (!akid) return true;
+  const skid = issuer.subjectKeyId;
+  if (akid.keyId && skid && !akid.keyId.equals(skid)) return false;
+  if (akid.serialHex !== undefined && akid.serialHex !== issuer.serialHex) return false;
+  if (akid.issuer !== undefined && akid.issuer !== issuer.issuer.canonicalRdns.join('/')) return false;
+  return true;
+}
+
+/**
+ * OpenSSL's EXFLAG_SS: self-issued, the AKID (if any) describes the certificate itself, and the
+ * signature type fits its key; an EXFLAG_INVALID certificate is never self-signed (X509_self_signed).
+ */
 export function isSelfSignedOpenSsl(c: Certificate): boolean {
-  return c.selfSigned && sigAlgMatchesKey(c, c);
+  const f = facts(c);
+  return !f.invalid && c.selfIssued && akidMatches(c, f.akid) && !f.keyMissing && sigAlgMatchesKey(c, c);
 }
 
 function sigAlgMatchesKey(issuer: Certificate, subject: Certificate): boolean {
@@ -259,15 +367,18 @@ function sigAlgMatchesKey(issuer: Certificate, subject: Certificate): boolean {
   return sigKey === 'unknown' || key === 'unknown' || sigKey === key;
 }
 
-/** ossl_x509_likely_issued: names, authority key id, and signature type against the key. */
+/** ossl_x509_likely_issued: names, both certificates valid, the AKID, and signature type against a decodable key. */
 export function likelyIssued(issuer: Certificate, subject: Certificate): boolean {
   if (!issuer.subjectRaw.equals(subject.issuerRaw) && issuer.subject.canonical !== subject.issuer.canonical) return false;
-  if (subject.authorityKeyId && issuer.subjectKeyId && !subject.authorityKeyId.equals(issuer.subjectKeyId)) return false;
-  if (subject.authorityCertSerialHex && subject.authorityCertSerialHex !== issuer.serialHex) return false;
+  const fi = facts(issuer), fs = facts(subject);
+  if (fi.invalid || fs.invalid) return false;
+  if (!akidMatches(issuer, fs.akid)) return false;
+  if (fi.keyMissing) return false; // check_sig_alg_match: X509_V_ERR_NO_ISSUER_PUBLIC_KEY
   return sigAlgMatchesKey(issuer, subject);
 }
 
-const timeOk = (c: Certificate, now: Date) => now >= c.notBefore && now <= c.notAfter;
+/** ossl_x509_check_cert_time with no error report (depth -1): notBefore <= now < notAfter. */
+const timeOk = (c: Certificate, now: Date) => now >= c.notBefore && now < c.notAfter;
 
 /** X509_STORE_CTX_get1_issuer: first matching anchor valid now, else the one expiring last. */
 function storeIssuer(store: OpenSslStore, x: Certificate, now: Date): Certificate | undefined {
@@ -292,14 +403,9 @@ function bestIssuer(sk: Certificate[], chain: Certificate[], x: Certificate, now
   return best;
 }
 
-/** check_trust without auxiliary trust settings: the first self-signed store certificate anchors the chain. */
-function checkTrust(chain: Certificate[], fromIndex: number): boolean {
-  for (let i = fromIndex; i < chain.length; i++) if (isSelfSignedOpenSsl(chain[i]!)) return true;
-  return false;
-}
-
 /** X509_check_ca's answer: 0 = not a CA, 1 = a CA by basicConstraints, 3/4 = tolerated legacy forms. */
 export function checkCa(x: Certificate): number {
+  if (facts(x).invalid) return 0; // ossl_x509v3_cache_extensions failed
   if (x.keyUsage && !x.keyUsage.has('keyCertSign')) return 0;
   if (x.basicConstraints) return x.basicConstraints.ca ? 1 : 0;
   if (x.version === 1 && isSelfSignedOpenSsl(x)) return 3;
@@ -317,28 +423,9 @@ function purposeOk(x: Certificate, requireCa: boolean): boolean {
   return true;
 }
 
-/** EVP_PKEY_get_security_bits for the key types servers use. */
+/** EVP_PKEY_get_security_bits of the certificate's key (0 when OpenSSL cannot decode it). */
 export function keySecurityBits(c: Certificate): number {
-  const { type, bits } = c.publicKey;
-  switch (type) {
-    case 'RSA':
-    case 'RSA-PSS':
-    case 'DSA':
-      if (bits >= 15360) return 256;
-      if (bits >= 7680) return 192;
-      if (bits >= 3072) return 128;
-      if (bits >= 2048) return 112;
-      if (bits >= 1024) return 80;
-      return 0;
-    case 'EC':
-      return Math.floor(bits / 2);
-    case 'Ed25519':
-      return 128;
-    case 'Ed448':
-      return 224;
-    default:
-      return 0;
-  }
+  return facts(c).securityBits;
 }
 
 function keyLevelOk(c: Certificate, level: number): boolean {
@@ -346,34 +433,87 @@ function keyLevelOk(c: Certificate, level: number): boolean {
   return keySecurityBits(c) >= MIN_BITS[Math.min(level, 5) - 1]!;
 }
 
-function dnsWithin(name: string, constraint: string): boolean {
-  const n = name.toLowerCase();
-  const c = constraint.toLowerCase().replace(/^\./, '');
-  if (c === '') return true;
-  return n === c || n.endsWith(`.${c}`);
-}
-
-/** X509_check_ip: an IP target matches only IP SANs. */
+/** X509_check_ip: an IP target matches only IP SANs, byte for byte. */
 export function opensslIpMatches(c: Certificate, ip: Buffer): boolean {
-  return (c.san?.ip ?? []).some((s) => parseIp(s)?.equals(ip));
+  return (facts(c).altNames ?? []).some((g) => g.type === GEN.IPADD && g.data.equals(ip));
 }
 
-/** OpenSSL's X509_check_host with default flags: DNS SANs, else the subject CN; IP targets use IP SANs. */
-export function opensslHostMatches(c: Certificate, host: string): boolean {
-  const ip = parseIp(host.replace(/^\[(.*)\]$/, '$1'));
+const isAlnum = (c: string) => /[A-Za-z0-9]/.test(c);
+
+/**
+ * valid_star (crypto/x509/v3_utl.c): the one '*' of a pattern, allowed only in a first label
+ * that is not IDNA, at the start or end of that label, with at least two dots after it.
+ * Returns the star's index, or -1 when the pattern is to be compared literally.
+ */
+function validStar(p: string): number {
+  let star = -1;
+  let atLabelStart = true, idna = false, hyphen = false;
+  let dots = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') {
+      const atEnd = i === p.length - 1 || p[i + 1] === '.';
+      if (star >= 0 || idna || dots > 0) return -1;
+      // X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: only a whole-label '*' (curl's own matcher and
+      // Python's ssl module allow no 'b*' or '*z' either).
+      if (!atLabelStart || !atEnd) return -1;
+      star = i;
+      atLabelStart = false;
+    } else if (isAlnum(c)) {
+      if (atLabelStart && p.slice(i, i + 4).toLowerCase() === 'xn--') idna = true;
+      atLabelStart = false;
+      hyphen = false;
+    } else if (c === '.') {
+      if (hyphen || atLabelStart) return -1;
+      atLabelStart = true;
+      idna = false;
+      dots++;
+    } else if (c === '-') {
+      if (atLabelStart) return -1;
+      hyphen = true;
+    } else {
+      return -1;
+    }
+  }
+  if (atLabelStart || hyphen || dots < 2) return -1;
+  return star;
+}
+
+/** wildcard_match: prefix and suffix around the star, the star standing for part of one label. */
+function wildcardMatch(prefix: string, suffix: string, subject: string): boolean {
+  if (subject.length < prefix.length + suffix.length) return false;
+  if (subject.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) return false;
+  const wildEnd = subject.length - suffix.length;
+  if (subject.slice(wildEnd).toLowerCase() !== suffix.toLowerCase()) return false;
+  const middle = subject.slice(prefix.length, wildEnd);
+  let allowIdna = false;
+  if (prefix.length === 0 && suffix.startsWith('.')) {
+    if (middle.length === 0) return false; // a whole-label star matches at least one character
+    allowIdna = true;
+  }
+  if (!allowIdna && subject.slice(0, 4).toLowerCase() === 'xn--') return false;
+  if (middle === '*') return true;
+  return /^[A-Za-z0-9-]*$/.test(middle);
+}
+
+/** equal_wildcard (with equal_nocase for literal patterns). */
+function equalWildcard(pattern: string, subject: string): boolean {
+  const star = subject.length > 1 && subject.startsWith('.') ? -1 : validStar(pattern);
+  if (star < 0) return pattern.length === subject.length && !pattern.includes('\0') && pattern.toLowerCase() === subject.toLowerCase();
+  return wildcardMatch(pattern.slice(0, star), pattern.slice(star + 1), subject);
+}
+
+/**
+ * X509_check_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: DNS SANs, else the subject CNs; IP
+ * targets use IP SANs. A trailing dot on the name is dropped first, as curl does.
+ */
+export function opensslHostMatches(c: Certificate, name: string): boolean {
+  const ip = parseIp(name.replace(/^\[(.*)\]$/, '$1'));
   if (ip) return opensslIpMatches(c, ip);
-  const h = host.toLowerCase().replace(/\.$/, '');
-  const match = (pattern: string) => {
-    const p = pattern.toLowerCase();
-    if (p === h) return true;
-    // A wildcard only as the whole left-most label, and never matching an IP or a bare TLD.
-    if (!p.startsWith('*.')) return false;
-    const rest = p.slice(2);
-    const dot = h.indexOf('.');
-    return dot > 0 && h.slice(dot + 1) === rest && rest.includes('.');
-  };
-  const dns = c.san?.dns ?? [];
-  if (dns.length > 0) return dns.some(match);
+  const host = name.length > 1 ? name.replace(/\.$/, '') : name;
+  const altNames = facts(c).altNames ?? [];
+  const dns = altNames.filter((g) => g.type === GEN.DNS).map((g) => g.data.toString('latin1'));
+  if (dns.length > 0) return dns.some((d) => equalWildcard(d, host));
   const cns = c.subject.rdns.flat().filter((a) => a.type === 'CN').map((a) => a.value);
-  return cns.some(match);
+  return cns.some((cn) => equalWildcard(cn, host));
 }

@@ -1,12 +1,12 @@
 // Where each client reads its roots from, and what it finds there. Each loader records its
 // sources (path, outcome, count) because "Go read a different file than you think" is itself
 // a diagnosis.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 import { pemBlocks, type PemBlock } from '../x509/der.js';
-import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
+import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem, certificatesFromUserFile } from '../x509/load.js';
+import { readInputFile } from '../platform/input-file.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { readOsRelease } from '../platform/os-release.js';
 import { GO_CERT_DIRECTORIES, GO_CERT_FILES, OPENSSL_DEFAULTS } from './store-paths.js';
@@ -294,7 +294,7 @@ export async function loadExtraRoots(base: TrustStore, files: string[]): Promise
   store.sources.push(...base.sources);
   for (const file of files) {
     // --ca files are the user's own files on this machine, even when --root points elsewhere.
-    const n = store.add(certificatesFromBytes(await readFile(file)).certificates, file);
+    const n = store.add(certificatesFromUserFile(file, await readInputFile(file)).certificates, file);
     store.sources.push({ path: file, kind: 'file', status: n ? 'loaded' : 'empty', certificates: n, note: 'from --ca' });
   }
   return store.done();

@@ -125,8 +125,11 @@ export class TrustViews {
 
     const nodeRules = view === 'node' || view === 'mozilla';
     const level = nodeRules ? nodeSecurityLevel() : await this.systemSecurityLevel();
+    // curl (7.68+) and Python (3.13+) verify with X509_V_FLAG_PARTIAL_CHAIN: a CA certificate in
+    // the store anchors a chain even when it is not self-signed. Node does not set it.
     const openssl = opensslVerify({
       presented, store: await this.sslStore(view), now: this.ctx.now, securityLevel: level, stopAtFirstError: !nodeRules,
+      partialChain: !nodeRules,
     });
     const path = openssl.chain;
     if (openssl.error) {

@@ -10,6 +10,7 @@ import {
   EXT, HASH_OIDS, KEY_USAGE_BITS, NAME_ATTRIBUTES, NAMED_CURVES, PUBLIC_KEY_ALGORITHMS, SIGNATURE_ALGORITHMS, UNKNOWN_SIGNATURE,
   type KeyUsageName, type SignatureAlgorithm,
 } from './oids.js';
+import { goParse } from './go-parse.js';
 
 export interface NameAttribute {
   oid: string;
@@ -27,6 +28,8 @@ export interface Name {
   raw: Buffer;
   /** Comparison key with OpenSSL's canonical form (case-folded, whitespace-collapsed strings). */
   canonical: string;
+  /** The canonical form RDN by RDN (OpenSSL's directoryName constraints compare prefixes of it). */
+  canonicalRdns: string[];
 }
 
 export interface PublicKeyInfo {
@@ -72,7 +75,7 @@ export class Certificate {
   readonly subjectRaw: Buffer;
   // Offsets recorded by the one eager walk; everything else is decoded on first use, because
   // a trust store holds hundreds of roots of which a run looks at a handful.
-  private readonly at: { serial: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
+  private readonly at: { serial: Tlv; innerSigAlg: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
   private memo = new Map<string, unknown>();
   private native?: X509Certificate;
   private key?: KeyObject;
@@ -95,15 +98,26 @@ export class Certificate {
     }
     this.version = version;
     const serial = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
-    i++; // the inner signature AlgorithmIdentifier (OpenSSL compares it with the outer one only in strict mode)
+    // The inner signature AlgorithmIdentifier: Go refuses a certificate where it differs from the
+    // outer one; OpenSSL compares them only in strict mode.
+    const innerSigAlg = expectTag(fields[i++], TAG.SEQUENCE, 'signature');
     const issuer = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
     const validity = expectTag(fields[i++], TAG.SEQUENCE, 'validity');
     const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
     const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const extensions = fields.slice(i).find((t) => t.tag === ctx(3, true));
-    this.at = { serial, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
+    this.at = { serial, innerSigAlg, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
     this.issuerRaw = whole(der, issuer);
     this.subjectRaw = whole(der, subject);
+    // What OpenSSL's d2i_X509 and Go's parser both refuse, checked by structure only (decoding
+    // every root's names up front would cost the doctor's start-up): names made of SETs of
+    // (OID, value), two readable times, a signature algorithm OID.
+    for (const name of [issuer, subject]) checkNameStructure(der, name);
+    const times = children(der, validity);
+    if (times.length !== 2) throw new DerError('expected notBefore and notAfter');
+    for (const t of times) decodeTime(der, t);
+    const sigOid = children(der, sigAlgTlv!)[0];
+    if (!sigOid || sigOid.tag !== TAG.OID || sigOid.end === sigOid.body) throw new DerError('expected signature OID');
   }
 
   private lazy<T>(name: string, compute: () => T): T {
@@ -134,11 +148,11 @@ export class Certificate {
   }
 
   get notBefore(): Date {
-    return this.lazy('notBefore', () => decodeTime(this.der, children(this.der, this.at.validity)[0]!));
+    return this.lazy('notBefore', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[0], 'notBefore')));
   }
 
   get notAfter(): Date {
-    return this.lazy('notAfter', () => decodeTime(this.der, children(this.der, this.at.validity)[1]!));
+    return this.lazy('notAfter', () => decodeTime(this.der, expectTime(children(this.der, this.at.validity)[1], 'notAfter')));
   }
 
   get publicKey(): PublicKeyInfo {
@@ -149,24 +163,43 @@ export class Certificate {
     return this.lazy('signatureOid', () => decodeOid(content(this.der, expectTag(children(this.der, this.at.sigAlg)[0], TAG.OID, 'signature OID'))));
   }
 
+  /** DER of the AlgorithmIdentifier inside the TBSCertificate and of the outer one. */
+  get innerSignatureAlgorithmRaw(): Buffer { return whole(this.der, this.at.innerSigAlg); }
+  get outerSignatureAlgorithmRaw(): Buffer { return whole(this.der, this.at.sigAlg); }
+
   get signature(): SignatureAlgorithm {
     return this.lazy('signature', () => describeSignature(this.der, this.signatureOid, children(this.der, this.at.sigAlg)[1]));
   }
 
+  /** The extensions as encoded; empty (and extensionsMalformed set) when the list does not decode. */
   get extensions(): Extension[] {
+    return this.extensionList.list;
+  }
+
+  /** The extensions field does not decode: Go refuses the certificate, OpenSSL cannot load it. */
+  get extensionsMalformed(): boolean {
+    return this.extensionList.malformed;
+  }
+
+  private get extensionList(): { list: Extension[]; malformed: boolean; error?: string } {
     return this.lazy('extensions', () => {
       const out: Extension[] = [];
-      if (!this.at.extensions) return out;
+      if (!this.at.extensions) return { list: out, malformed: false };
       const der = this.der;
-      const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
-      for (const e of children(der, list)) {
-        const parts = children(der, e);
-        const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
-        const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
-        const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
-        out.push({ oid, critical, value });
+      try {
+        const list = expectTag(children(der, this.at.extensions)[0], TAG.SEQUENCE, 'extensions');
+        for (const e of children(der, list)) {
+          const parts = children(der, e);
+          const oid = decodeOid(content(der, expectTag(parts[0], TAG.OID, 'extnID')));
+          const critical = parts[1]?.tag === TAG.BOOLEAN ? der[parts[1].body] !== 0 : false;
+          const value = content(der, expectTag(parts[parts.length - 1], TAG.OCTET_STRING, 'extnValue'));
+          out.push({ oid, critical, value });
+        }
+      } catch (err) {
+        if (!(err instanceof DerError)) throw err;
+        return { list: [], malformed: true, error: err.message };
       }
-      return out;
+      return { list: out, malformed: false };
     });
   }
 
@@ -189,8 +222,52 @@ export class Certificate {
   /** Number of embedded Signed Certificate Timestamps (Certificate Transparency), 0 when none. */
   get sctCount(): number { return this.decoded.sctCount; }
   get nameConstraints(): NameConstraints | undefined { return this.decoded.nameConstraints; }
-  /** Reasons Go's x509.ParseCertificate would reject this certificate (Go is stricter than OpenSSL). */
-  get goParseErrors(): string[] { return this.decoded.goParseErrors; }
+  /** Go's x509.ParseCertificate refusal, if any, as a list (Go is stricter than OpenSSL). */
+  get goParseErrors(): string[] {
+    const error = this.goParsed.error;
+    if (error) return [error];
+    // Fields go-parse does not look at but that cannot be decoded: Go's parser refuses those too.
+    const undecodable = this.decodeError;
+    return undecodable ? [`x509: malformed certificate (${undecodable})`] : [];
+  }
+
+  /** Go leaves a critical extension unhandled (Certificate.UnhandledCriticalExtensions). */
+  get goUnhandledCritical(): boolean { return this.goParsed.unhandledCritical; }
+
+  private get goParsed(): ReturnType<typeof goParse> {
+    return this.lazy('goParse', () => {
+      try {
+        return goParse(this);
+      } catch (err) {
+        // A field go-parse reads cannot be decoded at all: Go's parser stops there too.
+        const undecodable = this.decodeError;
+        if (undecodable) return { error: `x509: malformed certificate (${undecodable})`, unhandledCritical: false };
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Why this certificate's fields cannot be decoded, or undefined when they all can. The
+   * constructor only finds the fields' boundaries (cheap, for stores of hundreds of roots); this
+   * decodes every field once, and is what must be asked before a certificate is judged.
+   */
+  get decodeError(): string | undefined {
+    return this.lazy('decodeError', () => {
+      try {
+        void this.serialHex; void this.issuer; void this.subject; void this.notBefore; void this.notAfter;
+        void this.publicKey; void this.signature; void this.decoded;
+        // The extension list is read leniently (Go and OpenSSL each refuse it in their own words);
+        // for a file a user gave us it is as undecodable as any other field.
+        return this.extensionList.error;
+      } catch (err) {
+        if (err instanceof DerError) return err.message;
+        // Missing fields surface as reads of undefined, bad code points as RangeError.
+        if (err instanceof TypeError || err instanceof RangeError) return 'a field is missing or malformed';
+        throw err;
+      }
+    });
+  }
 
   /** Hex digest of the DER, lower case, no colons (what the JSON and fingerprints use). */
   digest(algorithm: 'sha256' | 'sha1'): string {
@@ -261,24 +338,17 @@ interface Decoded {
   aia: { ocsp: string[]; caIssuers: string[] };
   sctCount: number;
   nameConstraints?: NameConstraints;
-  goParseErrors: string[];
 }
 
 function decodeExtensions(cert: Certificate): Decoded {
-  const goErrors: string[] = [];
-  // Go 1.23+ refuses negative serials unless GODEBUG=x509negativeserial=1.
-  if (cert.serialNegative) goErrors.push('x509: negative serial number');
-  const out: Decoded = { aia: { ocsp: [], caIssuers: [] }, sctCount: 0, goParseErrors: goErrors };
-  const seen = new Set<string>();
+  const out: Decoded = { aia: { ocsp: [], caIssuers: [] }, sctCount: 0 };
   for (const e of cert.extensions) {
-    if (seen.has(e.oid)) goErrors.push('x509: certificate contains duplicate extensions');
-    seen.add(e.oid);
     try {
       switch (e.oid) {
         case EXT.basicConstraints: out.basicConstraints = { critical: e.critical, ...parseBasicConstraints(e.value) }; break;
         case EXT.keyUsage: out.keyUsage = parseKeyUsage(e.value); break;
         case EXT.extKeyUsage: out.extKeyUsage = parseOidList(e.value); break;
-        case EXT.subjectAltName: out.san = parseSan(e.value, goErrors); break;
+        case EXT.subjectAltName: out.san = parseSan(e.value); break;
         case EXT.subjectKeyIdentifier: out.subjectKeyId = content(e.value, readTlv(e.value, 0)); break;
         case EXT.authorityKeyIdentifier: {
           const aki = parseAki(e.value);
@@ -291,11 +361,17 @@ function decodeExtensions(cert: Certificate): Decoded {
         case EXT.nameConstraints: out.nameConstraints = parseNameConstraints(e.value); break;
       }
     } catch (err) {
+      // An undecodable extension gives no facts; what each verifier makes of it is its own rule
+      // (go-parse.ts for Go).
       if (!(err instanceof DerError)) throw err;
-      goErrors.push(`x509: malformed extension ${e.oid}`);
     }
   }
   return out;
+}
+
+function expectTime(t: Tlv | undefined, what: string): Tlv {
+  if (!t || (t.tag !== TAG.UTC_TIME && t.tag !== TAG.GENERALIZED_TIME)) throw new DerError(`expected ${what} time`);
+  return t;
 }
 
 export function firstAttribute(name: Name, type: string): string | undefined {
@@ -333,6 +409,16 @@ export function nameFromDer(der: Buffer): Name {
   return parseName(der, expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Name'));
 }
 
+function checkNameStructure(der: Buffer, seq: Tlv): void {
+  for (const set of children(der, seq)) {
+    for (const atv of children(der, expectTag(set, TAG.SET, 'RDN'))) {
+      const [typeTlv, valueTlv] = children(der, expectTag(atv, TAG.SEQUENCE, 'attribute'));
+      const type = expectTag(typeTlv, TAG.OID, 'attribute type');
+      if (type.end === type.body || !valueTlv) throw new DerError('expected attribute type and value');
+    }
+  }
+}
+
 function parseName(der: Buffer, seq: Tlv): Name {
   const rdns: NameAttribute[][] = [];
   const canon: string[] = [];
@@ -354,10 +440,28 @@ function parseName(der: Buffer, seq: Tlv): Name {
     rdns.push(rdn);
     canon.push(canonRdn.sort().join('+'));
   }
-  return { rdns, raw: Buffer.from(whole(der, seq)), canonical: canon.join('/') };
+  return { rdns, raw: Buffer.from(whole(der, seq)), canonical: canon.join('/'), canonicalRdns: canon };
 }
 
 function parsePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
+  try {
+    return decodePublicKey(der, seq);
+  } catch (err) {
+    // A key whose fields do not decode: no verifier can use it (Go refuses the certificate,
+    // OpenSSL fails the signature check), so it is a key of unknown strength.
+    if (!(err instanceof DerError) && !(err instanceof RangeError)) throw err;
+    const oid = (() => {
+      try {
+        return decodeOid(content(der, children(der, children(der, seq)[0]!)[0]!));
+      } catch {
+        return '';
+      }
+    })();
+    return { type: PUBLIC_KEY_ALGORITHMS[oid] ?? 'unknown', bits: 0, spki: Buffer.from(whole(der, seq)) };
+  }
+}
+
+function decodePublicKey(der: Buffer, seq: Tlv): PublicKeyInfo {
   const [algTlv, keyTlv] = children(der, seq);
   const alg = children(der, expectTag(algTlv, TAG.SEQUENCE, 'key algorithm'));
   const oid = decodeOid(content(der, expectTag(alg[0], TAG.OID, 'key algorithm OID')));
@@ -456,25 +560,19 @@ function ipToString(b: Buffer): string {
   return b.toString('hex');
 }
 
-const isIa5 = (s: string) => /^[\x00-\x7f]*$/.test(s);
-
-function parseSan(value: Buffer, goErrors: string[]): SubjectAltNames {
+function parseSan(value: Buffer): SubjectAltNames {
   const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], other: 0 };
   for (const t of children(value, expectTag(readTlv(value, 0), TAG.SEQUENCE, 'GeneralNames'))) {
     const text = () => value.toString('latin1', t.body, t.end);
     switch (t.tag) {
       case ctx(1, false): san.email.push(text()); break;
       case ctx(2, false): {
-        const name = text();
-        if (!isIa5(name)) goErrors.push(`x509: SAN dNSName is malformed`);
-        san.dns.push(name);
+        san.dns.push(text());
         break;
       }
       case ctx(6, false): san.uri.push(text()); break;
       case ctx(7, false): {
-        const ip = content(value, t);
-        if (ip.length !== 4 && ip.length !== 16) goErrors.push(`x509: cannot parse IP address of length ${ip.length}`);
-        san.ip.push(ipToString(ip));
+        san.ip.push(ipToString(content(value, t)));
         break;
       }
       default: san.other++;

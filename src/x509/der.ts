@@ -132,7 +132,11 @@ export function decodeString(buf: Buffer, t: Tlv): string {
     }
     case TAG.UNIVERSAL_STRING: {
       let out = '';
-      for (let i = 0; i + 3 < bytes.length; i += 4) out += String.fromCodePoint(bytes.readUInt32BE(i));
+      for (let i = 0; i + 3 < bytes.length; i += 4) {
+        const cp = bytes.readUInt32BE(i);
+        // Beyond Unicode (or a lone surrogate): the replacement character, as a UTF-8 decoder would.
+        out += cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
+      }
       return out;
     }
     case TAG.UTF8_STRING:
@@ -142,8 +146,6 @@ export function decodeString(buf: Buffer, t: Tlv): string {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
-
 export interface PemBlock {
   label: string;
   der: Buffer;
@@ -151,16 +153,60 @@ export interface PemBlock {
   hasHeaders: boolean;
 }
 
-/** Every PEM block in a text, in order. */
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+
+/** The label of an armour line at `at` ("-----BEGIN LABEL-----"), or undefined; `end` just past it. */
+function armourLabel(text: string, at: number, prefix: string): { label: string; end: number } | undefined {
+  let i = at + prefix.length;
+  const start = i;
+  // [A-Z0-9 ]+ : labels never contain '-', so the scan stops at the closing dashes.
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x20)) break;
+  }
+  if (i === start || !text.startsWith(DASHES, i)) return undefined;
+  return { label: text.slice(start, i), end: i + DASHES.length };
+}
+
+/**
+ * Every PEM block in a text, in order: "-----BEGIN L-----", a line break, then everything up to
+ * the first "-----END L-----" with the same label. One pass finds every END line and indexes it
+ * by label, so a text of BEGIN lines without ENDs costs linear time, not a rescan per BEGIN.
+ */
 export function pemBlocks(text: string): PemBlock[] {
+  const ends = new Map<string, number[]>();
+  for (let at = text.indexOf(END); at >= 0; at = text.indexOf(END, at + 1)) {
+    const a = armourLabel(text, at, END);
+    if (!a) continue;
+    const list = ends.get(a.label);
+    if (list) list.push(at);
+    else ends.set(a.label, [at]);
+  }
+  // Per label, how far into its END list earlier blocks have consumed (positions only grow).
+  const cursor = new Map<string, number>();
   const out: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) {
-    const body = m[2]!;
+  let from = 0;
+  for (let at = text.indexOf(BEGIN, from); at >= 0; at = text.indexOf(BEGIN, from)) {
+    const a = armourLabel(text, at, BEGIN);
+    let bodyStart = a ? a.end : -1;
+    if (a && text.charCodeAt(bodyStart) === 0x0d) bodyStart++;
+    if (!a || text.charCodeAt(bodyStart) !== 0x0a) { from = at + 1; continue; }
+    bodyStart++;
+    const list = ends.get(a.label) ?? [];
+    let k = cursor.get(a.label) ?? 0;
+    while (k < list.length && list[k]! < bodyStart) k++;
+    cursor.set(a.label, k);
+    if (k === list.length) { from = at + 1; continue; }
+    const endAt = list[k]!;
+    const body = text.slice(bodyStart, endAt);
     // Base64 has no colon, so only bodies with one need the (slower) header check.
     const hasHeaders = body.includes(':') && /^[A-Za-z-]+:/m.test(body);
     const b64 = hasHeaders ? body.slice(body.search(/\r?\n\r?\n/) + 1) : body;
     // Node's base64 decoder skips line breaks and spaces by itself.
-    out.push({ label: m[1]!, der: Buffer.from(b64, 'base64'), hasHeaders });
+    out.push({ label: a.label, der: Buffer.from(b64, 'base64'), hasHeaders });
+    from = endAt + END.length + a.label.length + DASHES.length;
   }
   return out;
 }

@@ -1,28 +1,90 @@
 // Certificates out of PEM text or DER bytes, with one parse per distinct certificate per run:
 // Node's bundled roots and the distro bundle are mostly the same certificates.
+import { createHash } from 'node:crypto';
 import { Certificate } from './certificate.js';
 import { DerError, pemBlocks, readTlv, type PemBlock } from './der.js';
 
 // Keyed by the last bytes of the DER (the signature, unique per certificate) and confirmed by a
-// full comparison: hashing whole certificates as map keys cost more than parsing them.
-const cache = new Map<string, Certificate[]>();
+// full comparison: hashing whole certificates as map keys cost more than parsing them. Real
+// certificates never share those bytes; a crafted file of thousands that do would make every
+// lookup compare against all of them, so a crowded bucket is indexed by a digest instead.
+interface Bucket { list: Certificate[]; byDigest?: Map<string, Certificate> }
+const cache = new Map<string, Bucket>();
+const CROWDED = 8;
+const digestOf = (der: Buffer) => createHash('sha256').update(der).digest('base64');
+
+function cached(bucket: Bucket | undefined, der: Buffer): Certificate | undefined {
+  if (!bucket) return undefined;
+  if (bucket.byDigest) return bucket.byDigest.get(digestOf(der));
+  return bucket.list.find((c) => c.der.equals(der));
+}
+
+function remember(key: string, bucket: Bucket | undefined, cert: Certificate): void {
+  if (!bucket) { cache.set(key, { list: [cert] }); return; }
+  if (bucket.byDigest) { bucket.byDigest.set(digestOf(cert.der), cert); return; }
+  bucket.list.push(cert);
+  if (bucket.list.length >= CROWDED) bucket.byDigest = new Map(bucket.list.map((c) => [digestOf(c.der), c]));
+}
 
 /** Parse (or reuse) the certificate with this DER; undefined if it does not parse at all. */
 export function certificateFromDer(der: Buffer): Certificate | undefined {
+  const got = certificateOrReason(der);
+  return typeof got === 'string' ? undefined : got;
+}
+
+/**
+ * The certificate with this DER, or why it cannot be read. Only the outline is parsed (the
+ * fields are decoded on first use); `decoded` also decodes every field, as a user's file and
+ * anything judged must be.
+ */
+export function certificateOrReason(der: Buffer, opts: { decoded?: boolean } = {}): Certificate | string {
   const key = der.toString('latin1', Math.max(0, der.length - 24));
   const bucket = cache.get(key);
-  const hit = bucket?.find((c) => c.der.equals(der));
-  if (hit) return hit;
-  let cert: Certificate;
-  try {
-    cert = new Certificate(der);
-  } catch (err) {
-    if (err instanceof DerError || err instanceof RangeError) return undefined;
-    throw err;
+  let cert = cached(bucket, der);
+  if (!cert) {
+    try {
+      cert = new Certificate(der);
+    } catch (err) {
+      if (err instanceof DerError) return err.message;
+      if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
+      throw err;
+    }
+    remember(key, bucket, cert);
   }
-  if (bucket) bucket.push(cert);
-  else cache.set(key, [cert]);
-  return cert;
+  return (opts.decoded && cert.decodeError) || cert;
+}
+
+/**
+ * A certificate from the wire, decoded whole, or undefined: what cannot be read is left out of
+ * a chain the same way whether its outline or a field is damaged, and is never judged.
+ */
+export function decodedCertificate(der: Buffer): Certificate | undefined {
+  const got = certificateOrReason(der, { decoded: true });
+  return typeof got === 'string' ? undefined : got;
+}
+
+/** The one wording for a certificate that cannot be read, wherever a user's file is refused. */
+export function unreadableCertificateMessage(path: string, where: string, reason: string): string {
+  return `${path}: ${where} is not a valid X.509 certificate (${reason}): damaged, or not a certificate`;
+}
+
+/** A user's certificate file that cannot be used; the message names the file and says why. */
+export class CertificateFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CertificateFileError';
+  }
+}
+
+/**
+ * Every certificate of a user's file (PEM or one DER certificate), each decoded whole: a file
+ * with any certificate that cannot be read is refused, naming it, rather than judged in part.
+ */
+export function certificatesFromUserFile(path: string, bytes: Buffer): PemCertificates {
+  const found = certificatesFromBytes(bytes, { decoded: true });
+  const bad = found.problems[0];
+  if (bad) throw new CertificateFileError(unreadableCertificateMessage(path, bad.where, bad.reason));
+  return found;
 }
 
 export interface PemCertificates {
@@ -33,6 +95,8 @@ export interface PemCertificates {
   otherBlocks: string[];
   /** CERTIFICATE blocks with PEM headers: Go's AppendCertsFromPEM ignores them. */
   withHeaders: number;
+  /** The blocks counted in `unparsable`: where each is and why it could not be read. */
+  problems: { where: string; reason: string }[];
 }
 
 export interface PemOptions {
@@ -41,6 +105,8 @@ export interface PemOptions {
    * also reads "TRUSTED CERTIFICATE" (the certificate followed by OpenSSL's trust settings).
    */
   goRules?: boolean;
+  /** Decode every field now: a certificate with any field that cannot be decoded is unparsable. */
+  decoded?: boolean;
 }
 
 export function certificatesFromPem(text: string, opts: PemOptions = {}): PemCertificates {
@@ -48,17 +114,20 @@ export function certificatesFromPem(text: string, opts: PemOptions = {}): PemCer
 }
 
 export function certificatesFromBlocks(blocks: PemBlock[], opts: PemOptions = {}): PemCertificates {
-  const out: PemCertificates = { certificates: [], unparsable: 0, otherBlocks: [], withHeaders: 0 };
-  for (const block of blocks) {
+  const out: PemCertificates = { certificates: [], unparsable: 0, otherBlocks: [], withHeaders: 0, problems: [] };
+  for (const [i, block] of blocks.entries()) {
     const trusted = block.label === 'TRUSTED CERTIFICATE';
     if ((block.label !== 'CERTIFICATE' && !trusted) || (opts.goRules && (trusted || block.hasHeaders))) {
       out.otherBlocks.push(block.label);
       continue;
     }
     if (block.hasHeaders) out.withHeaders++;
-    const cert = certificateFromDer(trusted ? firstElement(block.der) : block.der);
-    if (cert) out.certificates.push(cert);
-    else out.unparsable++;
+    const cert = certificateOrReason(trusted ? firstElement(block.der) : block.der, opts);
+    if (typeof cert !== 'string') out.certificates.push(cert);
+    else {
+      out.unparsable++;
+      out.problems.push({ where: `PEM block ${i + 1} (${block.label})`, reason: cert });
+    }
   }
   return out;
 }
@@ -73,9 +142,20 @@ function firstElement(der: Buffer): Buffer {
 }
 
 /** PEM or a single DER certificate, as `--ca` and trust files arrive. */
-export function certificatesFromBytes(bytes: Buffer): PemCertificates {
+export function certificatesFromBytes(bytes: Buffer, opts: PemOptions = {}): PemCertificates {
   const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN')) return certificatesFromPem(text);
-  const cert = bytes.length > 0 && bytes[0] === 0x30 ? certificateFromDer(bytes) : undefined;
-  return { certificates: cert ? [cert] : [], unparsable: cert ? 0 : 1, otherBlocks: [], withHeaders: 0 };
+  if (text.includes('-----BEGIN')) {
+    const found = certificatesFromPem(text, opts);
+    if (found.certificates.length === 0 && found.problems.length === 0) {
+      found.problems.push({ where: 'the file', reason: 'no complete -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- block' });
+    }
+    return found;
+  }
+  const der = bytes.length > 0 && bytes[0] === 0x30;
+  const got = der ? certificateOrReason(bytes, opts) : 'neither PEM nor DER';
+  const ok = typeof got !== 'string';
+  return {
+    certificates: ok ? [got] : [], unparsable: ok ? 0 : 1, otherBlocks: [], withHeaders: 0,
+    problems: ok ? [] : [{ where: der ? 'the DER certificate' : 'the file', reason: got }],
+  };
 }

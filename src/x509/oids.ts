@@ -107,18 +107,12 @@ export const EXT = {
   ctPoison: '1.3.6.1.4.1.11129.2.4.3',
 } as const;
 
-/** Critical extensions Go's parser understands; any other critical one fails Go's isValid. */
-export const GO_HANDLED_CRITICAL = new Set<string>([
-  EXT.keyUsage, EXT.basicConstraints, EXT.subjectAltName, EXT.nameConstraints, EXT.crlDistributionPoints,
-  EXT.authorityKeyIdentifier, EXT.subjectKeyIdentifier, EXT.extKeyUsage, EXT.certificatePolicies,
-  EXT.authorityInfoAccess, EXT.policyConstraints, EXT.inhibitAnyPolicy, EXT.policyMappings,
-]);
-
 /** Critical extensions OpenSSL supports (X509_supported_extension); others give UNHANDLED_CRITICAL_EXTENSION. */
 export const OPENSSL_HANDLED_CRITICAL = new Set<string>([
   '2.16.840.1.113730.1.1', // Netscape cert type
   EXT.keyUsage, EXT.subjectAltName, EXT.basicConstraints, EXT.certificatePolicies, EXT.extKeyUsage,
   '1.3.6.1.5.5.7.1.7', '1.3.6.1.5.5.7.1.8', // RFC 3779 ipAddrBlocks, autonomousSysIds
+  EXT.crlDistributionPoints, '1.3.6.1.5.5.7.48.1.5', // OCSP no-check
   EXT.policyConstraints, '1.3.6.1.5.5.7.1.14', EXT.nameConstraints, EXT.policyMappings, EXT.inhibitAnyPolicy,
 ]);
 

@@ -60,7 +60,11 @@ export interface DoctorJson {
     ok: boolean;
     role?: string;
     http?: {
-      exchanges: { method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string }[];
+      exchanges: {
+        method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string;
+        protocol: 'h2' | 'http/1.1' | 'http/1.0'; connection?: number;
+      }[];
+      connections?: { reason: string; alpn: string | null; chain: 'same' | 'different'; verdicts?: { view: string; ok: boolean; code: string | null; message: string }[] }[];
       failure?: { kind: string; message: string };
       credentialsWithheld?: string;
       ollamaVersion?: string;
@@ -71,13 +75,17 @@ export interface DoctorJson {
   ollama?: Record<string, unknown>;
 }
 
+/** The Go reference programs, test/go/<name>.go. */
+export const GO_PROGRAMS = ['tlsclient', 'httpsget', 'mtlsserve', 'httpsserve', 'limboverify'] as const;
+export type GoProgram = (typeof GO_PROGRAMS)[number];
+
 /**
  * Build a Go reference program from test/go once; undefined when Go is not installed. It is built
  * as a module whose go line is the toolchain's own version, as Ollama is built from its go.mod:
  * GODEBUG defaults follow that line (outside a module Go falls back to old defaults, e.g. it
  * accepts negative serial numbers, which Go 1.23+ programs reject).
  */
-export function goClientBinary(program: 'tlsclient' | 'httpsget' = 'tlsclient'): string | undefined {
+export function goClientBinary(program: GoProgram = 'tlsclient'): string | undefined {
   const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
   if (version.status !== 0) return undefined;
   const goLine = version.stdout.trim().replace(/^go/, '').match(/^\d+\.\d+(?:\.\d+)?/)?.[0];

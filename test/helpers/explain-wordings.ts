@@ -15,6 +15,19 @@ export interface Wording {
 }
 
 export const WORDINGS: Wording[] = [
+  // ---- certificate lists over a client's limit (seen in test/big-chain.test.ts) ----
+  {
+    text: 'tls: handshake message of length 308903 bytes exceeds maximum of 262144 bytes',
+    client: 'go',
+    code: 'certificate-list-too-large',
+    source: 'Go 1.23 src/crypto/tls/conn.go readHandshake (maxHandshakeCertificateMsg); printed by test/go/tlsclient.go against a 300 KiB chain',
+  },
+  {
+    text: 'curl: (35) OpenSSL/3.0.19: error:0A000098:SSL routines::excessive message size',
+    client: 'curl',
+    code: 'certificate-list-too-large',
+    source: 'curl 7.88 with OpenSSL 3.0 against a 150 KiB certificate list (OpenSSL ssl/statem/statem.c read_state_machine, max_cert_list)',
+  },
   // ---- ollama ----
   {
     text: 'Error: pull model manifest: file does not exist',

@@ -1,23 +1,18 @@
 // A real nginx on loopback, as people put one in front of Ollama: started as a child process of
 // the test (never a daemon), everything it writes kept in a temp dir, TLS with a certificate from a
 // test CA. The caller gives the server blocks; the helper gives them free ports and the TLS setup.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { issueLeaf, makeCa, type TestCa } from './pki.js';
-import { listen, tempDir } from './servers.js';
+import { executable, freePorts, readLog, spawnDaemon, waitForPorts } from './daemon.js';
+import { issueLeaf, makeCa, writeLeaf, type TestCa } from './pki.js';
+import { tempDir } from './servers.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
 export function haveNginx(): boolean {
-  try {
-    accessSync(NGINX, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return executable(NGINX);
 }
 
 export interface RunningNginx<K extends string> {
@@ -32,15 +27,6 @@ export interface RunningNginx<K extends string> {
   close(): Promise<void>;
 }
 
-/** Ports free on 127.0.0.1 right now: bound to port 0 all at once (so distinct), then released. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => net.createServer());
-  await Promise.all(servers.map((s) => listen(s, '127.0.0.1')));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
 /** An htpasswd file with apr1 (Apache MD5) hashes, as `htpasswd` writes and nginx reads. */
 export async function htpasswd(dir: string, users: Record<string, string>): Promise<string> {
   const lines: string[] = [];
@@ -51,17 +37,6 @@ export async function htpasswd(dir: string, users: Record<string, string>): Prom
   const file = path.join(dir, 'htpasswd');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -78,8 +53,7 @@ export async function startNginx<K extends string>(opts: {
   const dir = tempDir('ollama-tls-nginx-');
   const ca = opts.ca ?? (await makeCa('Test Nginx CA'));
   const leaf = await issueLeaf(ca, opts.hosts);
-  writeFileSync(path.join(dir, 'server.pem'), leaf.chainPem);
-  writeFileSync(path.join(dir, 'server.key'), leaf.keyPem, { mode: 0o600 });
+  writeLeaf(leaf, path.join(dir, 'server.pem'), path.join(dir, 'server.key'));
   for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, 'tmp', t), { recursive: true });
   const numbers = await freePorts(opts.ports.length);
   const port = Object.fromEntries(opts.ports.map((k, i) => [k, numbers[i]!])) as Record<K, number>;
@@ -107,44 +81,16 @@ export async function startNginx<K extends string>(opts: {
   writeFileSync(confFile, conf);
 
   // -e: the error log before the config is read (the packaged default may not be writable).
-  const child: ChildProcess = spawn(NGINX, ['-e', errorLog, '-p', `${dir}/`, '-c', confFile, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const readLog = () => {
-    try {
-      return readFileSync(errorLog, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  // TERM (stop) is nginx's fast shutdown; the master ends its workers and exits.
+  const nginx = spawnDaemon(NGINX, ['-e', errorLog, '-p', `${dir}/`, '-c', confFile, '-g', 'daemon off;']);
   const close = async () => {
-    if (!gone && child.pid) {
-      // TERM is nginx's fast shutdown; the master ends its workers and exits.
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await nginx.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-
-  const deadline = Date.now() + 15_000;
-  for (const k of opts.ports) {
-    while (!(await canConnect(port[k]))) {
-      if (gone || Date.now() > deadline) {
-        const why = `nginx did not start (port ${port[k]}):\n${stderr}\n${readLog()}\n--- nginx.conf ---\n${conf}`;
-        await close();
-        throw new Error(why);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  if (!(await waitForPorts(nginx, numbers, 15_000))) {
+    const why = `nginx did not start (ports ${numbers.join(' ')}):\n${nginx.output()}\n${readLog(errorLog)}\n--- nginx.conf ---\n${conf}`;
+    await close();
+    throw new Error(why);
   }
-  return { port: port[opts.ports[0]!], ports: port, ca, dir, errorLog: readLog, close };
+  return { port: port[opts.ports[0]!], ports: port, ca, dir, errorLog: () => readLog(errorLog), close };
 }

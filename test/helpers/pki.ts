@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { execFileSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -99,10 +99,11 @@ async function negativeSerialCa(name: string, org: string): Promise<TestCa> {
  * A server leaf for `hosts` (DNS names), issued by `ca`; chainPem is the leaf and the CA's chain.
  * `issuedHoursAgo` makes it look freshly minted, as an intercepting proxy's leaves are (or, past
  * its 90 days, expired). `eku` replaces serverAuth (OIDs, e.g. x509.ExtendedKeyUsage.clientAuth for
- * a client certificate); `key: 'ec'` gives it a P-256 key.
+ * a client certificate); `key: 'ec'` gives it a P-256 key; `aiaCaIssuers` is the URL it names
+ * for its issuer's certificate (AIA caIssuers), as public and enterprise CAs write it.
  */
 export async function issueLeaf(
-  ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number; eku?: string[]; key?: 'rsa' | 'ec' } = {},
+  ca: TestCa, hosts: string[], opts: { issuedHoursAgo?: number; eku?: string[]; key?: 'rsa' | 'ec'; aiaCaIssuers?: string } = {},
 ): Promise<TestLeaf> {
   const keys = (opts.key === 'ec'
     ? await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])
@@ -124,7 +125,14 @@ export async function issueLeaf(
       new x509.ExtendedKeyUsageExtension(opts.eku ?? [x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: 'dns' as const, value: h }))),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      ...(opts.aiaCaIssuers ? [new x509.AuthorityInfoAccessExtension({ caIssuers: new x509.GeneralName('url', opts.aiaCaIssuers) })] : []),
     ],
   });
   return { chainPem: cert.toString('pem') + '\n' + ca.chainPem, keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+/** Writes a leaf as a server reads it: the chain to `certFile`, the key (owner-only) to `keyFile`. */
+export function writeLeaf(leaf: TestLeaf, certFile: string, keyFile: string): void {
+  writeFileSync(certFile, leaf.chainPem);
+  writeFileSync(keyFile, leaf.keyPem, { mode: 0o600 });
 }

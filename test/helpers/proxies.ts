@@ -3,7 +3,7 @@
 // Every proxy maps the public names a test uses onto loopback (a `hosts` map) and refuses anything
 // else, so no test ever reaches past loopback; Squid and the MITM proxy run as child processes
 // that cannot outlive the test process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Duplex } from 'node:stream';
-import { closedPort, listen, tempDir, track, type Running } from './servers.js';
+import { accepts, freePort, pollUntil, readLog, spawnDaemon } from './daemon.js';
+import { listen, tempDir, track, type Running } from './servers.js';
 
 /** Name -> loopback address the proxy connects to instead of resolving the name. */
 export type HostMap = Record<string, string>;
@@ -236,7 +237,6 @@ export async function startSocks5Proxy(opts: Socks5Options = {}): Promise<Runnin
 
 export const SQUID_BIN = '/usr/sbin/squid';
 export const SQUID_CERTGEN = '/usr/lib/squid/security_file_certgen';
-const SETPRIV = '/usr/bin/setpriv';
 
 /** Squid with ssl-bump (Debian's squid-openssl) when it is installed, else undefined. */
 export function squidBinary(): string | undefined {
@@ -381,7 +381,7 @@ export async function startSquid(opts: SquidOptions): Promise<RunningSquid> {
     if (owner) chownTree(dir, owner.uid, owner.gid);
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await closedPort();
+      const port = await freePort();
       writeFileSync(f('squid.conf'), squidConf(dir, port, opts.hosts, opts.bump !== undefined, opts.upstreamCaPem !== undefined));
       if (owner) chownSync(f('squid.conf'), owner.uid, owner.gid);
       try {
@@ -398,32 +398,16 @@ export async function startSquid(opts: SquidOptions): Promise<RunningSquid> {
   }
 }
 
-function launchSquid(dir: string, port: number, owner: { uid: number; gid: number } | undefined): Promise<RunningSquid> {
+async function launchSquid(dir: string, port: number, owner: { uid: number; gid: number } | undefined): Promise<RunningSquid> {
   const f = (name: string) => path.join(dir, name);
-  const read = (name: string) => {
-    try {
-      return readFileSync(f(name), 'utf8');
-    } catch {
-      return '';
-    }
-  };
   // -N: foreground, no daemon, no kid processes; -d 1: important messages to stderr as well.
   // Run as the unprivileged user from the start (rather than letting Squid drop root) so that
   // setpriv's parent-death signal survives: if the test process dies, Squid gets SIGTERM.
-  const squidArgs = ['-N', '-d', '1', '-f', f('squid.conf')];
-  const [cmd, args] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', SQUID_BIN, ...squidArgs]] : [SQUID_BIN, squidArgs];
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(owner ?? {}) });
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-65536);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  let exited = child.exitCode !== null;
-  const exitedP = new Promise<void>((resolve) => child.once('close', () => ((exited = true), resolve())));
-  child.once('error', (e) => keep(Buffer.from(`spawn error: ${e.message}\n`)));
+  // SIGTERM (stop) with shutdown_lifetime 0: it exits within a second or two.
+  const squid = spawnDaemon(SQUID_BIN, ['-N', '-d', '1', '-f', f('squid.conf')], { detached: true, ...(owner ?? {}) });
+  const child = squid.child;
   let finalLog: string | undefined;
-  const log = () => finalLog ?? `${read('cache.log')}\n--- access.log\n${read('access.log')}`;
+  const log = () => finalLog ?? `${readLog(f('cache.log'))}\n--- access.log\n${readLog(f('access.log'))}`;
 
   // Squid starts its helpers (security_file_certgen) in sessions of their own: note them before
   // Squid goes, and see them gone after (they leave on their own when Squid closes their stdin).
@@ -442,19 +426,9 @@ function launchSquid(dir: string, port: number, owner: { uid: number; gid: numbe
     return out;
   };
   const kill = async (): Promise<void> => {
-    if (exited || child.pid === undefined) return exitedP;
+    if (squid.gone() || child.pid === undefined) return squid.exited;
     const kids = helpers();
-    const signal = (pid: number, sig: NodeJS.Signals) => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    };
-    signal(child.pid, 'SIGTERM'); // shutdown_lifetime 0: exits within a second or two
-    const timer = setTimeout(() => signal(child.pid!, 'SIGKILL'), 5000);
-    await exitedP;
-    clearTimeout(timer);
+    await squid.stop();
     for (const pid of kids) {
       let cmd = '';
       try {
@@ -462,62 +436,40 @@ function launchSquid(dir: string, port: number, owner: { uid: number; gid: numbe
       } catch {
         continue;
       }
-      if (cmd.includes('security_file_certgen')) signal(pid, 'SIGKILL');
+      if (cmd.includes('security_file_certgen')) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
     }
   };
 
-  return new Promise<RunningSquid>((resolve, reject) => {
-    let settled = false;
-    let retry: NodeJS.Timeout | undefined;
-    const fail = async (why: string, portTaken = false) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      clearTimeout(retry);
+  // Squid logs READY just before its acceptor job calls listen(): wait until the port does accept.
+  const listening = () => Number(READY.exec(squid.output())?.[1]) === port;
+  const portTaken = () => BIND_FAILED.test(squid.output());
+  const ready = await pollUntil(squid, async () => portTaken() || (listening() && (await accepts(port))), 20_000);
+  if (!ready || portTaken()) {
+    const why = portTaken() ? 'port already in use'
+      : squid.gone() ? `exited with code ${child.exitCode} signal ${child.signalCode}`
+      : listening() ? 'port does not accept connections' : 'not ready within 20 s';
+    await kill();
+    const err = new Error(`squid failed to start on 127.0.0.1:${port}: ${why}\n--- squid stderr:\n${squid.output().trim()}\n--- cache.log:\n${readLog(f('cache.log')).trim()}`);
+    (err as { portTaken?: boolean }).portTaken = portTaken();
+    throw err;
+  }
+  return {
+    port,
+    pid: child.pid!,
+    log,
+    accessLog: () => (finalLog === undefined ? readLog(f('access.log')) : finalLog.split('\n--- access.log\n')[1] ?? ''),
+    close: async () => {
       await kill();
-      const err = new Error(`squid failed to start on 127.0.0.1:${port}: ${why}\n--- squid stderr:\n${output.trim()}\n--- cache.log:\n${read('cache.log').trim()}`);
-      (err as { portTaken?: boolean }).portTaken = portTaken || BIND_FAILED.test(output);
-      reject(err);
-    };
-    const deadline = setTimeout(() => void fail('not ready within 20 s'), 20_000);
-    void exitedP.then(() => fail(`exited with code ${child.exitCode} signal ${child.signalCode}`));
-    const onOut = () => {
-      if (settled) return;
-      if (BIND_FAILED.test(output)) return void fail('port already in use', true);
-      const m = READY.exec(output);
-      if (!m || Number(m[1]) !== port) return;
-      child.stdout!.off('data', onOut);
-      child.stderr!.off('data', onOut);
-      // Squid logs this just before its acceptor job calls listen(): wait until the port does accept.
-      const probe = (tries: number): void => {
-        const s = net.connect({ host: '127.0.0.1', port }, () => {
-          s.destroy();
-          if (settled) return;
-          settled = true;
-          clearTimeout(deadline);
-          resolve({
-            port,
-            pid: child.pid!,
-            log,
-            accessLog: () => (finalLog === undefined ? read('access.log') : finalLog.split('\n--- access.log\n')[1] ?? ''),
-            close: async () => {
-              await kill();
-              finalLog = log();
-              rmSync(dir, { recursive: true, force: true });
-            },
-          });
-        });
-        s.on('error', (e) => {
-          if (settled) return;
-          if (tries <= 0) return void fail(`port does not accept connections: ${e.message}`);
-          retry = setTimeout(() => probe(tries - 1), 25);
-        });
-      };
-      probe(200);
-    };
-    child.stdout!.on('data', onOut);
-    child.stderr!.on('data', onOut);
-  });
+      finalLog = log();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---- 5. http-mitm-proxy ------------------------------------------------------------------------
@@ -603,44 +555,21 @@ export async function startMitmProxy(opts: { hosts: HostMap; premint?: boolean }
   };
   const env: NodeJS.ProcessEnv = { ...process.env, OLLAMA_TLS_MITM: JSON.stringify(cfg) };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', MITM_CHILD], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-65536);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.stdin.on('error', () => {});
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
+  // No setpriv: the child exits when its stdin closes, so it cannot outlive the test process.
+  const mitm = spawnDaemon(process.execPath, ['--input-type=module', '-e', MITM_CHILD], { env, stdin: 'pipe', pdeathsig: false });
+  const output = mitm.output;
+  const stop = mitm.stop;
+  const READY_LINE = /OLLAMA-TLS-MITM-READY (\{.*\})\n/;
   try {
-    const ready = await new Promise<{ port: number; caMs: number; startupMs: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('not ready within 30 s')), 30_000);
-      const onData = () => {
-        const m = /OLLAMA-TLS-MITM-READY (\{.*\})\n/.exec(output);
-        if (!m) return;
-        clearTimeout(timer);
-        child.stdout.off('data', onData);
-        resolve(JSON.parse(m[1]!) as { port: number; caMs: number; startupMs: number });
-      };
-      child.stdout.on('data', onData);
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`exited with code ${child.exitCode}`));
-      });
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+    if (!(await pollUntil(mitm, () => READY_LINE.test(output()), 30_000))) {
+      throw new Error(mitm.gone() ? `exited with code ${mitm.child.exitCode}` : 'not ready within 30 s');
+    }
+    const ready = JSON.parse(READY_LINE.exec(output())![1]!) as { port: number; caMs: number; startupMs: number };
     return {
       port: ready.port,
       caCertPem: readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8'),
       timings: { caMs: ready.caMs, startupMs: ready.startupMs },
-      log: () => output,
+      log: output,
       close: async () => {
         await stop();
         rmSync(dir, { recursive: true, force: true });
@@ -649,6 +578,6 @@ export async function startMitmProxy(opts: { hosts: HostMap; premint?: boolean }
   } catch (e) {
     await stop();
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`http-mitm-proxy failed to start: ${(e as Error).message}\n${output.trim()}`);
+    throw new Error(`http-mitm-proxy failed to start: ${(e as Error).message}\n${output().trim()}`);
   }
 }

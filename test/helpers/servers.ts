@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { freePort } from './daemon.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SCENARIOS = path.join(ROOT, 'fixtures/scenarios');
@@ -109,13 +110,7 @@ export async function serveFault(kind: FaultKind): Promise<Running> {
 }
 
 /** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await listen(server, '127.0.0.1');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export const closedPort = freePort;
 
 /** A DNS server on 127.0.0.1 that answers every query with NXDOMAIN. */
 export async function serveNxdomainDns(): Promise<Running> {
