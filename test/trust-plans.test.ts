@@ -95,7 +95,7 @@ describe('Linux distributions: anchor directory and update tool, by /etc/os-rele
   });
 
   it('a RHEL image tree mounted elsewhere, as root with its own shell: the tool runs in a chroot', () => {
-    const root = fakeTree(cases[1]!.release, [cases[1]!.tool, '/bin/sh']);
+    const root = fakeTree(cases[1]!.release, [cases[1]!.tool, '/bin/sh'], { 'dev/null': '' });
     const ctx = trustContext({ root, platform: 'linux', env: {}, overrides: { privileged: true, hostTool: (p) => p === '/usr/sbin/chroot' } });
     const plan = DISTRO_TARGETS.find((t) => t.id === 'rhel')!.plan(ctx, [ca]) as Plan;
     expect(runs(plan)).toEqual([['/usr/sbin/chroot', root, '/usr/bin/update-ca-trust', 'extract']]);
@@ -107,7 +107,7 @@ describe('Linux distributions: anchor directory and update tool, by /etc/os-rele
     const plan = DISTRO_TARGETS.find((t) => t.id === 'rhel')!.plan(ctx, [ca]) as Plan;
     expect(runs(plan)).toEqual([]);
     expect(plan.steps.map((s) => s.kind)).toEqual(['write', 'append-block', 'write', 'symlink']);
-    expect(plan.notes.join('\n')).toContain('cannot be pointed at a tree from outside');
+    expect(plan.notes.join('\n')).toContain("the tree's own /usr/bin/update-ca-trust runs only inside a chroot of the tree, never on this machine, and that needs root");
   });
 });
 

@@ -7,7 +7,9 @@ import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { otherReaders, restartAdvice } from '../fix/advice.js';
-import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
+import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome } from '../fix/apply.js';
+import { JOURNAL_DIR, JOURNAL_TMP, journaled, JournalBusy, SYSTEM_STORES } from '../fix/journal.js';
+import { TreeEscapeError } from '../platform/rootfs.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
 import { parseGoDebug } from '../trust/go-verify.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
@@ -303,6 +305,34 @@ async function fileTargets(action: Action, flags: TrustFlags): Promise<TrustTarg
 }
 
 /**
+ * A run killed half-way left its journal in the tree: finish it before planning (the plan would
+ * otherwise start from a half-changed store), and say so. --dry-run only says it is pending.
+ */
+async function finishEarlierRun(ctx: TrustContext, flags: TrustFlags, notes: string[]): Promise<void> {
+  if (flags.dryRun) {
+    if (ctx.fs.exists(`${JOURNAL_DIR}/journal.json`)) notes.push(`An interrupted ollama-tls run left a journal in ${JOURNAL_DIR}; the next trust or untrust finishes it first.`);
+    return;
+  }
+  try {
+    const r = await recoverInterrupted(ctx.root);
+    if (r) {
+      const what = `${r.journal.action} of ${r.journal.started} (pid ${r.journal.pid}) was interrupted`;
+      notes.push(`An earlier ${what}: finished it first (${r.journal.steps.length} steps again${r.removed.length ? `; removed what it left half-written: ${r.removed.join(', ')}` : ''}).`);
+    }
+  } catch (e) {
+    if (e instanceof JournalBusy) throw new UserError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      notes.push('An interrupted ollama-tls run left a journal that only root can finish; run this as root to finish it first.');
+      return;
+    }
+    if (e instanceof ApplyError) throw new UserError(`finishing an interrupted earlier run failed: ${e.message}${e.output ? `\n${e.output}` : ''}`);
+    if (e instanceof TreeEscapeError || code === 'ELOOP') throw new UserError(`finishing an interrupted earlier run: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/**
  * One target's plan. Planning reads the user's files (a compose file, a Dockerfile, an image):
  * their problems are theirs to fix (exit 2). A Dockerfile whose base the table does not know is
  * asked about on a terminal.
@@ -393,9 +423,17 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   if (choice.chosen.length === 0) {
     throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; --bundle-out FILE writes a bundle instead`);
   }
+  if (ctx.platform === 'linux' && choice.chosen.some((c) => SYSTEM_STORES.includes(c.target.id))) await finishEarlierRun(ctx, flags, notes);
   const planned: Planned[] = [];
   for (const c of choice.chosen) planned.push(await planOne(c.target, action, ctx, cas, refs, flags));
   let plans = planned.map((p) => p.plan);
+  for (const p of plans) {
+    // A link in a --root tree that leads out of it: refused before anything is written.
+    const escape = p.root === '/' ? undefined : p.steps.map((st) => treeEscape(ctx.fs, st)).find((e) => e);
+    if (escape) throw new UserError(escape.message);
+    const journalEscape = p.root !== '/' && journaled(p) ? ctx.fs.escape(JOURNAL_TMP) : undefined;
+    if (journalEscape) throw new UserError(`refusing to write the journal in ${p.root}: ${journalEscape.message}`);
+  }
 
   if (!flags.json) {
     if (action === 'trust') log(`${s.bold(cas.length === 1 ? 'CA' : `${cas.length} CAs`)}\n${cas.map((c) => `  ${describeCa(c)}`).join('\n')}\n`);

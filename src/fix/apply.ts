@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RootFs } from '../platform/rootfs.js';
+import { beginJournal, entryPath, finishInterrupted, JOURNAL_TMP, journaled, type OpenJournal, type Recovery } from './journal.js';
 import { appendBlock, stripBlock, type Plan, type Step } from './plan.js';
 
 export class ApplyError extends Error {
@@ -19,12 +20,6 @@ export interface StepOutcome {
   /** 'unchanged' when the step found its work already done (a block already there, nothing to remove). */
   result: 'done' | 'unchanged';
   output?: string;
-}
-
-/** Host path of an in-tree path: the directory's links are followed inside the tree, the last component is not. */
-function entryPath(fs: RootFs, p: string): string {
-  if (fs.isHostRoot) return p;
-  return path.join(fs.resolve(path.posix.dirname(p)), path.posix.basename(p));
 }
 
 /** Host path of the file an in-tree path finally names (bundles are often symlinks). */
@@ -81,17 +76,20 @@ export function writeAtomic(file: string, content: string | Buffer, mode: number
   }
 }
 
-function run(argv: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(argv[0]!, argv.slice(1), { maxBuffer: 16 << 20, windowsHide: true }, (err, stdout, stderr) => {
+function run(step: Extract<Step, { kind: 'run' }>, onSpawn?: (pid: number | undefined) => void): Promise<string> {
+  const { argv } = step;
+  return new Promise<string>((resolve, reject) => {
+    const child = execFile(argv[0]!, argv.slice(1), { maxBuffer: 16 << 20, windowsHide: true, ...(step.env ? { env: { ...process.env, ...step.env } } : {}) }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
       if (err) reject(Object.assign(err, { output }));
       else resolve(output);
     });
-  });
+    child.stdin?.end(step.stdin ?? '');
+    onSpawn?.(child.pid);
+  }).finally(() => onSpawn?.(undefined));
 }
 
-async function applyStep(fs: RootFs, step: Step): Promise<StepOutcome> {
+export async function applyStep(fs: RootFs, step: Step, onSpawn?: (pid: number | undefined) => void): Promise<StepOutcome> {
   switch (step.kind) {
     case 'write': {
       writeAtomic(filePath(fs, step.path), step.content, step.mode);
@@ -131,7 +129,7 @@ async function applyStep(fs: RootFs, step: Step): Promise<StepOutcome> {
       return { step, result: 'done' };
     }
     case 'run': {
-      const output = await run(step.argv);
+      const output = await run(step, onSpawn);
       return { step, result: 'done', output };
     }
     case 'image': {
@@ -156,10 +154,44 @@ export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number)
   const fs = new RootFs(plan.root);
   progress = onBytes;
   const outcomes: StepOutcome[] = [];
+  const escape = plan.steps.map((s) => treeEscape(fs, s)).find((e) => e);
+  if (escape) throw new ApplyError(escape.step, escape.message);
+  const journalEscape = journaled(plan) && !fs.isHostRoot ? fs.escape(JOURNAL_TMP) : undefined;
+  if (journalEscape) throw new ApplyError(plan.steps[0]!, `refusing to write the journal in ${fs.root}: ${journalEscape.message}`);
+  // A system store's plan is journaled, so that a kill half-way is finished by the next run.
+  let journal: OpenJournal | undefined;
+  try {
+    journal = journaled(plan) ? beginJournal(fs, plan, writeAtomic) : undefined;
+  } catch (e) {
+    throw new ApplyError(plan.steps[0]!, `cannot write the journal in ${path.join(fs.root, JOURNAL_TMP)}: ${(e as Error).message}`);
+  }
+  try {
+    await applySteps(fs, plan, outcomes, onStep, journal ? (pid) => journal.running(pid) : undefined);
+  } finally {
+    journal?.end();
+  }
+  return outcomes;
+}
+
+/**
+ * The first path of the plan that a link would take out of the tree, or undefined. Never
+ * followed: the plan is refused before any change.
+ */
+export function treeEscape(fs: RootFs, step: Step): { step: Step; message: string } | undefined {
+  if (fs.isHostRoot || !('path' in step)) return undefined;
+  const follows = step.kind === 'write' || step.kind === 'append-block' || step.kind === 'strip-block';
+  const e = fs.escape(step.path, follows);
+  return e ? { step, message: `refusing to change ${step.path} in ${fs.root}: ${e.message}` } : undefined;
+}
+
+/** Finish a system-store plan that a kill interrupted in this tree (see journal.ts). */
+export const recoverInterrupted = (root: string): Promise<Recovery | undefined> => finishInterrupted(root, applyStep, writeAtomic);
+
+async function applySteps(fs: RootFs, plan: Plan, outcomes: StepOutcome[], onStep?: (step: Step, index: number) => void, onSpawn?: (pid: number | undefined) => void): Promise<void> {
   for (const [i, step] of plan.steps.entries()) {
     onStep?.(step, i);
     try {
-      outcomes.push(await applyStep(fs, step));
+      outcomes.push(await applyStep(fs, step, onSpawn));
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { output?: string };
       const what = step.kind === 'run'
@@ -168,5 +200,4 @@ export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number)
       throw new ApplyError(step, what, err.output ?? '');
     }
   }
-  return outcomes;
 }

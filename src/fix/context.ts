@@ -91,7 +91,13 @@ export function trustContext(opts: ContextOptions = {}): TrustContext {
     wsl: live && isWsl(fs, env, platform),
     // From WSL, Linux root says nothing about Windows rights: the Windows store defaults to the user's.
     scope: opts.scope ?? (privileged && !(live && isWsl(fs, env, platform)) ? 'machine' : 'user'),
-    hasTool: (p) => executable(fs.resolve(p)),
+    hasTool: (p) => {
+      try {
+        return executable(fs.resolve(p));
+      } catch {
+        return false; // behind a link out of the tree (never followed) or a loop
+      }
+    },
     hostTool: executable,
     canWrite: (dir) => writableHostDir(fs.isHostRoot ? dir : path.join(fs.root, dir)),
   };

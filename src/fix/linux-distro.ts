@@ -2,13 +2,19 @@
 // tool, which rebuilds every bundle and link from the anchors (so undo is: remove the anchor, run
 // the tool again). The family comes from /etc/os-release ID/ID_LIKE and is confirmed by the tool
 // being there, at an absolute path: /usr/sbin is not on every PATH (sudo, cron, containers).
+// A tree's own programs run only inside a chroot of that tree (never on this machine: an image's
+// update-ca-certificates is the image's code); without one, the bundles are written directly.
 import path from 'node:path';
 import type { LinuxFamily } from '../platform/os-release.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { TrustContext } from './context.js';
 import { linuxStoreChecks } from './linux-checks.js';
 import { nativeTrustSteps, nativeUndoSteps } from './linux-native.js';
-import { caLabel, fileStem, type CaRef, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
+import { GO_CERT_FILES } from '../trust/store-paths.js';
+import { certificatesFromPem } from '../x509/load.js';
+import { javaChecks, javaHook } from './java-checks.js';
+import { JOURNAL_TMP } from './journal.js';
+import { caLabel, fileStem, hasBlock, type CaRef, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
 
 type Family = Exclude<LinuxFamily, 'unknown'>;
 
@@ -20,14 +26,13 @@ interface DistroStore {
   suffix: '.crt';
   /** The update tools, first one present wins. */
   tools: { path: string; args: string[] }[];
-  /**
-   * Options that point the tool at a tree from outside (Debian's shell script has them), or
-   * undefined: then a tree gets the anchor plus a native update, and the image's own tool
-   * rebuilds the same result the next time it runs.
-   */
-  treeArgs?: (root: string) => string[];
   /** The directory the tool fills with <name>.pem links and subject-hash links, when it does. */
   linkDir?: string;
+  /**
+   * After a kill: what the tool leaves half-written (in-tree paths; its next run would append to
+   * it), and the arguments that rebuild everything rather than only what it thinks changed.
+   */
+  interrupted?: { leftovers: string[]; rebuildArgs: string[] };
 }
 
 // Sources: mkcert truststore_linux.go (github.com/FiloSottile/mkcert), smallstep/truststore
@@ -37,14 +42,10 @@ const DISTROS: Record<Family, DistroStore> = {
     title: 'Debian/Ubuntu system store',
     anchorDir: '/usr/local/share/ca-certificates', suffix: '.crt',
     tools: [{ path: '/usr/sbin/update-ca-certificates', args: [] }],
-    treeArgs: (r) => [
-      '--certsconf', path.join(r, 'etc/ca-certificates.conf'),
-      '--certsdir', path.join(r, 'usr/share/ca-certificates'),
-      '--localcertsdir', path.join(r, 'usr/local/share/ca-certificates'),
-      '--etccertsdir', path.join(r, 'etc/ssl/certs'),
-      '--hooksdir', path.join(r, 'etc/ca-certificates/update.d'),
-    ],
     linkDir: '/etc/ssl/certs',
+    // The script builds ca-certificates.crt.new with >> and renames it at the end; its links and
+    // `openssl rehash` run only when it sees a new link, so a re-run after a kill needs --fresh.
+    interrupted: { leftovers: ['/etc/ssl/certs/ca-certificates.crt.new'], rebuildArgs: ['--fresh'] },
   },
   alpine: {
     title: 'Alpine system store',
@@ -74,21 +75,45 @@ const OPENSSL = ['/usr/bin/openssl', '/bin/openssl'];
 
 /** How the tool will be run for this context, or why it cannot be. */
 type Runner =
-  | { mode: 'host'; argv: string[] }
-  | { mode: 'chroot'; argv: string[] }
-  | { mode: 'tree-options'; argv: string[] }
+  | { mode: 'host'; argv: string[]; prefix: string[] }
+  | { mode: 'chroot'; argv: string[]; prefix: string[] }
   | { mode: 'native'; why: string };
 
 function runner(ctx: TrustContext, d: DistroStore): Runner {
   const tool = d.tools.find((t) => ctx.hasTool(t.path));
   if (!tool) return { mode: 'native', why: `${d.tools.map((t) => t.path).join(' or ')} is not installed` };
-  if (ctx.live) return { mode: 'host', argv: [tool.path, ...tool.args] };
-  // A tree with its own shell can run its own tool inside a chroot (as root): links then point
-  // where the image expects them.
+  if (ctx.live) return { mode: 'host', argv: [tool.path, ...tool.args], prefix: [] };
+  // A tree's tool is the tree's code: it runs inside a chroot of the tree (as root, with the
+  // tree's own shell), where its links point where the image expects them; never on this machine.
   const chroot = CHROOT.find((p) => ctx.hostTool(p));
-  if (ctx.privileged && chroot && ctx.hasTool('/bin/sh')) return { mode: 'chroot', argv: [chroot, ctx.root, tool.path, ...tool.args] };
-  if (d.treeArgs) return { mode: 'tree-options', argv: [path.join(ctx.root, tool.path), ...tool.args, ...d.treeArgs(ctx.root)] };
-  return { mode: 'native', why: `${tool.path} cannot be pointed at a tree from outside` };
+  // Its scripts write to /dev/null, which an unpacked image may lack (its runtime mounts /dev).
+  if (ctx.privileged && chroot && ctx.hasTool('/bin/sh') && ctx.fs.exists('/dev/null')) return { mode: 'chroot', argv: [chroot, ctx.root, tool.path, ...tool.args], prefix: [chroot, ctx.root] };
+  const missing = !ctx.privileged ? 'that needs root' : !chroot ? 'chroot is not installed here' : !ctx.hasTool('/bin/sh') ? 'the tree has no /bin/sh' : 'the tree has no /dev/null';
+  return { mode: 'native', why: `the tree's own ${tool.path} runs only inside a chroot of the tree, never on this machine, and ${missing}` };
+}
+
+/** The run step of the tool, with what a later run needs if this one is killed. */
+function toolStep(d: DistroStore, r: Extract<Runner, { argv: string[] }>, why: string): Step {
+  return {
+    kind: 'run', argv: r.argv, why,
+    // Its temp files go to the journal's directory, which the next run may clear.
+    env: { TMPDIR: JOURNAL_TMP },
+    ...(d.interrupted ? { leftovers: d.interrupted.leftovers, recover: [...r.argv, ...d.interrupted.rebuildArgs] } : {}),
+  };
+}
+
+/** Whether the bundle Go reads first holds every CA: the effective store, not the anchor file. */
+function goBundleHasAll(ctx: TrustContext, cas: Certificate[]): boolean {
+  const file = GO_CERT_FILES.find((f) => ctx.fs.exists(f));
+  if (!file) return false;
+  let text: string;
+  try {
+    text = ctx.fs.readFile(file).toString('latin1');
+  } catch {
+    return false;
+  }
+  const inFile = new Set(certificatesFromPem(text).certificates.map((c) => c.sha256));
+  return cas.every((ca) => inFile.has(ca.sha256) || hasBlock(text, ca.sha256));
 }
 
 function anchorPath(d: DistroStore, sha256: string): string {
@@ -139,14 +164,12 @@ function distroTarget(family: Family): TrustTarget {
         const set = nativeTrustSteps(ctx.fs, family, cas);
         steps.push(...set.steps);
         notes.push(...set.notes, `${r.why}: the bundles and links are written directly; the anchor makes the image's own tool keep the CA when it next runs.`);
+        if (d.linkDir && ctx.fs.exists('/etc/ca-certificates/update.d/jks-keystore')) notes.push("Java's cacerts in the tree is not updated: its hook runs only with the tree's own tool.");
         // "Already there" only when neither the anchor nor the bundles need anything.
         if (steps.length > 0) unchanged.length = 0;
         else unchanged.push(...set.unchanged);
-      } else if (steps.length > 0 || !allLinked(ctx, d, cas)) {
-        steps.push({ kind: 'run', argv: r.argv, why: r.mode === 'chroot' ? 'rebuild the bundle and links inside the tree' : 'rebuild the bundle and the links from the anchors' });
-        if (r.mode === 'tree-options') {
-          notes.push(`The tool runs from outside the tree, so the links it makes in ${d.linkDir ?? 'the tree'} point at ${ctx.root} paths: right for this tree on this machine. For an image, run ollama-tls inside it, or as root so it can chroot.`);
-        }
+      } else if (steps.length > 0 || !allLinked(ctx, d, cas) || !goBundleHasAll(ctx, cas)) {
+        steps.push(toolStep(d, r, r.mode === 'chroot' ? 'rebuild the bundle and links inside the tree (in a chroot of it)' : 'rebuild the bundle and the links from the anchors'));
       }
       return { ...base(ctx, 'trust', r), steps, unchanged, notes };
     },
@@ -173,15 +196,27 @@ function distroTarget(family: Family): TrustTarget {
         if (!removedAnchor) unchanged.push(...set.unchanged);
         notes.push(...set.notes);
       } else if (removedAnchor) {
-        steps.push({ kind: 'run', argv: r.argv, why: 'rebuild the bundle without it' });
+        steps.push(toolStep(d, r, 'rebuild the bundle without it'));
         if (d.linkDir && hashCollision(ctx, d.linkDir, steps)) {
-          const openssl = OPENSSL.find((p) => ctx.hostTool(p));
-          if (openssl) steps.push({ kind: 'run', argv: [openssl, 'rehash', ctx.live ? d.linkDir : path.join(ctx.root, d.linkDir)], why: 'renumber the subject-hash links it shared with another CA' });
+          // The tree's openssl in its chroot: the host's would follow the tree's links on the host.
+          const openssl = OPENSSL.find((p) => (r.mode === 'host' ? ctx.hostTool(p) : ctx.hasTool(p)));
+          if (openssl) steps.push({ kind: 'run', argv: [...r.prefix, openssl, 'rehash', d.linkDir], why: 'renumber the subject-hash links it shared with another CA' });
+          else notes.push(`No openssl to renumber the subject-hash links in ${d.linkDir}; \`openssl rehash ${d.linkDir}\` in the system does it.`);
+        }
+        // Debian's tool tells its hooks only about links it removes itself (never a local anchor's):
+        // the hooks (Java's cacerts) are told here, as the tool would have ("-<link>" on stdin).
+        const hook = d.linkDir ? javaHook(ctx) : undefined;
+        if (hook) {
+          const lines = refs.filter((ref) => readAnchor(ctx, anchorPath(d, ref.sha256)) !== undefined).map((ref) => `-${d.linkDir}/${fileStem(ref.sha256)}.pem\n`).join('');
+          steps.push({ kind: 'run', argv: [...r.prefix, hook], stdin: lines, env: { TMPDIR: JOURNAL_TMP }, why: `tell ${hook} the CA is gone, so it leaves Java's cacerts too (the tool only reports links it removes itself)` });
         }
       }
       return { ...base(ctx, 'untrust', r), steps, unchanged, notes };
     },
-    verify: (ctx, refs, action) => linuxStoreChecks(ctx.root, refs, action === 'trust' ? 'present' : 'absent'),
+    verify: async (ctx, refs, action) => [
+      ...(await linuxStoreChecks(ctx.root, refs, action === 'trust' ? 'present' : 'absent')),
+      ...(family === 'debian' && runner(ctx, d).mode !== 'native' ? javaChecks(ctx, refs, action === 'trust' ? 'present' : 'absent') : []),
+    ],
   };
 }
 

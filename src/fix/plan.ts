@@ -22,8 +22,13 @@ export type Step =
   | { kind: 'append-block'; path: string; fingerprint: string; pem: string; label: string; why: string }
   /** Remove the marked block for `fingerprint` from a bundle file (atomic), leaving the rest byte for byte. */
   | { kind: 'strip-block'; path: string; fingerprint: string; why: string }
-  /** Run a program: absolute path and an argument array, never a shell string. */
-  | { kind: 'run'; argv: string[]; why: string }
+  /**
+   * Run a program: absolute path and an argument array, never a shell string. `stdin` is fed to
+   * it (Debian's hooks read their +/- lines there); `env` is added to ours. After an interrupted
+   * run, `leftovers` (in-tree paths the program leaves when killed) are removed and `recover` is
+   * run instead of argv, when a plain re-run would not repair what the kill left.
+   */
+  | { kind: 'run'; argv: string[]; why: string; stdin?: string; env?: Record<string, string>; recover?: string[]; leftovers?: string[] }
   /** Write an image with ollama-tls's layer added (pems) or removed (fingerprints), streaming, no daemon. */
   | { kind: 'image'; src: string; dst: string; action: 'trust' | 'untrust'; pems: string[]; fingerprints: string[]; why: string };
 

@@ -1,6 +1,8 @@
 // File access relative to a filesystem root (`--root DIR`): a mounted image, a chroot, a test
 // tree. Absolute symlinks inside the tree (Debian's /etc/ssl/certs/*.pem all are) must resolve
-// inside the tree, never on the host, so links are followed by hand.
+// inside the tree, never on the host, so links are followed by hand: an absolute link is taken
+// from the tree's root (as a chroot would), and a relative link that climbs above the tree's root
+// is refused with its name (an untrusted image must not make us read or write the host's files).
 //
 // Reads are synchronous on purpose: a trust store is hundreds of small files, which cost a few
 // milliseconds to read directly and tens of milliseconds through the promise machinery.
@@ -8,6 +10,14 @@ import { readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from '
 import path from 'node:path';
 
 const MAX_LINKS = 40;
+
+/** A link inside a --root tree whose relative target climbs out of the tree. */
+export class TreeEscapeError extends Error {
+  readonly code = 'EROOTESCAPE';
+  constructor(readonly link: string, readonly target: string) {
+    super(`${link} is a link to ${target}, which leaves the tree: refusing to follow it`);
+  }
+}
 
 export class RootFs {
   /** Absolute host path of the tree, or '/' for the running system. */
@@ -43,14 +53,40 @@ export class RootFs {
         resolved = candidate;
         continue;
       }
-      if (++hops > MAX_LINKS) throw Object.assign(new Error(`too many levels of symbolic links: ${p}`), { code: 'ELOOP' });
+      if (++hops > MAX_LINKS) throw Object.assign(new Error(`too many levels of symbolic links (a loop, or a link to itself once taken inside the tree) at ${path.join(this.root, ...candidate)}`), { code: 'ELOOP' });
       // A tool run from outside the tree (Debian's update-ca-certificates with --etccertsdir and
       // friends) writes links holding the tree's own host path: they mean the same file.
       const inTree = target.startsWith(`${this.root}/`) ? target.slice(this.root.length) : target;
+      if (!inTree.startsWith('/')) {
+        // Relative: counted from the link's directory; climbing above the root leaves the tree.
+        let depth = resolved.length;
+        for (const seg of inTree.split('/')) {
+          if (seg === '..') depth--;
+          else if (seg !== '' && seg !== '.') depth++;
+          if (depth < 0) throw new TreeEscapeError(path.join(this.root, ...candidate), target);
+        }
+      }
       parts = [...inTree.split('/').filter(Boolean), ...parts];
       if (inTree.startsWith('/')) resolved = [];
     }
     return path.join(this.root, ...resolved);
+  }
+
+  /**
+   * The link out of the tree met on the way to `p` (its directories and, with `last`, the entry
+   * itself), or undefined when `p` stays inside. A plan checks every path it will touch with this
+   * before changing anything.
+   */
+  escape(p: string, last = true): Error | undefined {
+    try {
+      if (last) this.resolve(p);
+      else this.resolve(path.posix.dirname(p));
+      return undefined;
+    } catch (e) {
+      // A loop too: TREE/etc/ssl/certs -> /etc/ssl/certs is itself once re-rooted, and a tool run
+      // from outside would have followed it to the host's store.
+      return e instanceof TreeEscapeError || (e as NodeJS.ErrnoException).code === 'ELOOP' ? (e as Error) : undefined;
+    }
   }
 
   readFile(p: string): Buffer {
@@ -71,6 +107,7 @@ export class RootFs {
       statSync(this.resolve(p));
       return true;
     } catch {
+      // Missing, or behind a link out of the tree (which is never followed): not there for us.
       return false;
     }
   }
