@@ -169,7 +169,7 @@ async function untrustRefs(flags: TrustFlags): Promise<CaRef[]> {
   return refs;
 }
 
-function jsonPlan(p: Plan) {
+export function jsonPlan(p: Plan) {
   return {
     target: p.target, title: p.title, action: p.action, root: p.root,
     steps: p.steps.map((st) =>

@@ -25,7 +25,7 @@ import { NETWORK_FIX } from './fixes.js';
 import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type HttpReport, type PullReport, type TargetReport } from './report.js';
-import { analyseInterception, interceptionFinding } from './interception.js';
+import { analyseInterception, interceptionFinding, type TrustCandidate } from './interception.js';
 import { diagnoseChain } from './trust-findings.js';
 
 export interface DoctorOptions {
@@ -67,6 +67,8 @@ export interface DoctorRun {
   interceptionCas: Map<string, Certificate>;
   /** For intercepted targets with no CA to save: why, and how to get it (the interception finding's own words). */
   interceptionCaMissing: Map<string, string>;
+  /** For intercepted targets, where the CA to trust came from (the chain, a store here, a --ca file): doctor --fix asks for a fingerprint only for the network's. */
+  interceptionCandidates: Map<string, TrustCandidate>;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
@@ -75,6 +77,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
   const interceptionCaMissing = new Map<string, string>();
+  const interceptionCandidates = new Map<string, TrustCandidate>();
   // Loading the stores is local work; start it once every probe has sent its first packet, so it
   // overlaps name resolution, round trips and the server's own handshake work.
   let storesReady!: Promise<unknown>;
@@ -172,7 +175,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       const finding = interceptionFinding(interception, input);
       if (finding) findings.push(finding);
       // --save-ca writes what the finding names, or repeats why there is nothing to write.
-      if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
+      if (interception.candidate) {
+        interceptionCas.set(target.label, interception.candidate.cert);
+        interceptionCandidates.set(target.label, interception.candidate);
+      }
       else if (interception.verdict !== 'none') interceptionCaMissing.set(target.label, interception.noCandidate);
       // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
       const clientCert = p.failure ? undefined : clientCertFinding(p, now);
@@ -264,6 +270,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     chains,
     interceptionCas,
     interceptionCaMissing,
+    interceptionCandidates,
   };
 }
 
