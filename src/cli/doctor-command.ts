@@ -15,6 +15,7 @@ import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
 import { styleFor, useColour } from './style.js';
 import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
+import { runnableReport } from './invocation.js';
 
 export interface DoctorFlags extends NetworkFlags {
   json?: boolean;
@@ -154,6 +155,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   }
   const run = await check('Checking');
 
+  run.report = runnableReport(run.report);
   // The report comes first, whatever happens to --save-chain/--save-ca: it says why there was nothing to save.
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);

@@ -24,6 +24,7 @@ import { styleFor, type Style } from './style.js';
 import { canPrompt } from './terminal.js';
 import { jsonPlan } from './trust-command.js';
 import { toolVersion } from './version.js';
+import { invocation, runnableReport } from './invocation.js';
 
 /** A CA the loop offers to trust, and why: which failing targets it is for, and where it came from. */
 export interface CaOffer {
@@ -119,6 +120,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   };
 
   const before = await check('Checking');
+  before.report = runnableReport(before.report);
   if (!flags.json) log(await render(before.report));
   if (before.report.ok) {
     log('Nothing to fix: every target passes.\n');
@@ -199,7 +201,8 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     const argv = process.argv.slice(2);
     if (!argv.includes('--yes')) argv.push('--yes');
     for (const o of offers) if (o.source === 'network' && !argv.includes(o.cert.sha256)) argv.push('--fingerprint', o.cert.sha256);
-    throw new UserError(`the plan needs root; nothing changed. To apply it, run: sudo ${shellLine(['ollama-tls', ...argv])}`);
+    const inv = invocation();
+    throw new UserError(`the plan needs root; nothing changed. To apply it, run: ${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`);
   }
 
   const refs = cas.map((c) => ({ sha256: c.sha256, cert: c }));
@@ -228,6 +231,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
 
   // The same checks again: the fix is judged by what the doctor sees now, not by the plan.
   const after = await check('Checking again');
+  after.report = runnableReport(after.report);
   const rows = beforeAfter(before.report, after.report);
   if (!flags.json) {
     log(`\n${s.bold('After the fix')}\n`);

@@ -79,7 +79,7 @@ Exit status: 0 every target passes, 1 a problem was found, 2 usage error, 3 inte
 
 Examples:
   ollama-tls doctor
-  ollama-tls doctor ollama.example.com:8443 --ca corp-root.pem
+  ollama-tls doctor ollama.example.com:8443 --ca corp-ca.pem
   ollama-tls doctor --model llama3.2:1b
   ollama-tls doctor https://ollama.internal/ --user alice:secret
   ollama-tls doctor https://ollama.internal/api/tags --bearer-file token.txt --json
@@ -155,11 +155,11 @@ Exit status: 0 applied (or nothing to do), 1 applying or checking failed (or the
 2 usage or input error, or a yes / rights were needed and nobody could give them.
 
 Examples:
-  ollama-tls trust --ca corp-root.pem --dry-run
-  sudo ollama-tls trust --ca corp-root.pem --yes            # e.g. in a Dockerfile RUN step
+  ollama-tls trust --ca corp-ca.pem --dry-run
+  sudo ollama-tls trust --ca corp-ca.pem --yes            # e.g. in a Dockerfile RUN step
   ollama-tls trust --from-host registry.ollama.ai --fingerprint 3f9a...   # the inspection proxy's CA
   ollama-tls trust --ca corp.p12 --bundle-out ~/ca-bundle.pem
-  ollama-tls trust --ca corp-root.pem --root /mnt/image --yes`)
+  ollama-tls trust --ca corp-ca.pem --root /mnt/image --yes`)
     .action(async (flags) => {
       const { trustCommand } = await import('./trust-command.js');
       setExit(await trustCommand('trust', flags));
@@ -176,7 +176,7 @@ Examples:
   )
     .addHelpText('after', `
 Examples:
-  ollama-tls untrust --ca corp-root.pem --yes
+  ollama-tls untrust --ca corp-ca.pem --yes
   ollama-tls untrust --fingerprint 3f9a...e1 --dry-run`)
     .action(async (flags) => {
       const { trustCommand } = await import('./trust-command.js');

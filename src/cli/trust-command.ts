@@ -23,6 +23,7 @@ import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from 
 import { styleFor, useColour, type Style } from './style.js';
 import { canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
+import { invocation } from './invocation.js';
 
 export interface TrustFlags extends NetworkFlags {
   ca?: string[];
@@ -226,7 +227,8 @@ function canRun(p: string): boolean {
 function sudoHint(): string {
   const argv = process.argv.slice(2);
   if (!argv.includes('--yes')) argv.push('--yes');
-  return `sudo ${shellLine(['ollama-tls', ...argv])}`;
+  const inv = invocation();
+  return `${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`;
 }
 
 interface Planned {
@@ -330,7 +332,9 @@ async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<numb
   if (flags.dockerfile && !family) {
     const { finalStage, UnknownBaseFamily } = await import('../fix/dockerfile-target.js');
     try {
-      const stage = finalStage(flags.dockerfile, cas);
+      // Which base the final stage has does not depend on the CA: --build-secret may name none, so
+      // a stand-in (a public root) lets the patcher read the stage.
+      const stage = finalStage(flags.dockerfile, cas.length ? cas : bundledRoots().certificates.slice(0, 1));
       family = stage.family;
       user = stage.user;
     } catch (e) {
@@ -340,7 +344,8 @@ async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<numb
   }
   if (!family) throw new UserError(`${flags.buildSecret ? '--build-secret' : '--print'} needs --dockerfile PATH or --base-family (${df.BASE_FAMILIES.join(', ')})`);
   if (flags.buildSecret) {
-    process.stdout.write(df.buildSecretSnippet({ family }));
+    const caFile = flags.ca?.length === 1 ? flags.ca[0]! : undefined;
+    process.stdout.write(df.buildSecretSnippet({ family, ...(caFile ? { caFile } : {}) }));
     return EXIT.OK;
   }
   process.stdout.write(df.dockerfileSnippet({ cas, family, ...(user ? { user } : {}) }));
@@ -362,7 +367,9 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   // The build-secret recipe names the CA file only as a placeholder: it needs no CA to print.
   if (flags.buildSecret && action === 'trust') return printSnippet([], flags);
   if (action === 'trust' && !flags.ca?.length && !flags.fromHost) throw new UserError('trust needs --ca FILE (repeatable) or --from-host HOST[:PORT]');
-  if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added)');
+  // A Dockerfile's block and a compose override are removed whole: they need no CA named.
+  const wholeFile = Boolean(flags.dockerfile || flags.compose);
+  if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length && !wholeFile) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added); --dockerfile F or --compose F alone removes what trust wrote there');
   if (action === 'trust' && flags.fingerprint?.length && !flags.fromHost && !flags.ca?.length) throw new UserError('--fingerprint goes with --from-host (or checks --ca files)');
   if (flags.scope !== undefined && flags.scope !== 'user' && flags.scope !== 'machine') throw new UserError(`--scope "${flags.scope}": choose user or machine`);
   const only = parseOnly(flags.only);
@@ -384,7 +391,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   } else {
     refs = await untrustRefs(flags);
   }
-  if (refs.length === 0) throw new UserError('no certificate to act on');
+  if (refs.length === 0 && !(action === 'untrust' && wholeFile)) throw new UserError('no certificate to act on');
 
   const ctx = trustContext({ ...(flags.root ? { root: flags.root } : {}), ...(flags.scope ? { scope: flags.scope as 'user' | 'machine' } : {}) });
   if (flags.print) return printSnippet(cas, flags);

@@ -9,7 +9,7 @@ import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } fro
 import { codeForMessage } from './catalogue.js';
 import { CLIENT_TRUST } from './client-trust.js';
 import { chainFacts, daysBetween, type ChainFacts } from './chain-facts.js';
-import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, type ClientPlatform } from './fixes.js';
+import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, CA_FILE_PLACEHOLDER, type ClientPlatform } from './fixes.js';
 import type { Finding, FindingBasis, FindingCode, Fix, Severity } from './finding.js';
 import { findHeldIssuer, judgeMissingIssuer, type HeldIssuer, type InterceptionHint, type MissingIssuer } from './missing-issuer.js';
 
@@ -139,7 +139,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     const held = !sent && c.missing?.held?.root ? c.missing.held : undefined;
     const fingerprint = sent ? c.top.sha256 : held?.cert.sha256;
     // The file to trust: the user's own --ca file when it holds the root, else one to get from IT.
-    const file = held?.fromCaFile ? held.origin : 'corp-root.pem';
+    const file = held?.fromCaFile ? held.origin : CA_FILE_PLACEHOLDER;
     return {
       title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"${sent ? '' : ' (not sent)'}`,
       ...(sent ? { evidence: [`root certificate sent by the server: "${certName(c.top)}", SHA-256 ${fingerprint}`] } : {}),
@@ -198,7 +198,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       fixes: [
         ...(env.SSL_CERT_FILE ? [{ title: 'Unset SSL_CERT_FILE where Ollama runs, or point it at a bundle that also holds your CA', command: 'unset SSL_CERT_FILE', side: 'client' as const }] : []),
         ...(env.SSL_CERT_DIR ? [{ title: 'Unset SSL_CERT_DIR where Ollama runs, or add the CA to one of its directories', command: 'unset SSL_CERT_DIR', side: 'client' as const }] : []),
-        ...trustCaFixes(c.input.client, other ? `"${origin}"` : 'corp-root.pem'),
+        ...trustCaFixes(c.input.client, other ? `"${origin}"` : CA_FILE_PLACEHOLDER),
       ],
     };
   },
@@ -341,7 +341,7 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
     detail:
       `Ollama accepts the chain because Go reads ${storeSummary(c.input.judgements.find((j) => j.verdict.view === 'go')?.store ?? c.judgement.store)}, ` +
       `but the OS store itself lacks the CA: ${c.judgement.verdict.message}.`,
-    fixes: trustCaFixes(c.input.client, 'ca.pem').slice(0, 1),
+    fixes: trustCaFixes(c.input.client, CA_FILE_PLACEHOLDER).slice(0, 1),
   }),
   mozilla: (c) => {
     const root = c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
