@@ -44,8 +44,13 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
 
 /** Running as a single executable application (build/ollama-tls): the binary is the program. */
 function standaloneBinary(): string | undefined {
-  // node:sea exists from Node 20.12; a script run by node is not a SEA.
-  return (process as { isSea?: boolean }).isSea ? process.execPath : undefined;
+  // Only the standalone build is CommonJS (ESM has no `require`); node:sea says whether this is it.
+  if (typeof require !== 'function') return undefined;
+  try {
+    return (require('node:sea') as { isSea(): boolean }).isSea() ? process.execPath : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 let cached: Invocation | undefined;
