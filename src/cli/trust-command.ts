@@ -15,7 +15,7 @@ import { PlanError, type CaRef, type Check, type Plan, type TargetId, type Trust
 import { bundledRoots } from '../trust/stores.js';
 import type { BaseFamily } from '../fix/base-family.js';
 import { chooseTargets, TARGET_IDS } from '../fix/targets.js';
-import type { Certificate } from '../x509/certificate.js';
+import { formatName, type Certificate } from '../x509/certificate.js';
 import { EXIT, UserError } from './exit.js';
 import { caFromHost, normaliseFingerprint } from './from-host.js';
 import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
@@ -415,7 +415,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({
         schema: 1, tool: { name: 'ollama-tls', version: toolVersion() }, action, dryRun: Boolean(flags.dryRun),
-        cas: refs.map((r) => ({ sha256: r.sha256, ...(r.cert ? { subject: r.cert.subject.rdns.flat().map((a) => `${a.type}=${a.value}`).join(','), notAfter: r.cert.notAfter.toISOString() } : {}) })),
+        cas: refs.map((r) => ({ sha256: r.sha256, ...(r.cert ? { subject: formatName(r.cert.subject), notAfter: r.cert.notAfter.toISOString() } : {}) })),
         notes, plans: plans.map(jsonPlan),
         results: results.map((r) => ({ target: r.plan.target, steps: r.outcomes.map((o) => ({ kind: o.step.kind, result: o.result })), checks: r.checks, ...(r.error ? { error: r.error } : {}) })),
         ...extra,

@@ -344,7 +344,11 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
     fixes: trustCaFixes(c.input.client, CA_FILE_PLACEHOLDER).slice(0, 1),
   }),
   mozilla: (c) => {
-    const root = c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
+    // The root a view that accepts the chain anchored it in names it best (the chain sent may stop at an intermediate).
+    // (Go anchors at any certificate in its pool, an intermediate too: a self-signed end is preferred.)
+    const anchors = c.input.judgements.filter((j) => j.verdict.ok && j.path.length).map((j) => j.path[j.path.length - 1]!);
+    const anchor = anchors.find((a) => a.selfSigned) ?? anchors[0];
+    const root = anchor ? certName(anchor) : c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
     return {
       title: `${c.input.label} is not trusted by the public web PKI (its root is "${root}")`,
       detail:
@@ -463,7 +467,12 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
  */
 function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[], basis?: FindingBasis): Finding {
   const gap = TRUST_GAP.has(code) || code === 'trusted-by-system-not-go';
-  const otherView = gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  // The public-PKI words say "its root is not a public one": they fit when another view accepts the
+  // chain (it is whole, only privately rooted), and then the code is the one for a root not
+  // trusted. Otherwise (nobody accepts it) the chain's own problem is told in its own words.
+  const publicRoot = ctx.view === 'mozilla' && ctx.acceptedBy.length > 0;
+  const otherView = gap && (ctx.view !== 'mozilla' || publicRoot) ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  if (publicRoot && otherView) code = 'untrusted-root';
   const text = otherView ? otherView(ctx, code) : (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
   const title = severity === 'warning' && !otherView && ctx.view !== 'go' ? `${WHO_REJECTS[ctx.view]}: ${text.title}` : text.title;
   return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes, ...(basis ? { basis } : {}) };
