@@ -12,6 +12,8 @@ import { CaInputError, checkCas, readCaFile } from '../fix/ca-input.js';
 import { trustContext } from '../fix/context.js';
 import { PlanError, type Check, type Plan, type TrustTarget } from '../fix/plan.js';
 import { chooseTargets } from '../fix/targets.js';
+import { DROP_IN, serviceEnvPlan, serviceEnvWanted } from '../fix/service-env.js';
+import { readSystemdService } from '../ollama/systemd.js';
 import type { DoctorRun } from '../diagnose/doctor.js';
 import type { DoctorReport } from '../diagnose/report.js';
 import { parseGoDebug } from '../trust/go-verify.js';
@@ -95,6 +97,23 @@ function renderBeforeAfter(rows: ReturnType<typeof beforeAfter>, before: DoctorR
   return `${out.join('\n')}\n`;
 }
 
+/** The drop-in as a plan's target: verified by reading the service back as the doctor does. */
+function serviceTarget(want: ReturnType<typeof serviceEnvWanted>): TrustTarget {
+  return {
+    id: 'ollama-service',
+    detect: () => ({ applies: true, why: 'the doctor found the service lacks these' }),
+    plan: () => { throw new Error('planned by serviceEnvPlan'); },
+    planUndo: () => { throw new Error('remove the drop-in'); },
+    async verify(ctx) {
+      const svc = readSystemdService(ctx.fs);
+      return want.set.map((v) => {
+        const ok = svc?.env[v.name]?.value === v.value;
+        return { ok, what: `ollama.service ${ok ? 'has' : 'does not have'} ${v.name}` };
+      });
+    },
+  };
+}
+
 interface Applied {
   plan: Plan;
   outcomes: StepOutcome[];
@@ -129,7 +148,12 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   }
 
   let offers = await caOffers(before, flags.ca ?? []);
-  if (offers.length === 0) {
+  const ctx = trustContext(flags.root ? { root: flags.root } : {});
+  // The service's environment: what the doctor found ollama serve lacks that this shell has.
+  const envWant = serviceEnvWanted([...before.report.findings, ...before.report.targets.flatMap((t) => t.findings)], process.env);
+  let envPlan = serviceEnvPlan(ctx, envWant);
+  if (!envPlan && !flags.json) for (const why of envWant.skipped) log(`${s.dim('not fixed')} ${why}\n`);
+  if (offers.length === 0 && !envPlan) {
     log(`${s.bold('Fix')}: nothing here that ollama-tls can carry out itself; the fixes above say what to do.\n`);
     json({ ok: false, before: before.report, plans: [], results: [], after: null });
     return EXIT.PROBLEM;
@@ -137,7 +161,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   const stray = fingerprints.filter((fp) => !offers.some((o) => o.cert.sha256 === fp));
   if (stray.length) throw new UserError(`--fingerprint ${stray.join(', ')} matches no CA this check found (${offers.map((o) => o.cert.sha256).join(', ')}): nothing changed`);
 
-  if (!flags.json) {
+  if (!flags.json && offers.length) {
     log(`${s.bold('Fix')}: trust ${offers.length === 1 ? 'this CA' : `these ${offers.length} CAs`} where Ollama (Go) reads its roots\n`);
     for (const o of offers) {
       log(`  ${describeCa(o.cert)}\n      ${s.dim('for')} ${o.targets.join(', ')} ${s.dim(o.source === 'file' ? '(from your --ca file)' : '(taken from the network: confirm this SHA-256 with your IT team)')}\n`);
@@ -163,15 +187,15 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
       if (yes) chosen.push(o);
     }
     offers = chosen;
-    if (offers.length === 0) {
+    if (envPlan && !(await ask<boolean>({ type: 'confirm', default: true, message: `Give Ollama's service ${envWant.set.map((v) => v.name).join(', ')} (a drop-in, ${DROP_IN})?` }))) envPlan = undefined;
+    if (offers.length === 0 && !envPlan) {
       log('Nothing changed.\n');
       return EXIT.PROBLEM;
     }
   }
 
-  const ctx = trustContext(flags.root ? { root: flags.root } : {});
-  const choice = chooseTargets(ctx);
-  if (choice.chosen.length === 0) {
+  const choice = offers.length ? chooseTargets(ctx) : { chosen: [], skipped: [] };
+  if (offers.length && choice.chosen.length === 0) {
     throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; use ollama-tls trust --ca FILE --bundle-out FILE instead`);
   }
   const cas = offers.map((o) => o.cert);
@@ -184,6 +208,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
       throw e;
     }
   }
+  if (envPlan) planned.push({ target: serviceTarget(envWant), plan: envPlan });
   const plans = planned.map((p) => p.plan);
   if (!flags.json) log(renderPlans(plans, s));
   const pending = planned.filter((p) => p.plan.steps.length > 0);
@@ -237,7 +262,10 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     log(`\n${s.bold('After the fix')}\n`);
     log(await render(after.report));
     log(renderBeforeAfter(rows, before.report, after.report, s));
-    log(renderAdvice('Next', restartAdvice(ctx, pending.map((p) => p.plan)), s));
+    const serviceRestart = pending.some((p) => p.plan.target === 'ollama-service')
+      ? [ctx.live ? { title: 'Restart Ollama so it starts with the new environment', command: 'sudo systemctl restart ollama' } : { title: 'Ollama\'s service in this tree starts with the new environment from its next start' }]
+      : [];
+    log(renderAdvice('Next', [...restartAdvice(ctx, pending.map((p) => p.plan)), ...serviceRestart], s));
   }
   json({ ok: after.report.ok, before: before.report, plans: plans.map(jsonPlan), results: resultsJson, after: after.report, targets: rows });
   return after.report.ok ? EXIT.OK : EXIT.PROBLEM;
