@@ -62,12 +62,12 @@ function renderChain(t: TargetReport, o: RenderOptions): string[] {
   return out;
 }
 
-export function renderFinding(f: Finding, o: RenderOptions, withFixes = true): string[] {
+export function renderFinding(f: Finding, o: RenderOptions, withFixes = true, withEvidence = true): string[] {
   const s = o.style;
   const tag = f.severity === 'error' ? s.red('error  ') : f.severity === 'warning' ? s.yellow('warning') : s.cyan('note   ');
   const out = [`  ${tag} ${s.bold(f.title)} ${s.dim(`[${f.code}]`)}`];
   out.push(wrap(f.detail, o.width, '          '));
-  for (const e of f.evidence) out.push(s.dim(wrap(`- ${e}`, o.width, '          ')));
+  if (withEvidence) for (const e of f.evidence) out.push(s.dim(wrap(`- ${e}`, o.width, '          ')));
   if (!withFixes) return out;
   for (const fix of f.fixes) {
     out.push(`          ${s.green('fix:')} ${fix.side ? s.dim(`(${fix.side}) `) : ''}${fix.title}`);
@@ -154,7 +154,10 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   }
   if (t.findings.length) {
     out.push(`  ${s.bold('Findings')}`);
-    for (const f of t.findings) out.push(...renderFinding(f, o, false));
+    // A target that passes stays short (it fits in a screen): its warnings' evidence is for -v.
+    const brief = t.ok && !o.verbose;
+    for (const f of t.findings) out.push(...renderFinding(f, o, false, !brief));
+    if (brief && t.findings.some((f) => f.evidence.length)) out.push(s.dim('          (the evidence: run again with -v)'));
     out.push(...renderFixes(t.findings, o));
   }
   return out.join('\n');
