@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { INSTALLED_BIN_DIR, runCli } from './helpers/cli.js';
 import { closedPort, loadScenario, ROOT, serveChain, storeTree, type Running } from './helpers/servers.js';
 
 const GOLDEN = path.join(ROOT, 'test/golden');
@@ -44,7 +44,8 @@ async function runScenario(name: string): Promise<{ text: string; code: number; 
   mkdirSync(path.join(root, 'empty'));
   const target = `${s.host}:${server.port}`;
   const r = await runCli(['doctor', target, '--resolve', `${target}:127.0.0.1`, '--root', root], {
-    env: { SSL_CERT_FILE: '/ca.pem', SSL_CERT_DIR: '/empty', NODE_EXTRA_CA_CERTS: '/ca.pem' },
+    // PATH holds only the installed ollama-tls (no sudo): printed commands read the same for every uid and machine.
+    env: { SSL_CERT_FILE: '/ca.pem', SSL_CERT_DIR: '/empty', NODE_EXTRA_CA_CERTS: '/ca.pem', PATH: INSTALLED_BIN_DIR },
   });
   return { text: normalise(r.stdout, server.port), code: r.code, port: server.port };
 }
@@ -60,7 +61,7 @@ describe('golden text output', () => {
 
   it('connection refused', async () => {
     const port = await closedPort();
-    const r = await runCli(['doctor', `127.0.0.1:${port}`]);
+    const r = await runCli(['doctor', `127.0.0.1:${port}`], { env: { PATH: INSTALLED_BIN_DIR } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     checkGolden('connection-refused', normalise(r.stdout, port));

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goClientBinary, goGetSays, goSays, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
+import { goClientBinary, goGetSays, goSays, printedSudo, runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
 import { haveMitmdump, startMitmdump, type RunningMitmdump } from './helpers/mitmproxy.js';
 import { haveNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
 import { issueLeaf, makeCa, type TestCa } from './helpers/pki.js';
@@ -106,7 +106,7 @@ describe.skipIf(!haveNginx())('a real nginx: a leaf from a private root, and a l
     expect(f, JSON.stringify(report.targets[0]!.findings.map((x) => x.code))).toMatchObject({ code: 'untrusted-root', basis: 'issuer-name' });
     expect(f.title).toContain('"Example Corp Root CA" (not sent)');
     expect(f.evidence.join('\n')).toContain('a root that was not sent, not a missing intermediate, because: the issuer, "Example Corp Root CA", is named like a root');
-    expect(f.fixes.map((x) => x.command)).toContain('sudo ollama-tls trust --ca corp-root.pem');
+    expect(f.fixes.map((x) => x.command)).toContain(`${printedSudo()}ollama-tls trust --ca corp-ca.pem`);
     expect(report.targets[0]!.findings.map((x) => x.code)).not.toContain('missing-intermediate');
 
     // --ca ROOT proves it: the file's key verifies the leaf, and the fix names that very file.
@@ -115,7 +115,7 @@ describe.skipIf(!haveNginx())('a real nginx: a leaf from a private root, and a l
     expect(g).toMatchObject({ code: 'untrusted-root', basis: 'held-root' });
     expect(g.evidence.join('\n')).toContain(`your --ca file ${files.corpRoot} holds "Example Corp Root CA" (SHA-256 `);
     expect(g.evidence.join('\n')).toMatch(/SHA-256 [0-9a-f]{64}\), a self-signed root whose key verifies the signature on "ollama\.corp\.internal"/);
-    expect(g.fixes.map((x) => x.command)).toContain(`sudo ollama-tls trust --ca ${files.corpRoot}`);
+    expect(g.fixes.map((x) => x.command)).toContain(`${printedSudo()}ollama-tls trust --ca ${files.corpRoot}`);
     expect(withCa.report.targets[0]!.verdicts.find((v) => v.view === 'extra')!.ok).toBe(true);
 
     // The real clients: unknown authority as things are; trusting the root (not any server change) fixes them.
@@ -173,7 +173,7 @@ describe.skipIf(!haveNginx())('a real nginx: a leaf from a private root, and a l
     const withCa = await doctor('aiaLeafOnly', ['--ca', files.tlsCa], env);
     const g = goFinding(withCa.report)!;
     expect(g).toMatchObject({ code: 'missing-intermediate', basis: 'held-intermediate' });
-    expect(g.fixes.map((x) => x.command)).toContain(`sudo ollama-tls trust --ca ${files.tlsCa}`);
+    expect(g.fixes.map((x) => x.command)).toContain(`${printedSudo()}ollama-tls trust --ca ${files.tlsCa}`);
 
     if (tlsclient) {
       expect(await goSays(tlsclient, `127.0.0.1:${nginx.ports.aiaLeafOnly}`, HOST, env)).toContain(UNKNOWN);
@@ -254,7 +254,7 @@ describe.skipIf(!haveMitmdump() || !haveNginx())('a real mitmproxy intercepting 
     const f = goFinding(report)!;
     expect(f).toMatchObject({ code: 'untrusted-root', basis: 'held-root' });
     expect(f.evidence.join('\n')).toContain(`your --ca file ${caFile} holds "Zscaler Root CA"`);
-    expect(f.fixes.map((x) => x.command)).toContain(`sudo ollama-tls trust --ca ${caFile}`);
+    expect(f.fixes.map((x) => x.command)).toContain(`${printedSudo()}ollama-tls trust --ca ${caFile}`);
     expect(readFileSync(file, 'utf8')).toContain(zscaler.certPem.trim());
     expect(r.stderr).toMatch(/Saved "Zscaler Root CA" to .*; SHA-256 [0-9a-f]{64}/);
   });

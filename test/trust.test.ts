@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, goClientBinary, goSays, runCli, runDoctorJson } from './helpers/cli.js';
+import { BIN, cliEnv, goClientBinary, haveSudo, goSays, runCli, runDoctorJson } from './helpers/cli.js';
 import { issueLeaf, makeCa } from './helpers/pki.js';
 import { loadScenario, serveChain, tempDir, type Running } from './helpers/servers.js';
 import { canChroot, debianTree, haveDebianTool, snapshot, snapshotDiff } from './helpers/trees.js';
@@ -275,13 +275,14 @@ describe.skipIf(typeof process.getuid !== 'function' || process.getuid() !== 0 |
     writeFileSync(file, scenario.caPem, { mode: 0o644 });
     const anchor = `/usr/local/share/ca-certificates/ollama-tls-${caSha256.slice(0, 16)}.crt`;
     const r = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'trust', '--ca', file, '--yes'], { env: { ...process.env, NO_COLOR: '1', HOME: '/tmp' } }, (e, out, err) => {
+      execFile('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'trust', '--ca', file, '--yes'], { env: { ...cliEnv(), HOME: '/tmp' } }, (e, out, err) => {
         resolve({ code: e ? (typeof e.code === 'number' ? e.code : 99) : 0, out, err });
       });
     });
     expect(r.code, r.out + r.err).toBe(2);
     expect(r.out).toContain('needs root (sudo)');
-    expect(r.err).toContain(`sudo ollama-tls trust --ca ${file} --yes`);
+    // As it runs here: sudo when there is one, else the words "as root"; the program by its name on the PATH.
+    expect(r.err).toContain(`${haveSudo ? 'sudo ' : 'as root: '}ollama-tls trust --ca ${file} --yes`);
     expect(existsSync(anchor)).toBe(false);
   });
 });

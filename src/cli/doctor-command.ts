@@ -2,7 +2,7 @@
 import { InputFileError, readInputFile } from '../platform/input-file.js';
 import { CertificateInputError, readCertificateFile } from '../x509/files.js';
 import { access, writeFile } from 'node:fs/promises';
-import { runDoctor } from '../diagnose/doctor.js';
+import { runDoctor, type DoctorRun } from '../diagnose/doctor.js';
 import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
 import { RootFs } from '../platform/rootfs.js';
 import { AI_HOSTS } from '../probe/known-hosts.js';
@@ -15,6 +15,7 @@ import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
 import { styleFor, useColour } from './style.js';
 import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
+import { runnableReport } from './invocation.js';
 
 export interface DoctorFlags extends NetworkFlags {
   json?: boolean;
@@ -35,6 +36,11 @@ export interface DoctorFlags extends NetworkFlags {
   key?: string;
   pkcs12?: string;
   password?: string;
+  /** doctor --fix: offer, apply and re-check the fixes this tool can carry out. */
+  fix?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  fingerprint?: string[];
 }
 
 /** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
@@ -112,6 +118,9 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
       throw e;
     }
   }
+  if (!flags.fix && (flags.yes || flags.dryRun || flags.fingerprint?.length)) {
+    throw new UserError(`${flags.yes ? '--yes' : flags.dryRun ? '--dry-run' : '--fingerprint'} goes with doctor --fix`);
+  }
   if (flags.root) {
     await access(flags.root).catch(() => {
       throw new UserError(`--root ${flags.root}: no such directory`);
@@ -122,25 +131,32 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const labels = [...(pull ? [`the pull path of ${flags.model ?? DEFAULT_MODEL}`] : []), ...targets.map((t) => t.label), ...(aiTargets.length ? ['the AI API hosts'] : [])];
   const count = targets.length + aiTargets.length + (pull ? 2 : 0);
 
-  const spinner = spinnerWanted(flags.json)
-    ? (await import('ora')).default({
-        text: `Checking ${labels.join(', ')}`, stream: process.stderr, discardStdin: false,
-        color: useColour(process.stderr) ? 'cyan' : false,
-      }).start()
+  const spinnerFor = async (text: string) => spinnerWanted(flags.json)
+    ? (await import('ora')).default({ text, stream: process.stderr, discardStdin: false, color: useColour(process.stderr) ? 'cyan' : false }).start()
     : undefined;
-  let remaining = count;
-  const run = await runDoctor({
-    targets, extraCaFiles, deciding, ...net, ...(flags.password !== undefined ? { caPassword: flags.password } : {}),
-    ...(pull ? { pull, localOllama: true } : {}), ...(aiTargets.length ? { aiTargets } : {}), ...(credentials ? { credentials } : {}),
-    compareDirect: Boolean(flags.compareDirect), ...(clientIdentity ? { clientIdentity } : {}),
-    fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
-    onProgress: () => {
-      remaining--;
-      if (spinner && remaining > 0) spinner.text = `Checking ... ${remaining} to go`;
-      else if (spinner) spinner.text = 'Checking ...';
-    },
-  }).finally(() => spinner?.stop());
+  /** One run of every check; doctor --fix runs it again, the same way, after applying its plan. */
+  const check = async (what: string): Promise<DoctorRun> => {
+    const spinner = await spinnerFor(`${what} ${labels.join(', ')}`);
+    let remaining = count;
+    return runDoctor({
+      targets, extraCaFiles, deciding, ...net, ...(flags.password !== undefined ? { caPassword: flags.password } : {}),
+      ...(pull ? { pull, localOllama: true } : {}), ...(aiTargets.length ? { aiTargets } : {}), ...(credentials ? { credentials } : {}),
+      compareDirect: Boolean(flags.compareDirect), ...(clientIdentity ? { clientIdentity } : {}),
+      fs: new RootFs(flags.root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
+      onProgress: () => {
+        remaining--;
+        if (spinner && remaining > 0) spinner.text = `${what} ... ${remaining} to go`;
+        else if (spinner) spinner.text = `${what} ...`;
+      },
+    }).finally(() => spinner?.stop());
+  };
+  if (flags.fix) {
+    const { fixLoop } = await import('./fix-loop.js');
+    return fixLoop(flags, check);
+  }
+  const run = await check('Checking');
 
+  run.report = runnableReport(run.report);
   // The report comes first, whatever happens to --save-chain/--save-ca: it says why there was nothing to save.
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { RootFs } from '../platform/rootfs.js';
 import { clockFloor } from '../trust/stores.js';
 import { EXIT, UserError } from './exit.js';
 import { styleFor } from './style.js';
+import { runnableReport } from './invocation.js';
 
 export interface ExplainFlags {
   file?: string;
@@ -33,9 +34,9 @@ export async function explainCommand(text: string[], flags: ExplainFlags): Promi
     throw new UserError('nothing to explain: paste the error as an argument (quote it), pipe a log in, or use --file LOG');
   }
 
-  const report = await explainLines(lines, {
+  const report = runnableReport(await explainLines(lines, {
     platform: await detectClientPlatform(new RootFs('/'), process.platform), now: new Date(), clockFloor: clockFloor(),
-  });
+  }));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {

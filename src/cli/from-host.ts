@@ -6,7 +6,7 @@ import { chainFacts } from '../diagnose/chain-facts.js';
 import { runDoctor } from '../diagnose/doctor.js';
 import { RootFs } from '../platform/rootfs.js';
 import { parseTarget, TargetError } from '../probe/target.js';
-import type { Certificate } from '../x509/certificate.js';
+import { formatName, type Certificate } from '../x509/certificate.js';
 import { UserError } from './exit.js';
 import type { NetworkOptions } from './network-flags.js';
 import { toolVersion } from './version.js';
@@ -47,7 +47,7 @@ export async function caFromHost(spec: string, net: NetworkOptions, root: string
   }
   return {
     kind: 'failed', label: target.label,
-    problem: `${target.label} sends only its own certificate, issued by "${top.issuer.rdns.flat().map((a) => `${a.type}=${a.value}`).join(', ')}", which it does not send: get that CA from your IT team and use --ca`,
+    problem: `${target.label} sends only its own certificate, issued by "${formatName(top.issuer)}", which it does not send: get that CA from your IT team and use --ca`,
   };
 }
 

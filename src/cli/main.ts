@@ -50,7 +50,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--save-chain <file>', 'write the certificates the server sent (PEM, in the order sent)')
     .option('--save-ca <file>', 'when TLS is intercepted, write the interception CA to trust (confirm its SHA-256 with IT)')
     .option('--compare-direct', 'when going through a proxy, also connect directly and compare the certificates')
-    .option('--root <dir>', 'read trust stores from this filesystem tree instead of /')
+    .option('--root <dir>', 'read trust stores from this filesystem tree instead of / (and, with --fix, act on it)')
     .option('--model <name>', 'walk the pull path of this model, [host/][namespace/]model[:tag] (default: all-minilm); only its manifest is read')
     .option('--ai', 'also check the common AI API hosts (OpenAI, Anthropic, Gemini, Mistral, Hugging Face and its CDNs)')
     .option('--user <user:password>', 'https:// targets: HTTP Basic credentials, like curl -u (sent only over a trusted connection, never printed)')
@@ -60,7 +60,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--key <file>', 'private key of --cert (PEM: RSA, EC or Ed25519; encrypted: give --password)')
     .option('--pkcs12 <file>', 'client certificate and key as PKCS#12 (.p12/.pfx), instead of --cert/--key')
     .option('--password <password>', 'password of the --pkcs12 file (or of an encrypted --key, or of a PKCS#12 --ca file)')
-    .option('-v, --verbose', 'also print each certificate as PEM, and timings');
+    .option('-v, --verbose', 'also print each certificate as PEM, and timings')
+    .option('--fix', 'after the report, offer the fixes ollama-tls can carry out (trust the CA a failing target needs) as one plan, apply it, and check again')
+    .option('--yes', '--fix: apply the plan without asking (needed without a terminal)')
+    .option('--dry-run', '--fix: print the plan and change nothing')
+    .option('--fingerprint <sha256>', '--fix: the SHA-256 a CA taken from the network must have (required with --yes for such a CA)', collect);
   doctor
     .addHelpText('after', `
 Views:
@@ -75,11 +79,12 @@ Exit status: 0 every target passes, 1 a problem was found, 2 usage error, 3 inte
 
 Examples:
   ollama-tls doctor
-  ollama-tls doctor ollama.example.com:8443 --ca corp-root.pem
+  ollama-tls doctor ollama.example.com:8443 --ca corp-ca.pem
   ollama-tls doctor --model llama3.2:1b
   ollama-tls doctor https://ollama.internal/ --user alice:secret
   ollama-tls doctor https://ollama.internal/api/tags --bearer-file token.txt --json
   ollama-tls doctor --ai
+  ollama-tls doctor --fix                      # then confirm; or --yes --fingerprint SHA256 in scripts
   ollama-tls doctor mtls.example.com:443 --cert client.pem --key client.key
   ollama-tls doctor registry.ollama.ai --resolve registry.ollama.ai:443:10.0.0.5 --save-chain chain.pem`)
     .action(async (targets: string[], flags) => {
@@ -203,11 +208,11 @@ Exit status: 0 applied (or nothing to do), 1 applying or checking failed (or the
 2 usage or input error, or a yes / rights were needed and nobody could give them.
 
 Examples:
-  ollama-tls trust --ca corp-root.pem --dry-run
-  sudo ollama-tls trust --ca corp-root.pem --yes            # e.g. in a Dockerfile RUN step
+  ollama-tls trust --ca corp-ca.pem --dry-run
+  sudo ollama-tls trust --ca corp-ca.pem --yes            # e.g. in a Dockerfile RUN step
   ollama-tls trust --from-host registry.ollama.ai --fingerprint 3f9a...   # the inspection proxy's CA
   ollama-tls trust --ca corp.p12 --bundle-out ~/ca-bundle.pem
-  ollama-tls trust --ca corp-root.pem --root /mnt/image --yes`)
+  ollama-tls trust --ca corp-ca.pem --root /mnt/image --yes`)
     .action(async (flags) => {
       const { trustCommand } = await import('./trust-command.js');
       setExit(await trustCommand('trust', flags));
@@ -224,7 +229,7 @@ Examples:
   )
     .addHelpText('after', `
 Examples:
-  ollama-tls untrust --ca corp-root.pem --yes
+  ollama-tls untrust --ca corp-ca.pem --yes
   ollama-tls untrust --fingerprint 3f9a...e1 --dry-run`)
     .action(async (flags) => {
       const { trustCommand } = await import('./trust-command.js');

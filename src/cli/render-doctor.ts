@@ -68,12 +68,13 @@ export function renderChainEntry(c: ChainEntry, last: boolean, o: RenderOptions,
   return out;
 }
 
-export function renderFinding(f: Finding, o: RenderOptions): string[] {
+export function renderFinding(f: Finding, o: RenderOptions, withFixes = true, withEvidence = true): string[] {
   const s = o.style;
   const tag = f.severity === 'error' ? s.red('error  ') : f.severity === 'warning' ? s.yellow('warning') : s.cyan('note   ');
   const out = [`  ${tag} ${s.bold(f.title)} ${s.dim(`[${f.code}]`)}`];
   out.push(wrap(f.detail, o.width, '          '));
-  for (const e of f.evidence) out.push(s.dim(wrap(`- ${e}`, o.width, '          ')));
+  if (withEvidence) for (const e of f.evidence) out.push(s.dim(wrap(`- ${e}`, o.width, '          ')));
+  if (!withFixes) return out;
   for (const fix of f.fixes) {
     out.push(`          ${s.green('fix:')} ${fix.side ? s.dim(`(${fix.side}) `) : ''}${fix.title}`);
     if (fix.command) out.push(`            $ ${fix.command}`);
@@ -159,12 +160,57 @@ export function renderTarget(t: TargetReport, deciding: string[], o: RenderOptio
   }
   if (t.findings.length) {
     out.push(`  ${s.bold('Findings')}`);
-    for (const f of t.findings) out.push(...renderFinding(f, o));
+    // A target that passes stays short (it fits in a screen): its warnings' evidence is for -v.
+    const brief = t.ok && !o.verbose;
+    for (const f of t.findings) out.push(...renderFinding(f, o, false, !brief));
+    if (brief && t.findings.some((f) => f.evidence.length)) out.push(s.dim('          (the evidence: run again with -v)'));
+    out.push(...renderFixes(t.findings, o));
   }
   return out.join('\n');
 }
 
-const LEGEND = 'Views: go = Ollama (Go crypto/x509), node = Node.js, system = the OS store (curl, Python), mozilla = the public web PKI, extra = the OS store plus --ca.';
+const SIDES = [
+  ['client', 'on this machine (the client)'],
+  ['server', "on the server (its operator's side)"],
+  [undefined, 'either side'],
+] as const;
+
+/**
+ * A target's fixes, once each: findings about one cause often propose the same steps (trust the
+ * CA, restart Ollama), so they are gathered, deduplicated by title and command, and grouped by
+ * the side that carries them out, each with the finding codes it answers.
+ */
+export function renderFixes(findings: Finding[], o: RenderOptions): string[] {
+  const s = o.style;
+  const fixes = new Map<string, { fix: Finding['fixes'][number]; codes: string[] }>();
+  for (const f of findings) {
+    for (const fix of f.fixes) {
+      const key = `${fix.side ?? ''}\0${fix.title}\0${fix.command ?? ''}`;
+      const had = fixes.get(key);
+      if (had) {
+        if (!had.codes.includes(f.code)) had.codes.push(f.code);
+      } else fixes.set(key, { fix, codes: [f.code] });
+    }
+  }
+  if (fixes.size === 0) return [];
+  // Which finding a fix answers is worth saying only when there is more than one.
+  const several = new Set([...fixes.values()].flatMap((x) => x.codes)).size > 1;
+  const out = [`  ${s.bold('Fixes')}`];
+  for (const [side, words] of SIDES) {
+    const these = [...fixes.values()].filter((x) => x.fix.side === side);
+    if (!these.length) continue;
+    out.push(`  ${s.dim(words)}`);
+    for (const { fix, codes } of these) {
+      out.push(`    ${s.green('-')} ${fix.title}${several ? ` ${s.dim(`[${codes.join(', ')}]`)}` : ''}`);
+      if (fix.command) out.push(`        $ ${fix.command}`);
+    }
+  }
+  return out;
+}
+
+const LEGEND = 'Views: go = Ollama (Go crypto/x509), node = Node.js, system = the OS store (curl, Python), mozilla = the public web PKI';
+// Only with --ca is there an extra view to explain.
+const LEGEND_EXTRA = ', extra = the OS store plus --ca';
 
 function renderPull(report: DoctorReport, o: RenderOptions): string {
   const s = o.style;
@@ -198,7 +244,10 @@ function renderOllama(report: DoctorReport, o: RenderOptions): string {
 export function renderDoctor(report: DoctorReport, o: RenderOptions): string {
   const parts = [...(report.ollama ? [renderOllama(report, o)] : []), ...(report.pull ? [renderPull(report, o)] : []), ...report.targets.map((t) => renderTarget(t, report.decidingViews, o))];
   if (report.findings.length) parts.push([o.style.bold('Environment'), ...report.findings.flatMap((f) => renderFinding(f, o))].join('\n'));
-  if (report.targets.some((t) => t.verdicts.length)) parts.push(o.style.dim(wrap(LEGEND, o.width, '')));
+  if (report.targets.some((t) => t.verdicts.length)) {
+    const extra = report.targets.some((t) => t.verdicts.some((v) => v.view === 'extra'));
+    parts.push(o.style.dim(wrap(`${LEGEND}${extra ? LEGEND_EXTRA : ''}.`, o.width, '')));
+  }
   const bad = report.targets.filter((t) => !t.ok).length;
   const n = report.targets.length;
   const summary = report.ok

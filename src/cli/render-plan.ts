@@ -7,6 +7,7 @@ import type { Check, Plan, Step } from '../fix/plan.js';
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { Style } from './style.js';
+import { runnable } from './invocation.js';
 
 /** A command line as a person would type it: arguments with spaces or quotes are quoted. */
 export function shellLine(argv: string[]): string {
@@ -70,7 +71,7 @@ export function renderAdvice(title: string, advice: Advice[], s: Style): string 
   const out = [s.bold(title)];
   for (const a of advice) {
     out.push(`  - ${a.title}`);
-    if (a.command) out.push(`      $ ${a.command}`);
+    if (a.command) out.push(`      $ ${runnable(a.command)}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -17,7 +17,7 @@ import { PlanError, type CaRef, type Check, type Plan, type TargetId, type Trust
 import { bundledRoots } from '../trust/stores.js';
 import type { BaseFamily } from '../fix/base-family.js';
 import { chooseTargets, TARGET_IDS } from '../fix/targets.js';
-import type { Certificate } from '../x509/certificate.js';
+import { formatName, type Certificate } from '../x509/certificate.js';
 import { EXIT, UserError } from './exit.js';
 import { caFromHost, normaliseFingerprint } from './from-host.js';
 import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
@@ -25,6 +25,7 @@ import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from 
 import { styleFor, useColour, type Style } from './style.js';
 import { canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
+import { invocation } from './invocation.js';
 
 export interface TrustFlags extends NetworkFlags {
   ca?: string[];
@@ -171,7 +172,7 @@ async function untrustRefs(flags: TrustFlags): Promise<CaRef[]> {
   return refs;
 }
 
-function jsonPlan(p: Plan) {
+export function jsonPlan(p: Plan) {
   return {
     target: p.target, title: p.title, action: p.action, root: p.root,
     steps: p.steps.map((st) =>
@@ -228,7 +229,8 @@ function canRun(p: string): boolean {
 function sudoHint(): string {
   const argv = process.argv.slice(2);
   if (!argv.includes('--yes')) argv.push('--yes');
-  return `sudo ${shellLine(['ollama-tls', ...argv])}`;
+  const inv = invocation();
+  return `${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`;
 }
 
 interface Planned {
@@ -360,7 +362,9 @@ async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<numb
   if (flags.dockerfile && !family) {
     const { finalStage, UnknownBaseFamily } = await import('../fix/dockerfile-target.js');
     try {
-      const stage = finalStage(flags.dockerfile, cas);
+      // Which base the final stage has does not depend on the CA: --build-secret may name none, so
+      // a stand-in (a public root) lets the patcher read the stage.
+      const stage = finalStage(flags.dockerfile, cas.length ? cas : bundledRoots().certificates.slice(0, 1));
       family = stage.family;
       user = stage.user;
     } catch (e) {
@@ -370,7 +374,8 @@ async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<numb
   }
   if (!family) throw new UserError(`${flags.buildSecret ? '--build-secret' : '--print'} needs --dockerfile PATH or --base-family (${df.BASE_FAMILIES.join(', ')})`);
   if (flags.buildSecret) {
-    process.stdout.write(df.buildSecretSnippet({ family }));
+    const caFile = flags.ca?.length === 1 ? flags.ca[0]! : undefined;
+    process.stdout.write(df.buildSecretSnippet({ family, ...(caFile ? { caFile } : {}) }));
     return EXIT.OK;
   }
   process.stdout.write(df.dockerfileSnippet({ cas, family, ...(user ? { user } : {}) }));
@@ -392,7 +397,9 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   // The build-secret recipe names the CA file only as a placeholder: it needs no CA to print.
   if (flags.buildSecret && action === 'trust') return printSnippet([], flags);
   if (action === 'trust' && !flags.ca?.length && !flags.fromHost) throw new UserError('trust needs --ca FILE (repeatable) or --from-host HOST[:PORT]');
-  if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added)');
+  // A Dockerfile's block and a compose override are removed whole: they need no CA named.
+  const wholeFile = Boolean(flags.dockerfile || flags.compose);
+  if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length && !wholeFile) throw new UserError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added); --dockerfile F or --compose F alone removes what trust wrote there');
   if (action === 'trust' && flags.fingerprint?.length && !flags.fromHost && !flags.ca?.length) throw new UserError('--fingerprint goes with --from-host (or checks --ca files)');
   if (flags.scope !== undefined && flags.scope !== 'user' && flags.scope !== 'machine') throw new UserError(`--scope "${flags.scope}": choose user or machine`);
   const only = parseOnly(flags.only);
@@ -414,7 +421,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   } else {
     refs = await untrustRefs(flags);
   }
-  if (refs.length === 0) throw new UserError('no certificate to act on');
+  if (refs.length === 0 && !(action === 'untrust' && wholeFile)) throw new UserError('no certificate to act on');
 
   const ctx = trustContext({ ...(flags.root ? { root: flags.root } : {}), ...(flags.scope ? { scope: flags.scope as 'user' | 'machine' } : {}) });
   if (flags.print) return printSnippet(cas, flags);
@@ -446,7 +453,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({
         schema: 1, tool: { name: 'ollama-tls', version: toolVersion() }, action, dryRun: Boolean(flags.dryRun),
-        cas: refs.map((r) => ({ sha256: r.sha256, ...(r.cert ? { subject: r.cert.subject.rdns.flat().map((a) => `${a.type}=${a.value}`).join(','), notAfter: r.cert.notAfter.toISOString() } : {}) })),
+        cas: refs.map((r) => ({ sha256: r.sha256, ...(r.cert ? { subject: formatName(r.cert.subject), notAfter: r.cert.notAfter.toISOString() } : {}) })),
         notes, plans: plans.map(jsonPlan),
         results: results.map((r) => ({ target: r.plan.target, steps: r.outcomes.map((o) => ({ kind: o.step.kind, result: o.result })), checks: r.checks, ...(r.error ? { error: r.error } : {}) })),
         ...extra,

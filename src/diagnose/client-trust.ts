@@ -2,7 +2,7 @@
 // why does npm not?". Data, one row per client the catalogue can name.
 import type { ClientId } from './catalogue.js';
 import type { Fix } from './finding.js';
-import { trustCaFixes, type ClientPlatform } from './fixes.js';
+import { CA_FILE_PLACEHOLDER, trustCaFixes, type ClientPlatform } from './fixes.js';
 
 export interface ClientTrust {
   /** How the client is named in a sentence. */
@@ -13,7 +13,7 @@ export interface ClientTrust {
   fixes: (p: ClientPlatform) => Fix[];
 }
 
-const goFixes = (p: ClientPlatform) => trustCaFixes(p, 'ca.pem');
+const goFixes = (p: ClientPlatform) => trustCaFixes(p, CA_FILE_PLACEHOLDER);
 
 export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
   ollama: {
@@ -30,14 +30,14 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
   macos: {
     name: 'Go on macOS',
     reads: "the macOS keychains, through Apple's verifier (SSL_CERT_FILE has no effect there)",
-    fixes: () => trustCaFixes({ platform: 'darwin' }, 'ca.pem'),
+    fixes: () => trustCaFixes({ platform: 'darwin' }, CA_FILE_PLACEHOLDER),
   },
   docker: {
     name: 'the Docker daemon',
     reads: '/etc/docker/certs.d/<registry>/ca.crt for a registry, else the OS store of the machine running dockerd (Docker Desktop: the host OS store)',
     fixes: (p) => [
-      { title: 'Trust the CA for that registry only', command: 'sudo mkdir -p /etc/docker/certs.d/<registry> && sudo cp ca.pem /etc/docker/certs.d/<registry>/ca.crt', side: 'client' },
-      ...trustCaFixes(p, 'ca.pem').slice(0, 1),
+      { title: 'Trust the CA for that registry only', command: `sudo mkdir -p /etc/docker/certs.d/<registry> && sudo cp ${CA_FILE_PLACEHOLDER} /etc/docker/certs.d/<registry>/ca.crt`, side: 'client' },
+      ...trustCaFixes(p, CA_FILE_PLACEHOLDER).slice(0, 1),
       { title: 'Restart the daemon (Docker Desktop: quit and reopen it) so it re-reads its roots', command: 'sudo systemctl restart docker', side: 'client' },
     ],
   },
@@ -60,12 +60,12 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
   curl: {
     name: 'curl',
     reads: 'the OS store (its CA bundle), or a bundle given with --cacert or CURL_CA_BUNDLE',
-    fixes: (p) => [...trustCaFixes(p, 'ca.pem').slice(0, 1), { title: 'Or for one command', command: 'curl --cacert /path/to/ca.pem https://...', side: 'client' }],
+    fixes: (p) => [...trustCaFixes(p, CA_FILE_PLACEHOLDER).slice(0, 1), { title: 'Or for one command', command: `curl --cacert ${CA_FILE_PLACEHOLDER} https://...`, side: 'client' }],
   },
   openssl: {
     name: 'OpenSSL',
     reads: "the OS store (OpenSSL's default file and directory), or -CAfile/-CApath, or SSL_CERT_FILE/SSL_CERT_DIR",
-    fixes: (p) => [...trustCaFixes(p, 'ca.pem').slice(0, 1), { title: 'Or point OpenSSL at a bundle', command: 'export SSL_CERT_FILE=/path/to/bundle.pem', side: 'client' }],
+    fixes: (p) => [...trustCaFixes(p, CA_FILE_PLACEHOLDER).slice(0, 1), { title: 'Or point OpenSSL at a bundle', command: 'export SSL_CERT_FILE=/path/to/bundle.pem', side: 'client' }],
   },
   python: {
     name: 'Python',
@@ -87,7 +87,7 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
     name: 'Java',
     reads: "the JDK's cacerts keystore, not the OS store",
     fixes: () => [
-      { title: "Import the CA into the JDK's cacerts (Java 9+; run as the JDK's owner)", command: 'keytool -importcert -cacerts -alias corp-ca -file ca.pem -storepass changeit -noprompt', side: 'client' },
+      { title: "Import the CA into the JDK's cacerts (Java 9+; run as the JDK's owner)", command: `keytool -importcert -cacerts -alias corp-ca -file ${CA_FILE_PLACEHOLDER} -storepass changeit -noprompt`, side: 'client' },
     ],
   },
   wget: {
@@ -111,6 +111,6 @@ export const CLIENT_TRUST: Record<ClientId, ClientTrust> = {
   git: {
     name: 'git',
     reads: 'the OS store through OpenSSL or GnuTLS, or the bundle in http.sslCAInfo',
-    fixes: (p) => [...trustCaFixes(p, 'ca.pem').slice(0, 1), { title: 'Or give git a bundle', command: 'git config --global http.sslCAInfo /path/to/bundle.pem', side: 'client' }],
+    fixes: (p) => [...trustCaFixes(p, CA_FILE_PLACEHOLDER).slice(0, 1), { title: 'Or give git a bundle', command: 'git config --global http.sslCAInfo /path/to/bundle.pem', side: 'client' }],
   },
 };

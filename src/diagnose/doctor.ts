@@ -26,6 +26,7 @@ import { verdictWithCode } from './catalogue.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type HttpReport, type PullReport, type TargetReport } from './report.js';
 import { chainOk, judgePresentedChain } from './judge-chain.js';
+import type { TrustCandidate } from './interception.js';
 import { diagnoseChain } from './trust-findings.js';
 
 export interface DoctorOptions {
@@ -69,6 +70,8 @@ export interface DoctorRun {
   interceptionCas: Map<string, Certificate>;
   /** For intercepted targets with no CA to save: why, and how to get it (the interception finding's own words). */
   interceptionCaMissing: Map<string, string>;
+  /** For intercepted targets, where the CA to trust came from (the chain, a store here, a --ca file): doctor --fix asks for a fingerprint only for the network's. */
+  interceptionCandidates: Map<string, TrustCandidate>;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
@@ -77,6 +80,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const chains = new Map<string, Certificate[]>();
   const interceptionCas = new Map<string, Certificate>();
   const interceptionCaMissing = new Map<string, string>();
+  const interceptionCandidates = new Map<string, TrustCandidate>();
   // Loading the stores is local work; start it once every probe has sent its first packet, so it
   // overlaps name resolution, round trips and the server's own handshake work.
   let storesReady!: Promise<unknown>;
@@ -166,7 +170,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       findings.push(...judged.findings);
       const interception = judged.interception;
       // --save-ca writes what the finding names, or repeats why there is nothing to write.
-      if (interception.candidate) interceptionCas.set(target.label, interception.candidate.cert);
+      if (interception.candidate) {
+        interceptionCas.set(target.label, interception.candidate.cert);
+        interceptionCandidates.set(target.label, interception.candidate);
+      }
       else if (interception.verdict !== 'none') interceptionCaMissing.set(target.label, interception.noCandidate);
       // A refusal is already the network finding; a mere request (or an HTTP-level refusal) is said here.
       const clientCert = p.failure ? undefined : clientCertFinding(p, now);
@@ -257,6 +264,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     chains,
     interceptionCas,
     interceptionCaMissing,
+    interceptionCandidates,
   };
 }
 

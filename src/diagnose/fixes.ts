@@ -6,6 +6,9 @@ import type { Fix } from './finding.js';
 
 export type { ClientPlatform };
 
+/** The one name fixes use for a CA certificate file the user has yet to get (the real name when known). */
+export const CA_FILE_PLACEHOLDER = 'corp-ca.pem';
+
 const LINUX_ADD_CA: Record<LinuxFamily, (pem: string) => string> = {
   debian: (pem) => `sudo cp ${pem} /usr/local/share/ca-certificates/corp-ca.crt && sudo update-ca-certificates`,
   rhel: (pem) => `sudo cp ${pem} /etc/pki/ca-trust/source/anchors/corp-ca.pem && sudo update-ca-trust extract`,

@@ -10,7 +10,7 @@ import { codeForMessage } from './catalogue.js';
 import { chainFacts } from './chain-facts.js';
 import { findHeldIssuer } from './missing-issuer.js';
 import type { Finding, Fix } from './finding.js';
-import { trustCaFixes, type ClientPlatform } from './fixes.js';
+import { CA_FILE_PLACEHOLDER, trustCaFixes, type ClientPlatform } from './fixes.js';
 import { matchInterceptionProduct, type InterceptionProduct } from './interception-products.js';
 
 export interface InterceptionInput {
@@ -189,10 +189,10 @@ export function interceptionFinding(a: InterceptionAnalysis, input: Interception
   if (fp) fixes.push({ title: `Confirm with your IT team that SHA-256 ${fp} is their inspection CA before trusting it`, side: 'client' });
   if (c && !c.fromCaFile) {
     fixes.push({ title: 'Trust it in one step: ollama-tls fetches it again and checks it against that fingerprint', command: `${input.client.platform === 'win32' ? '' : 'sudo '}ollama-tls trust --from-host ${input.label} --fingerprint ${fp}`, side: 'client' });
-    fixes.push({ title: 'Or save it to a file first', command: `ollama-tls doctor ${input.label} --save-ca corp-ca.pem`, side: 'client' });
+    fixes.push({ title: 'Or save it to a file first', command: `ollama-tls doctor ${input.label} --save-ca ${CA_FILE_PLACEHOLDER}`, side: 'client' });
   }
-  if (!c) fixes.push({ title: `Get the ${who} CA certificate from your IT team (or export it from a browser on this network), then check it against this connection`, command: `ollama-tls doctor ${input.label} --ca corp-ca.pem`, side: 'client' });
-  fixes.push(...trustCaFixes(input.client, c?.fromCaFile ? c.origin! : 'corp-ca.pem'));
+  if (!c) fixes.push({ title: `Get the ${who} CA certificate from your IT team (or export it from a browser on this network), then check it against this connection`, command: `ollama-tls doctor ${input.label} --ca ${CA_FILE_PLACEHOLDER}`, side: 'client' });
+  fixes.push(...trustCaFixes(input.client, c?.fromCaFile ? c.origin! : CA_FILE_PLACEHOLDER));
   fixes.push({ title: 'Or ask IT to exempt the Ollama hosts from inspection (registry.ollama.ai, *.r2.cloudflarestorage.com)', side: 'client' });
   return {
     code, severity: 'error',

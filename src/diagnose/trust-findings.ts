@@ -9,7 +9,7 @@ import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } fro
 import { codeForMessage } from './catalogue.js';
 import { CLIENT_TRUST } from './client-trust.js';
 import { chainFacts, daysBetween, type ChainFacts } from './chain-facts.js';
-import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, type ClientPlatform } from './fixes.js';
+import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, CA_FILE_PLACEHOLDER, type ClientPlatform } from './fixes.js';
 import type { Finding, FindingBasis, FindingCode, Fix, Severity } from './finding.js';
 import { findHeldIssuer, judgeMissingIssuer, type HeldIssuer, type InterceptionHint, type MissingIssuer } from './missing-issuer.js';
 
@@ -141,7 +141,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
     const held = !sent && c.missing?.held?.root ? c.missing.held : undefined;
     const fingerprint = sent ? c.top.sha256 : held?.cert.sha256;
     // The file to trust: the user's own --ca file when it holds the root, else one to get from IT.
-    const file = held?.fromCaFile ? held.origin : 'corp-root.pem';
+    const file = held?.fromCaFile ? held.origin : CA_FILE_PLACEHOLDER;
     return {
       title: `${VIEW_DESCRIPTIONS[c.view]} does not trust the root CA "${sent ? certName(c.top) : attributeOr(c.top.issuer, rootName)}"${sent ? '' : ' (not sent)'}`,
       ...(sent ? { evidence: [`root certificate sent by the server: "${certName(c.top)}", SHA-256 ${fingerprint}`] } : {}),
@@ -200,7 +200,7 @@ const TEXTS: Partial<Record<FindingCode, (c: Ctx) => Text>> = {
       fixes: [
         ...(env.SSL_CERT_FILE ? [{ title: 'Unset SSL_CERT_FILE where Ollama runs, or point it at a bundle that also holds your CA', command: 'unset SSL_CERT_FILE', side: 'client' as const }] : []),
         ...(env.SSL_CERT_DIR ? [{ title: 'Unset SSL_CERT_DIR where Ollama runs, or add the CA to one of its directories', command: 'unset SSL_CERT_DIR', side: 'client' as const }] : []),
-        ...trustCaFixes(c.input.client, other ? `"${origin}"` : 'corp-root.pem'),
+        ...trustCaFixes(c.input.client, other ? `"${origin}"` : CA_FILE_PLACEHOLDER),
       ],
     };
   },
@@ -343,10 +343,14 @@ const GAP_IN_OTHER_VIEW: Partial<Record<ViewName, (c: Ctx, code: FindingCode) =>
     detail:
       `Ollama accepts the chain because Go reads ${storeSummary(c.input.judgements.find((j) => j.verdict.view === 'go')?.store ?? c.judgement.store)}, ` +
       `but the OS store itself lacks the CA: ${c.judgement.verdict.message}.`,
-    fixes: trustCaFixes(c.input.client, 'ca.pem').slice(0, 1),
+    fixes: trustCaFixes(c.input.client, CA_FILE_PLACEHOLDER).slice(0, 1),
   }),
   mozilla: (c) => {
-    const root = c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
+    // The root a view that accepts the chain anchored it in names it best (the chain sent may stop at an intermediate).
+    // (Go anchors at any certificate in its pool, an intermediate too: a self-signed end is preferred.)
+    const anchors = c.input.judgements.filter((j) => j.verdict.ok && j.path.length).map((j) => j.path[j.path.length - 1]!);
+    const anchor = anchors.find((a) => a.selfSigned) ?? anchors[0];
+    const root = anchor ? certName(anchor) : c.facts.topSelfSigned ? certName(c.top) : attributeOr(c.top.issuer, formatName(c.top.issuer));
     return {
       title: `${c.input.label} is not trusted by the public web PKI (its root is "${root}")`,
       detail:
@@ -465,7 +469,12 @@ async function classify(input: ChainDiagnosisInput, facts: ChainFacts, j: Judgem
  */
 function buildFinding(code: FindingCode, severity: Severity, ctx: Ctx, evidence: string[], basis?: FindingBasis): Finding {
   const gap = TRUST_GAP.has(code) || code === 'trusted-by-system-not-go';
-  const otherView = gap ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  // The public-PKI words say "its root is not a public one": they fit when another view accepts the
+  // chain (it is whole, only privately rooted), and then the code is the one for a root not
+  // trusted. Otherwise (nobody accepts it) the chain's own problem is told in its own words.
+  const publicRoot = ctx.view === 'mozilla' && ctx.acceptedBy.length > 0;
+  const otherView = gap && (ctx.view !== 'mozilla' || publicRoot) ? GAP_IN_OTHER_VIEW[ctx.view] : undefined;
+  if (publicRoot && otherView) code = 'untrusted-root';
   const text = otherView ? otherView(ctx, code) : (TEXTS[code] ?? TEXTS['unknown-authority']!)(ctx);
   const title = severity === 'warning' && !otherView && ctx.view !== 'go' ? `${WHO_REJECTS[ctx.view]}: ${text.title}` : text.title;
   return { code, severity, title, detail: text.detail, evidence: [...evidence, ...(text.evidence ?? [])], fixes: text.fixes, ...(basis ? { basis } : {}) };

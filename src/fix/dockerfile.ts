@@ -250,7 +250,7 @@ const shellWord = (w: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w
  */
 export function buildSecretSnippet(opts: { family: BaseFamily; caFile?: string; id?: string; eol?: string }): string {
   const id = opts.id ?? 'corp-ca';
-  const caFile = opts.caFile ?? 'corp.pem';
+  const caFile = opts.caFile ?? 'corp-ca.pem';
   const eol = opts.eol ?? '\n';
   const secret = `/run/secrets/${id}.pem`;
   const bundle = '/run/ollama-tls/ca.pem';

@@ -9,7 +9,8 @@ import type { TrustContext } from './context.js';
 export type TargetId =
   | 'debian' | 'rhel' | 'suse' | 'arch' | 'alpine' | 'linux-native'
   | 'macos' | 'windows' | 'wsl-windows' | 'bundle'
-  | 'dockerfile' | 'compose' | 'image';
+  | 'dockerfile' | 'compose' | 'image'
+  | 'ollama-service';
 
 export type Step =
   /** Write a whole file atomically (temp file + rename), creating its directory. */

@@ -1,7 +1,7 @@
 // Run the built CLI the way a user does: a child process, real arguments, real exit code.
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './servers.js';
@@ -19,10 +19,29 @@ export interface CliResult {
 const SCRUB = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_USE_SYSTEM_CA',
   'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'FORCE_COLOR', 'GODEBUG'];
 
+/**
+ * A directory holding `ollama-tls` (a link to the launcher), put first on the CLI's PATH: the
+ * program is installed, as for a user, so the commands it prints name it `ollama-tls`.
+ */
+export const INSTALLED_BIN_DIR: string = (() => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-path-'));
+  chmodSync(dir, 0o755);
+  symlinkSync(BIN, path.join(dir, 'ollama-tls'));
+  return dir;
+})();
+
+/** Whether a sudo is on this machine's PATH (the CLI prints `sudo ` only then, and only when not root). */
+export const haveSudo = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, 'sudo')));
+
+/** What the CLI puts before a command that needs root, for a process with this uid. */
+export const printedSudo = (uid: number = process.getuid?.() ?? 1000): string => (uid !== 0 && haveSudo ? 'sudo ' : '');
+
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of SCRUB) delete env[k];
-  return { ...env, NO_COLOR: '1', ...extra };
+  // npx/npm run leave these behind; the CLI would take itself for an npx run.
+  for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
+  return { ...env, PATH: `${INSTALLED_BIN_DIR}${path.delimiter}${env.PATH ?? ''}`, NO_COLOR: '1', ...extra };
 }
 
 export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {

@@ -1,0 +1,99 @@
+// Commands the tool prints must run as printed on the machine it ran on. Findings and advice are
+// written with the canonical words ("sudo ollama-tls trust ..."); this one module turns them into
+// what works here, when they are printed (text and JSON alike):
+//   - `sudo ` only when this process is not root and a sudo is on the PATH (root needs none, and a
+//     machine without sudo cannot run it);
+//   - the program as the user can call it: `ollama-tls` when that name on the PATH is this program,
+//     `npx ollama-tls` under npx/npm exec, the standalone binary's path, else this launcher's path.
+import { accessSync, constants, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Invocation {
+  /** How to call this program from a shell here. */
+  program: string;
+  /** 'sudo ' or ''. */
+  sudo: string;
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function real(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first executable `name` on PATH, as the shell would find it. */
+export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    if (executable(p)) return p;
+  }
+  return undefined;
+}
+
+/** Running as a single executable application (build/ollama-tls): the binary is the program. */
+function standaloneBinary(): string | undefined {
+  // Only the standalone build is CommonJS (ESM has no `require`); node:sea says whether this is it.
+  if (typeof require !== 'function') return undefined;
+  try {
+    return (require('node:sea') as { isSea(): boolean }).isSea() ? process.execPath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let cached: Invocation | undefined;
+
+export function invocation(env: NodeJS.ProcessEnv = process.env): Invocation {
+  if (cached) return cached;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const sudo = !root && process.platform !== 'win32' && onPath('sudo', env) ? 'sudo ' : '';
+  const self = standaloneBinary() ?? process.argv[1];
+  const selfReal = self ? real(self) : undefined;
+  const found = onPath('ollama-tls', env);
+  let program: string;
+  if (found && selfReal && real(found) === selfReal && env.npm_command !== 'exec') program = 'ollama-tls';
+  else if (env.npm_command === 'exec' || env.npm_lifecycle_event === 'npx') program = 'npx ollama-tls';
+  else if (self && executable(self)) program = path.resolve(self);
+  else program = `${process.execPath} ${self ? path.resolve(self) : 'ollama-tls'}`;
+  cached = { program, sudo };
+  return cached;
+}
+
+// Where a command starts in a printed line: its beginning, after a shell operator, after "then:".
+const START = String.raw`(^|&&\s*|\|\|\s*|;\s*|\|\s*|\n|then:\s*|\$\s+)`;
+const SUDO = new RegExp(`${START}sudo (?=\\S)`, 'g');
+const PROGRAM = new RegExp(`${START}(sudo )?ollama-tls(?= |$)`, 'gm');
+
+/** `command` as it runs here. */
+export function runnable(command: string, inv: Invocation = invocation()): string {
+  const shell = /\s/.test(inv.program) && !inv.program.startsWith('npx ') ? inv.program : inv.program.includes("'") ? `'${inv.program.replace(/'/g, `'\\''`)}'` : inv.program;
+  return command
+    .replace(PROGRAM, (_m, start: string, sudo: string | undefined) => `${start}${sudo ?? ''}${shell}`)
+    .replace(SUDO, (_m, start: string) => `${start}${inv.sudo}`);
+}
+
+/** Every `command` field in a report (findings' fixes, at any depth) made runnable here. */
+export function runnableReport<T>(value: T, inv: Invocation = invocation()): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = k === 'command' && typeof x === 'string' ? runnable(x, inv) : walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
