@@ -65,14 +65,6 @@ export async function buildStandalone(opts: { quiet?: boolean } = {}): Promise<{
       name: 'fixed-version',
       setup(b) {
         b.onLoad({ filter: /src[\\/]cli[\\/]version\.ts$/ }, () => ({ contents: `export function toolVersion(): string { return ${JSON.stringify(version)}; }`, loader: 'ts' }));
-        // CommonJS has no top-level await: the one module that awaits a built-in gets it by require.
-        b.onLoad({ filter: /src[\\/]fix[\\/]pkcs12-crypto\.ts$/ }, (args) => {
-          const text = readFileSync(args.path, 'utf8');
-          const out = text.replace("await import('node:crypto')", "require('node:crypto')");
-          // (esbuild refuses any other top-level await itself.)
-          if (out === text) throw new Error(`${args.path}: its top-level await changed; update scripts/standalone.ts`);
-          return { contents: out, loader: 'ts' };
-        });
       },
     }],
   });

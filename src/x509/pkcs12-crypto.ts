@@ -3,6 +3,7 @@
 // 3DES and RC2-40 ciphers) has no native entry point in Node, so it runs as a tight loop over
 // the one-shot hash. RC2 is the one cipher OpenSSL 3 keeps out of its default provider; only it
 // comes from node-forge, loaded when a file needs it.
+import * as nodeCrypto from 'node:crypto';
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
 
 /**
@@ -34,7 +35,7 @@ export const PKCS12_HASHES: Record<string, HashInfo> = {
 };
 
 // crypto.hash (Node 20.12+) is a one-shot digest without a Hash object per round.
-const oneShot = (await import('node:crypto') as unknown as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
+const oneShot = (nodeCrypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
 const digest = (alg: string, data: Buffer): Buffer => (oneShot ? oneShot(alg, data, 'buffer') : createHash(alg).update(data).digest());
 
 /**
