@@ -311,6 +311,9 @@ export const SIGNATURES: Signature[] = [
   { id: 'libcurl-gnutls-recv', client: 'curl', pattern: /GnuTLS recv error \(-\d+\): (.+)$/, code: (m) => (/fatal alert/i.test(m[1]!) ? 'tls-alert' : 'connection-reset') },
   // libcurl without the "curl: (N)" prefix (git's "fatal: unable to access 'URL': ..."): the CONNECT status and refused dials.
   { id: 'libcurl-connect-status', client: 'curl', pattern: /CONNECT tunnel failed, response (\d{3})/, code: (m) => (m[1] === '407' ? 'proxy-auth-required' : 'proxy-refused') },
+  // libcurl (lib/connect.c) when the server closed the connection as it was being set up: git's
+  // wording of a TLS 1.3 client-certificate refusal, depending on timing.
+  { id: 'libcurl-not-connected', client: 'curl', pattern: /getpeername\(\) failed with errno 107: Transport endpoint is not connected/, code: 'connection-reset' },
   { id: 'libcurl-refused', client: 'curl', pattern: /Failed to connect to (\S+) port (\d+)(?: after \d+ ms)?: (?:Couldn't connect to server|Connection refused)/, code: 'connection-refused' },
   // libcurl-openssl's own name check (git's wording of curl 60).
   { id: 'libcurl-subject-name', client: 'curl', pattern: /SSL: (?:certificate subject name \(.*?\) does not match target host name|no alternative certificate subject name matches target host name) '([^']+)'/, code: 'hostname-mismatch' },
@@ -436,7 +439,8 @@ const KEYWORDS = new RegExp(
     'curl: \\(|PKIX|SELF_SIGNED|UNABLE_TO|altnames|ostname|no such host|refused|reset by peer|imeout|TIMEOUT|alert|ALERT|' +
     'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
     'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest|' +
-    'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party|other side closed',
+    'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party|other side closed|' +
+    'Transport endpoint',
 );
 
 /** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */
