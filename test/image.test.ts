@@ -637,6 +637,23 @@ describe.skipIf(!haveTools)('one rule for a missing bundle: trust --image and tr
     expect(set(fromImage)).toEqual(set([...certificatesFromPem(tls.rootCertificates.join('\n')).certificates, ca]));
     expect(fromDockerfile).toHaveLength(tls.rootCertificates.length + 1);
   });
+
+  it('an empty bundle in the image is seeded as a missing one is (as the RUN\'s `[ -s BUNDLE ]`)', async () => {
+    const src = path.join(work, 'debian-empty-bundle');
+    buildLayout(src, 'latest', [(root) => {
+      mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+      mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
+      writeFileSync(path.join(root, 'usr/lib/os-release'), 'ID=debian\nVERSION_ID="12"\n');
+      writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), '');
+    }]);
+    const dst = path.join(work, 'debian-empty-bundle-trusted');
+    const r = await trustImage(src, dst, [ca]);
+    expect(r.images[0]!.notes.join(' ')).toContain('/etc/ssl/certs/ca-certificates.crt is empty in the image: it is seeded');
+    const bundle = path.join(unpack(dst, 'latest'), 'etc/ssl/certs/ca-certificates.crt');
+    const got = certificatesFromPem(readFileSync(bundle, 'latin1')).certificates.map((c) => c.sha256);
+    expect(got).toEqual([...certificatesFromPem(tls.rootCertificates.join('\n')).certificates.map((c) => c.sha256), ca.sha256]);
+    expect(await goWith(bundle, path.join(work, 'empty-dir'))).toBe(go ? 'ok' : 'skipped');
+  });
 });
 
 describe.skipIf(!haveTools)('a two-platform index (amd64 and arm64 sharing layers)', () => {
