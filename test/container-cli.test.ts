@@ -3,7 +3,9 @@
 // (The patcher's own cases, 34 bases and layouts, are in dockerfile.test.ts.)
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { certificatesFromPem } from '../src/x509/load.js';
 import { runCli } from './helpers/cli.js';
 import { buildLayout, haveImageTools, run, unpack } from './helpers/images.js';
 import { loadScenario, tempDir } from './helpers/servers.js';
@@ -30,6 +32,10 @@ describe('trust --dockerfile', () => {
     const crt = readdirSync(dir).find((n) => n.endsWith('.crt'))!;
     expect(readFileSync(path.join(dir, crt), 'utf8')).toBe(readFileSync(ca, 'utf8').trim() + '\n');
     expect(patched).toContain(`COPY ${crt} /usr/local/share/ca-certificates/${crt}`);
+    // Mozilla's roots beside the CA, for the RUN to seed a missing bundle with (seed-roots.ts).
+    expect(readdirSync(dir).sort()).toEqual(['Dockerfile', crt, 'ollama-tls-roots.pem'].sort());
+    expect(patched).toContain('COPY ollama-tls-roots.pem /tmp/ollama-tls-roots.pem');
+    expect(certificatesFromPem(readFileSync(path.join(dir, 'ollama-tls-roots.pem'), 'latin1')).certificates).toHaveLength(tls.rootCertificates.length);
 
     const again = await runCli(['trust', '--ca', ca, '--dockerfile', file, '--yes']);
     expect(again.code).toBe(0);

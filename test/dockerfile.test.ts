@@ -4,18 +4,21 @@
 // the input back byte for byte, and trusting again changes nothing. The RUN lines the block holds
 // are then run for real with sh, in a directory tree standing in for /.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { DockerfileParser, Keyword } from 'dockerfile-ast';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildSecretSnippet, dockerfileContextFiles, dockerfileSnippet, planDockerfileTrust, planDockerfileUntrust, DockerfileError,
   SHELLLESS_BUNDLE, type BaseFamily, type DockerfilePlan,
 } from '../src/fix/dockerfile.js';
+import { ROOTS_FILE } from '../src/fix/seed-roots.js';
 import { FAMILY_TABLE, lookupFamily, parseImageRef } from '../src/fix/base-family.js';
 import { certificatesFromPem } from '../src/x509/load.js';
 import type { Certificate } from '../src/x509/certificate.js';
 import { goClientBinary, goSays } from './helpers/cli.js';
+import { minimalBin, runBlock, underRoot } from './helpers/dockerfile-run.js';
 import { issueLeaf, makeCa } from './helpers/pki.js';
 import { ROOT, serveChain, tempDir, type Running } from './helpers/servers.js';
 
@@ -133,7 +136,7 @@ describe('Dockerfile patches (golden)', () => {
         expect(f.mode).toBe(0o644);
       }
       expect(names).toEqual((c.cas ?? [ROOT_CA]).map((ca) => `ollama-tls-${ca.sha256.slice(0, 16)}.crt`).sort()
-        .concat(c.family === 'shellless' ? [`ollama-tls-bundle-${ROOT_CA.sha256.slice(0, 16)}.pem`] : []));
+        .concat(c.family === 'shellless' ? [`ollama-tls-bundle-${ROOT_CA.sha256.slice(0, 16)}.pem`] : ['ollama-tls-roots.pem']));
       if (p.kind === 'patch') {
         expect(p.remove).toEqual(c.name === 'replace-other-ca' ? [path.join(CONTEXT, `ollama-tls-${ROOT_CA.sha256.slice(0, 16)}.crt`)] : []);
       }
@@ -301,55 +304,6 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-/** A bin directory with only what the block's RUN uses, so the host's own update tools are not found. */
-function minimalBin(extra: Record<string, string> = {}): string {
-  const bin = tempDir('ollama-tls-bin-');
-  for (const tool of ['chmod', 'mkdir', 'cat', 'sh']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-    symlinkSync(found, path.join(bin, tool));
-  }
-  for (const [name, script] of Object.entries(extra)) {
-    writeFileSync(path.join(bin, name), script);
-    chmodSync(path.join(bin, name), 0o755);
-  }
-  return bin;
-}
-
-/** Absolute paths in a command line, moved under `root` (the test's stand-in for /). */
-const underRoot = (command: string, root: string): string => command.replace(/(^|[\s"=])\//g, `$1${root}/`);
-
-/** Do what the block does: COPY each file, then run its RUN with sh, in `root`. */
-function runBlock(dockerfile: string, files: { name: string; content: string }[], root: string, bin: string): { status: number | null; stderr: string } {
-  const df = DockerfileParser.parse(dockerfile);
-  const open = df.getComments().find((c) => c.getContent().startsWith('>>> ollama-tls:'))!.getRange().start.line;
-  const close = df.getComments().find((c) => c.getContent() === '<<< ollama-tls')!.getRange().start.line;
-  const block = df.getInstructions().filter((i) => i.getRange().start.line > open && i.getRange().end.line < close);
-  const context = tempDir('ollama-tls-context-');
-  for (const f of files) writeFileSync(path.join(context, f.name), f.content, { mode: 0o600 });
-  let result = { status: 0 as number | null, stderr: '' };
-  for (const i of block) {
-    const keyword = i.getKeyword();
-    if (keyword === 'USER') continue;
-    if (keyword === 'COPY') {
-      const args = i.getArguments().map((a) => a.getValue());
-      const dest = path.join(root, args.at(-1)!);
-      mkdirSync(path.dirname(dest), { recursive: true });
-      for (const src of args.slice(0, -1)) copyFileSync(path.join(context, src), dest);
-      // COPY keeps the context file's mode; --chmod sets it.
-      const chmod = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags().find((f) => f.getName() === 'chmod');
-      if (chmod) chmodSync(dest, parseInt(chmod.getValue()!, 8));
-      continue;
-    }
-    expect(keyword).toBe('RUN');
-    const raw = i.getRawArgumentsContent()!;
-    const argv = raw.startsWith('[') ? (JSON.parse(raw) as string[]) : ['/bin/sh', '-c', raw.replace(/\r\n/g, '\n')];
-    expect(argv.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    const r = spawnSync('/bin/sh', ['-c', underRoot(argv[2]!, root)], { env: { PATH: bin }, encoding: 'utf8' });
-    result = { status: r.status, stderr: r.stderr };
-  }
-  return result;
-}
-
 const STORE_PATHS: Record<Exclude<BaseFamily, 'shellless'>, { anchorDir: string; tool: string; args: string; bundle: string }> = {
   debian: { anchorDir: '/usr/local/share/ca-certificates', tool: 'update-ca-certificates', args: '', bundle: '/etc/ssl/certs/ca-certificates.crt' },
   alpine: { anchorDir: '/usr/local/share/ca-certificates', tool: 'update-ca-certificates', args: '', bundle: '/etc/ssl/certs/ca-certificates.crt' },
@@ -357,6 +311,11 @@ const STORE_PATHS: Record<Exclude<BaseFamily, 'shellless'>, { anchorDir: string;
   suse: { anchorDir: '/etc/pki/trust/anchors', tool: 'update-ca-certificates', args: '', bundle: '/etc/ssl/ca-bundle.pem' },
   arch: { anchorDir: '/etc/ca-certificates/trust-source/anchors', tool: 'update-ca-trust', args: '', bundle: '/etc/ssl/certs/ca-certificates.crt' },
 };
+
+// Node's bundled Mozilla roots: what a missing bundle is seeded with.
+const MOZILLA = certificatesFromPem(tls.rootCertificates.join('\n')).certificates;
+// ISRG Root X1 (Let's Encrypt), by its published SHA-256 fingerprint.
+const ISRG_X1 = { sha256: '96bcec06264976f37460779acf28c5a7cfe8a3c0aae11a8ffcee05c0bddf08c6' };
 
 describe('the block works in a shell', async () => {
   const ca = await makeCa('Shell Test Inspection CA', 'Corp');
@@ -389,12 +348,13 @@ describe('the block works in a shell', async () => {
       expect(existsSync(path.join(root, s.bundle))).toBe(false);
     });
 
-    it(`${family}: without the tool the CA is appended to the bundle, and Go trusts it`, async () => {
+    it(`${family}: without the tool the CA goes into the bundle (seeded with Mozilla's roots when missing), and Go trusts it`, async () => {
       const root = tempDir('ollama-tls-root-');
       const bin = minimalBin();
       const p = planDockerfileTrust({ path: 'Dockerfile', text: 'FROM x\n', contextDir: '.', cas: [caCert], family });
       if (p.kind !== 'patch') throw new Error('expected a patch');
-      // An existing bundle (plain alpine's ca-certificates-bundle) keeps its roots.
+      // An existing bundle (plain alpine's ca-certificates-bundle) keeps its roots and gets the CA
+      // alone; elsewhere there is none (debian:*-slim without ca-certificates), so Mozilla's roots come first.
       const existing = PROXY_CA.toPem();
       if (family === 'alpine') {
         mkdirSync(path.dirname(path.join(root, s.bundle)), { recursive: true });
@@ -405,19 +365,44 @@ describe('the block works in a shell', async () => {
       expect(r.status).toBe(0);
       const bundle = path.join(root, s.bundle);
       const text = readFileSync(bundle, 'utf8');
-      expect(text).toBe((family === 'alpine' ? existing : '') + caCert.toPem());
-      expect(certificatesFromPem(text).certificates.map((c) => c.sha256)).toContain(caCert.sha256);
+      const got = certificatesFromPem(text).certificates.map((c) => c.sha256);
+      if (family === 'alpine') {
+        expect(text).toBe(existing + caCert.toPem());
+      } else {
+        expect(got).toEqual([...MOZILLA.map((c) => c.sha256), caCert.sha256]);
+        // A known public root is there (Go could still reach the real registry), by its own bytes.
+        expect(MOZILLA.map((c) => c.sha256)).toContain(ISRG_X1.sha256);
+        expect(got).toContain(ISRG_X1.sha256);
+      }
+      // The roots file served its RUN and is gone from the image.
+      expect(existsSync(path.join(root, 'tmp', ROOTS_FILE))).toBe(false);
       if (go) {
         expect(await goTrusts(bundle)).toBe('ok');
         // And the check means something: without the CA, Go refuses the same server.
         if (family === 'debian') {
           const without = path.join(tempDir('ollama-tls-bundle-'), 'ca.pem');
-          writeFileSync(without, PROXY_CA.toPem());
+          writeFileSync(without, text.slice(0, text.lastIndexOf('-----BEGIN CERTIFICATE-----')));
+          expect(certificatesFromPem(readFileSync(without, 'utf8')).certificates).toHaveLength(MOZILLA.length);
           expect(await goTrusts(without)).toContain('x509: certificate signed by unknown authority');
         }
       }
     });
   }
+
+  it('an empty bundle is seeded like a missing one; a bundle with roots only gets the CA', () => {
+    const s = STORE_PATHS.debian;
+    const p = planDockerfileTrust({ path: 'Dockerfile', text: 'FROM debian:bookworm-slim\n', contextDir: '.', cas: [caCert] });
+    if (p.kind !== 'patch') throw new Error('expected a patch');
+    for (const before of ['', PROXY_CA.toPem() + ROOT_CA.toPem()]) {
+      const root = tempDir('ollama-tls-root-');
+      mkdirSync(path.dirname(path.join(root, s.bundle)), { recursive: true });
+      writeFileSync(path.join(root, s.bundle), before);
+      const r = runBlock(p.text, p.files, root, minimalBin());
+      expect(r.status).toBe(0);
+      const got = certificatesFromPem(readFileSync(path.join(root, s.bundle), 'utf8')).certificates.map((c) => c.sha256);
+      expect(got).toEqual(before === '' ? [...MOZILLA.map((c) => c.sha256), caCert.sha256] : [PROXY_CA.sha256, ROOT_CA.sha256, caCert.sha256]);
+    }
+  });
 
   it('a non-root stage and an inherited SHELL: USER root around an exec-form RUN that works', () => {
     const text = 'FROM debian:bookworm-slim AS base\nSHELL ["/bin/bash", "-c"]\nUSER app\nFROM base\n';

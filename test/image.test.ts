@@ -20,7 +20,9 @@ import { RootfsView } from '../src/fix/image/rootfs-view.js';
 import { walkTar } from '../src/fix/image/tar-format.js';
 import { RootFs } from '../src/platform/rootfs.js';
 import { certificatesFromPem } from '../src/x509/load.js';
+import { planDockerfileTrust } from '../src/fix/dockerfile.js';
 import { goClientBinary, goSays } from './helpers/cli.js';
+import { minimalBin, runBlock } from './helpers/dockerfile-run.js';
 import { buildLayout, run, unpack as unpackIn } from './helpers/images.js';
 import { loadScenario, serveChain, tempDir, type Running } from './helpers/servers.js';
 
@@ -603,6 +605,54 @@ describe.skipIf(!haveTools)('an image with no CA bundle at all (scratch, distrol
     const bundle = readFileSync(path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'), 'latin1');
     expect(certificatesFromPem(bundle).certificates).toHaveLength(tls.rootCertificates.length + 1);
     expect(await goWith(path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'), path.join(work, 'empty-dir'))).toBe(go ? 'ok' : 'skipped');
+  });
+});
+
+describe.skipIf(!haveTools)('one rule for a missing bundle: trust --image and trust --dockerfile agree', () => {
+  it('a Debian slim image without ca-certificates gets the same certificates either way: Mozilla\'s roots plus the CA', async () => {
+    // The image path: a Debian image with no bundle at all.
+    const slim = (root: string): void => {
+      mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+      mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
+      writeFileSync(path.join(root, 'usr/lib/os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n');
+      symlinkSync('../usr/lib/os-release', path.join(root, 'etc/os-release'));
+    };
+    const src = path.join(work, 'debian-slim');
+    buildLayout(src, 'latest', [slim]);
+    const dst = path.join(work, 'debian-slim-trusted');
+    await trustImage(src, dst, [ca]);
+    const fromImage = certificatesFromPem(readFileSync(path.join(unpack(dst, 'latest'), 'etc/ssl/certs/ca-certificates.crt'), 'latin1')).certificates;
+
+    // The Dockerfile path: the block's COPY and RUN, run with sh in the same tree (no update tool).
+    const p = planDockerfileTrust({ path: 'Dockerfile', text: 'FROM debian:bookworm-slim\n', contextDir: '.', cas: [ca] });
+    if (p.kind !== 'patch') throw new Error('expected a patch');
+    const root = tempDir('ollama-tls-root-');
+    slim(root);
+    const r = runBlock(p.text, p.files, root, minimalBin());
+    expect(r.stderr).toBe('');
+    const fromDockerfile = certificatesFromPem(readFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), 'latin1')).certificates;
+
+    const set = (cs: { sha256: string }[]) => [...new Set(cs.map((c) => c.sha256))].sort();
+    expect(set(fromDockerfile)).toEqual(set(fromImage));
+    expect(set(fromImage)).toEqual(set([...certificatesFromPem(tls.rootCertificates.join('\n')).certificates, ca]));
+    expect(fromDockerfile).toHaveLength(tls.rootCertificates.length + 1);
+  });
+
+  it('an empty bundle in the image is seeded as a missing one is (as the RUN\'s `[ -s BUNDLE ]`)', async () => {
+    const src = path.join(work, 'debian-empty-bundle');
+    buildLayout(src, 'latest', [(root) => {
+      mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+      mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
+      writeFileSync(path.join(root, 'usr/lib/os-release'), 'ID=debian\nVERSION_ID="12"\n');
+      writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), '');
+    }]);
+    const dst = path.join(work, 'debian-empty-bundle-trusted');
+    const r = await trustImage(src, dst, [ca]);
+    expect(r.images[0]!.notes.join(' ')).toContain('/etc/ssl/certs/ca-certificates.crt is empty in the image: it is seeded');
+    const bundle = path.join(unpack(dst, 'latest'), 'etc/ssl/certs/ca-certificates.crt');
+    const got = certificatesFromPem(readFileSync(bundle, 'latin1')).certificates.map((c) => c.sha256);
+    expect(got).toEqual([...certificatesFromPem(tls.rootCertificates.join('\n')).certificates.map((c) => c.sha256), ca.sha256]);
+    expect(await goWith(bundle, path.join(work, 'empty-dir'))).toBe(go ? 'ok' : 'skipped');
   });
 });
 

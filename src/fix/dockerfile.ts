@@ -9,8 +9,15 @@
 //
 //   # >>> ollama-tls: trust "Corp Root CA" sha256:<hex> (remove: ollama-tls untrust --dockerfile Dockerfile)
 //   COPY ollama-tls-<16 hex>.crt /usr/local/share/ca-certificates/ollama-tls-<16 hex>.crt
-//   RUN chmod 0644 ... && if command -v update-ca-certificates ...; then ...; else ...append...; fi
+//   COPY ollama-tls-roots.pem /tmp/ollama-tls-roots.pem
+//   RUN chmod 0644 ... && if command -v update-ca-certificates ...; then ...;
+//       else ...seed the bundle from the roots if it is missing or empty, append the CA...; fi
+//       && rm -f /tmp/ollama-tls-roots.pem
 //   # <<< ollama-tls
+//
+// Without the update tool the RUN follows the rule of seed-roots.ts (the same as `trust --image`):
+// a bundle that is missing or empty (debian/ubuntu *-slim without ca-certificates) is seeded with
+// Mozilla's roots first, so the image does not end up trusting the CA alone.
 //
 // Where it goes: directly after the FROM instruction (after its last continuation line), before
 // anything else of the stage, ARG and comments included. The block uses no build argument, so it
@@ -35,6 +42,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { bundledRoots } from '../trust/stores.js';
 import { isRootUser, lookupFamily, type BaseFamily, type FamilyMatch } from './base-family.js';
 import { appendBlock, caLabel, fileStem, PlanError } from './plan.js';
+import { ROOTS_FILE, seedRootsPem, seedShellTest } from './seed-roots.js';
 
 export type { BaseFamily } from './base-family.js';
 export { BASE_FAMILIES, isBaseFamily, lookupFamily, parseImageRef } from './base-family.js';
@@ -143,7 +151,9 @@ export const SHELLLESS_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 const OPEN = '>>> ollama-tls:';
 const CLOSE = '<<< ollama-tls';
-const OUR_FILE = /^ollama-tls-(?:bundle-)?[0-9a-f]{16}\.(?:crt|pem)$/;
+const OUR_FILE = /^ollama-tls-(?:(?:bundle-)?[0-9a-f]{16}\.(?:crt|pem)|roots\.pem)$/;
+/** Where the block COPYs the roots file for its RUN, which removes it again. */
+const ROOTS_IN_IMAGE = `/tmp/${ROOTS_FILE}`;
 
 // --- The block ----------------------------------------------------------------------------------
 
@@ -185,7 +195,8 @@ function runScript(store: FamilyStore, anchors: string[]): string[] {
   return [
     `chmod 0644 ${list}`,
     `&& if command -v ${store.tool.split(' ')[0]} >/dev/null 2>&1; then ${store.tool};`,
-    `else mkdir -p ${path.posix.dirname(store.bundle)} && cat ${list} >> ${store.bundle}; fi`,
+    `else mkdir -p ${path.posix.dirname(store.bundle)} && ${seedShellTest(store.bundle, ROOTS_IN_IMAGE)} && cat ${list} >> ${store.bundle}; fi`,
+    `&& rm -f ${ROOTS_IN_IMAGE}`,
   ];
 }
 
@@ -203,9 +214,10 @@ function blockLines(opts: SnippetOptions): string[] {
     const wrap = !isRootUser(opts.user);
     if (wrap) lines.push('USER root');
     for (const c of cas) lines.push(`COPY ${caFileName(c)} ${store.anchorDir}/${caFileName(c)}`);
+    lines.push(`COPY ${ROOTS_FILE} ${ROOTS_IN_IMAGE}`);
     const script = runScript(store, anchors);
     if (opts.execForm) lines.push(`RUN ${JSON.stringify(['/bin/sh', '-c', script.join(' ')]).replace(/","/g, '", "')}`);
-    else lines.push(`RUN ${script[0]} ${esc}`, ` ${script[1]} ${esc}`, `    ${script[2]}`);
+    else lines.push(`RUN ${script[0]} ${esc}`, ` ${script[1]} ${esc}`, `    ${script[2]} ${esc}`, ` ${script[3]}`);
     if (wrap) lines.push(`USER ${opts.user}`);
   }
   lines.push(`# ${CLOSE}`);
@@ -218,7 +230,10 @@ export function dockerfileSnippet(opts: SnippetOptions): string {
   return blockLines(opts).map((l) => l + eol).join('');
 }
 
-/** The files the block COPYs, plus the CA files (kept in the context so what is trusted can be reviewed). */
+/**
+ * The files the block COPYs, plus the CA files (kept in the context so what is trusted can be
+ * reviewed). RUN families also get ROOTS_FILE, Mozilla's roots for seeding a missing bundle.
+ */
 export function dockerfileContextFiles(opts: { cas: Certificate[]; family: BaseFamily; contextDir: string; roots?: Certificate[] }): ContextFile[] {
   const cas = canonicalCas(opts.cas);
   const files: ContextFile[] = cas.map((c) => ({
@@ -227,6 +242,10 @@ export function dockerfileContextFiles(opts: { cas: Certificate[]; family: BaseF
       ? `the CA "${caLabel(c)}" (kept beside the bundle that carries it, so it can be reviewed and the bundle rebuilt)`
       : `the CA "${caLabel(c)}", COPYed as an anchor (.crt is required)`,
   }));
+  if (opts.family !== 'shellless') {
+    files.push({ path: path.join(opts.contextDir, ROOTS_FILE), name: ROOTS_FILE, content: seedRootsPem(opts.roots), mode: 0o644,
+      why: 'Mozilla\'s roots (as bundled with Node.js), which the RUN puts in the bundle only when the image has none, before the CA' });
+  }
   if (opts.family === 'shellless') {
     const roots = opts.roots ?? bundledRoots().certificates;
     const inRoots = new Set(roots.map((r) => r.sha256));
@@ -634,7 +653,7 @@ export function planDockerfileTrust(input: DockerfileInput): DockerfilePlan {
   } else {
     const store = STORES[family];
     notes.push(`The CA goes to ${store.anchorDir} with a .crt name (the tool skips any other name, a .pem silently), then ${store.tool} rebuilds the bundles.`);
-    notes.push(`Without ${store.tool.split(' ')[0]} (no ca-certificates package${family === 'debian' ? ', as in ubuntu and debian:*-slim' : family === 'alpine' ? ', as in plain alpine' : ''}) the RUN appends the CA to ${store.bundle}, creating it; the anchor stays, so installing ca-certificates later keeps the CA.`);
+    notes.push(`Without ${store.tool.split(' ')[0]} (no ca-certificates package${family === 'debian' ? ', as in ubuntu and debian:*-slim' : family === 'alpine' ? ', as in plain alpine' : ''}) the RUN appends the CA to ${store.bundle}; when that bundle is missing or empty it first fills it from ${ROOTS_FILE} (Mozilla's roots as bundled with Node.js), so public hosts stay trusted. The anchor stays, so installing ca-certificates later keeps the CA.`);
   }
   for (const s of r.chain) {
     for (const i of s.body) {

@@ -11,6 +11,7 @@ import type { Certificate } from '../../x509/certificate.js';
 import { certificatesFromPem } from '../../x509/load.js';
 import { opensslSubjectHash } from '../../x509/subject-hash.js';
 import { appendBlock, caLabel, fileStem, hasBlock } from '../plan.js';
+import { needsSeed, seedRootsPem } from '../seed-roots.js';
 import type { RootfsView } from './rootfs-view.js';
 
 export type ImageFamily = LinuxFamily | 'none';
@@ -167,15 +168,17 @@ export async function trustFiles(view: RootfsView, where: TrustLocations, cas: C
       const node = view.file(b.named)!.node;
       const text = (await read(b.named))?.toString('latin1');
       if (text === undefined) throw new Error(`could not read ${b.named} from the image`);
-      bundles.push({ real: b.real, text, meta: { mode: node.mode, uid: node.uid, gid: node.gid } });
+      // The rule of seed-roots.ts: an empty bundle is seeded as a missing one is.
+      if (needsSeed(text)) out.notes.push(`${b.named} is empty in the image: it is seeded with Node.js ${process.version}'s Mozilla roots before the CAs.`);
+      bundles.push({ real: b.real, text: needsSeed(text) ? seedRootsPem() : text, meta: { mode: node.mode, uid: node.uid, gid: node.gid } });
     }
   } else {
     // No bundle at all (scratch, distroless static, a slim image without ca-certificates):
-    // Go would trust nothing. Start from Node's bundled Mozilla roots, so public hosts keep
-    // working, in the file the family's OpenSSL reads (Go's list has it too).
+    // Go would trust nothing. The rule of seed-roots.ts: start from Node's bundled Mozilla roots,
+    // so public hosts keep working, in the file the family's OpenSSL reads (Go's list has it too).
     const named = where.family === 'none' || where.family === 'unknown' ? GO_CERT_FILES[0]! : OPENSSL_DEFAULTS[where.family]?.file ?? GO_CERT_FILES[0]!;
     const real = pair(view, named).real;
-    bundles.push({ real, text: `${tls.rootCertificates.join('\n')}\n`, meta: { mode: 0o644, uid: 0, gid: 0 } });
+    bundles.push({ real, text: seedRootsPem(), meta: { mode: 0o644, uid: 0, gid: 0 } });
     out.notes.push(`The image has no CA bundle: ${named} is created with Node.js ${process.version}'s ${tls.rootCertificates.length} Mozilla roots plus the CAs.`);
   }
   for (const b of bundles) {
