@@ -8,7 +8,6 @@
 
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
 import { ipVersion } from '../x509/ip.js';
 import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
 import {
