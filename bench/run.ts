@@ -13,7 +13,8 @@ import path from 'node:path';
 import { paired, summary, type Figure } from './paired.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin/ollama-tls.js');
+// BENCH_BIN: another build's launcher (a checkout before a change), for before/after figures.
+const BIN = process.env.BENCH_BIN ?? path.join(ROOT, 'bin/ollama-tls.js');
 const NODE = process.execPath;
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
