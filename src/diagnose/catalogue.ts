@@ -357,6 +357,9 @@ export function mayMatch(line: string): boolean {
   return KEYWORDS.test(line);
 }
 
+/** mayMatch's keywords as a pattern of their own, for explain.ts to find candidate lines in a whole chunk at once. */
+export const KEYWORD_PATTERN: RegExp = KEYWORDS;
+
 /** Classify one line of text; undefined when it holds no recognised failure. */
 export function classifyLine(line: string): Classification | undefined {
   if (!KEYWORDS.test(line)) return undefined;

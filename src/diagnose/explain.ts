@@ -3,7 +3,7 @@
 // and logfmt escaping) and matched against the failure catalogue. Only aggregates are kept, so
 // memory stays flat whatever the input size.
 import { StringDecoder } from 'node:string_decoder';
-import { classifyLine, FOLLOWING_CONTEXT, GENERIC_CLIENTS, mayMatch, type ClientId } from './catalogue.js';
+import { classifyLine, FOLLOWING_CONTEXT, GENERIC_CLIENTS, KEYWORD_PATTERN, mayMatch, type ClientId } from './catalogue.js';
 import { explainText } from './explain-texts.js';
 import type { Finding, FindingCode, Fix } from './finding.js';
 import { NETWORK_FIX, type ClientPlatform } from './fixes.js';
@@ -148,6 +148,43 @@ function clockReading(facts: Record<string, string>, opts: ExplainOptions): stri
   return undefined;
 }
 
+// Lines the keywords miss that still matter: a Node stack line, Python's _ssl.c, a Java frame.
+const STACK_LINES = /node:|_ssl\.c|at (?:sun|java)/;
+
+/** The per-line gate: whether a line can hold a finding or name the program behind one. */
+export function lineGate(line: string): boolean {
+  return mayMatch(line) || STACK_LINES.test(line);
+}
+
+/**
+ * The same gate over a whole batch joined by newlines, in one regular-expression scan instead of
+ * one per line. It cannot miss a line lineGate passes: none of its alternatives spans a newline,
+ * and with the m flag ^ and $ still meet at every line's edges. A line it finds is then put to
+ * lineGate itself, so a line it finds by mistake costs time and changes nothing.
+ */
+const CHUNK_GATE = new RegExp(`${KEYWORD_PATTERN.source}|${STACK_LINES.source}`, `${KEYWORD_PATTERN.flags.replace(/[gmy]/g, '')}gm`);
+
+/** Indexes (in order) of the lines of `batch` that pass lineGate. */
+export function gatedLines(batch: string[]): number[] {
+  const text = batch.join('\n');
+  const out: number[] = [];
+  CHUNK_GATE.lastIndex = 0;
+  let line = 0;
+  let lineStart = 0;
+  let m: RegExpExecArray | null;
+  while ((m = CHUNK_GATE.exec(text))) {
+    // The line the match starts in (walking forward over line lengths, no rescanning).
+    while (lineStart + batch[line]!.length < m.index) lineStart += batch[line++]!.length + 1;
+    if (lineGate(batch[line]!)) out.push(line);
+    // On to the next line: one hit per line is enough.
+    lineStart += batch[line]!.length + 1;
+    line++;
+    if (line >= batch.length) break;
+    CHUNK_GATE.lastIndex = lineStart;
+  }
+  return out;
+}
+
 /** Explain lines: plain strings, or batches of them as readLines yields. */
 // How far apart (in lines) the parts of one multi-line error may be.
 const WINDOW = 6;
@@ -211,9 +248,8 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
     }
   };
 
-  const take = (line: string) => {
-    count++;
-    if (!mayMatch(line) && !/node:|_ssl\.c|at (?:sun|java)/.test(line)) return;
+  /** One line that passed the gate (count already says which line it is). */
+  const examine = (line: string) => {
     for (const message of messagesOf(line)) {
       const c = classifyLine(message);
       if (!c) {
@@ -226,8 +262,18 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
     }
   };
   for await (const item of lines) {
-    if (typeof item === 'string') take(item);
-    else for (const line of item) take(line);
+    if (typeof item === 'string') {
+      count++;
+      if (lineGate(item)) examine(item);
+      continue;
+    }
+    // A batch: one scan finds the few lines worth a look; the rest are only counted.
+    const base = count;
+    for (const i of gatedLines(item)) {
+      count = base + i + 1;
+      examine(item[i]!);
+    }
+    count = base + item.length;
   }
 
   const findings = [...groups.values()].map((g) => toFinding(g, opts));
