@@ -26,3 +26,16 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The top-level help as the CLI prints it on a pipe (no terminal width, no colour): the launcher
+// serves it from this file, so `ollama-tls --help | less` costs no more than `--version`.
+const { spawnSync } = await import('node:child_process');
+const { writeFileSync } = await import('node:fs');
+const env = { ...process.env };
+for (const name of ['FORCE_COLOR', 'CLICOLOR_FORCE', 'NO_COLOR']) delete env[name];
+// Through the bundle itself (not bin/, which would answer from help.txt).
+writeFileSync(path.join(outdir, 'cli-help.mjs'), "const m = await import('./cli.js'); await m.main([process.argv[0], 'ollama-tls', '--help']);\n");
+const help = spawnSync(process.execPath, [path.join(outdir, 'cli-help.mjs')], { env, encoding: 'buffer', stdio: ['ignore', 'pipe', 'pipe'] });
+if (help.status !== 0 || help.stderr.length > 0) throw new Error(`rendering --help failed (${help.status}): ${help.stderr}`);
+writeFileSync(path.join(outdir, 'help.txt'), help.stdout);
+rmSync(path.join(outdir, 'cli-help.mjs'));
