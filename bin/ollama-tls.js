@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Tiny launcher: the CLI is one minified bundle in dist/bundle/ (built by `npm ci` through
 // `prepare`, and by `npm run build`); each command's modules are chunks loaded when it runs.
-import { readFileSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { fstatSync, readFileSync, writeSync } from 'node:fs';
 
 /** Straight to the file descriptor: creating process.stdout costs more than the rest of --version. */
 function print(text) {
@@ -15,9 +14,18 @@ function print(text) {
 
 const args = process.argv.slice(2);
 const one = args.length === 1 ? args[0] : undefined;
-// Help on a pipe, where commander neither wraps to a terminal's width nor colours: the text the
-// CLI itself printed there when it was built (scripts/bundle.mjs), byte for byte.
-const piped = one === '--help' || one === '-h' ? !isatty(1) && process.env.FORCE_COLOR === undefined && process.env.CLICOLOR_FORCE === undefined : false;
+/** Standard output is no terminal (a character device may be one: node:tty would load node:net to say). */
+function notTerminal() {
+  try {
+    return !fstatSync(1).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
+// Help on a pipe or in a file, where commander neither wraps to a terminal's width nor colours:
+// the text the CLI itself printed there when it was built (scripts/bundle.mjs), byte for byte.
+const piped = (one === '--help' || one === '-h') && process.env.FORCE_COLOR === undefined && process.env.CLICOLOR_FORCE === undefined && notTerminal();
 let help;
 if (piped) {
   try {
