@@ -1,40 +1,23 @@
-// `npx tsx bench/image.ts`: trusting a CA in a large image, against copying the same image with
-// cp. A synthetic ~1 GiB image (one layer of 1 GiB of random bytes, one small Debian-like layer)
-// is written as an OCI layout and as a classic docker save tarball; each is trusted into a new
-// output in a child process (its time measured inside it, from the call to trustImage to its
-// end, so without Node's start; its peak RSS is its own getrusage maxRSS), and copied with cp,
-// interleaved, median of BENCH_RUNS runs (default 3). Size: BENCH_IMAGE_MIB (default 1024);
-// place: BENCH_DIR (default the system's temp directory). Not part of the test suite: it needs
-// a few GiB of disk and about a minute.
+// `npx tsx bench/image.ts` (the second half of `npm run bench`): the real CLI trusting a CA in
+// images, as ratios from paired runs (bench/paired.ts) against the same peers each time:
+//   trust --image LAYOUT (in place), a ~1 GiB OCI layout / the same on a ~5 MiB one: O(CA), not O(image)
+//   trust --image ARCHIVE --output DST, a ~1 GiB docker save / cp of the archive
+// The images are synthetic: one layer of random bytes (BENCH_IMAGE_MIB, default 1024) under a
+// small Debian-like layer. BENCH_RUNS pairs (default 5); BENCH_DIR for the images (a few GiB).
 import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { paired, summary, type Figure, type Run } from './paired.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SELF = fileURLToPath(import.meta.url);
+// BENCH_BIN: another build's launcher (a checkout before a change), for before/after figures.
+const BIN = process.env.BENCH_BIN ?? path.join(ROOT, 'bin/ollama-tls.js');
 const CA = path.join(ROOT, 'fixtures/scenarios/valid-rsa/ca.pem');
-
-async function child(): Promise<void> {
-  const [, , , mode, src, dst] = process.argv;
-  const { trustImage } = await import('../src/fix/image/index.js');
-  const { certificatesFromPem } = await import('../src/x509/load.js');
-  const cas = certificatesFromPem(readFileSync(CA, 'latin1')).certificates;
-  const t0 = performance.now();
-  if (mode === 'trust') await trustImage(src!, dst!, cas);
-  const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 const sha = () => createHash('sha256');
 
@@ -144,68 +127,62 @@ async function build(dir: string, mib: number): Promise<{ layout: string; archiv
   return { layout, archive };
 }
 
-// Dirty pages of the previous copy are written back before the next one is timed, so that one
+// Dirty pages of the previous run are written back before the next one is timed, so that one
 // side does not pay for the other's writeback.
 const settle = () => spawnSync('sync');
 
-function timeCp(src: string, dst: string): number {
-  rmSync(dst, { recursive: true, force: true });
+/** A fresh copy of a layout to change in place: blobs hard-linked (never rewritten), the rest copied. */
+function restoreLayout(pristine: string, work: string): void {
+  rmSync(work, { recursive: true, force: true });
+  const r = spawnSync('cp', ['-al', pristine, work]);
+  if (r.status !== 0) throw new Error(`cp -al failed: ${r.stderr}`);
+  for (const f of ['index.json', 'oci-layout']) {
+    rmSync(path.join(work, f));
+    copyFileSync(path.join(pristine, f), path.join(work, f));
+  }
   settle();
-  const t0 = performance.now();
-  const r = spawnSync('cp', ['-r', src, dst]);
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
-  rmSync(dst, { recursive: true, force: true });
-  return ms;
 }
 
-function trustChild(mode: 'trust' | 'idle', src: string, dst: string): { ms: number; wallMs: number; maxRssKiB: number } {
-  rmSync(dst, { recursive: true, force: true });
-  settle();
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...process.execArgv, SELF, '--child', mode, src, dst], { encoding: 'utf8' });
-  const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`child failed:\n${r.stderr}`);
-  rmSync(dst, { recursive: true, force: true });
-  return { ...(JSON.parse(r.stdout) as { ms: number; maxRssKiB: number }), wallMs };
-}
+const trustRun = (args: string[], before: () => void): Run => ({
+  argv: [process.execPath, BIN, 'trust', '--ca', CA, ...args, '--yes'], env: { ...process.env, NO_COLOR: '1' }, before,
+});
 
 async function main(): Promise<void> {
   const mib = Number(process.env.BENCH_IMAGE_MIB ?? 1024);
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
   const dir = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'ollama-tls-bench-image-'));
   try {
-    console.log(`Building a ${mib} MiB image (OCI layout and docker save) in ${dir}...`);
+    console.log(`Building a ${mib} MiB image and a 5 MiB one (OCI layout and docker save) in ${dir}...`);
     const t0 = performance.now();
-    const { layout, archive } = await build(dir, mib);
-    console.log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s: layout ${mib} MiB + docker save ${(statSync(archive).size / 2 ** 20).toFixed(0)} MiB`);
-    const idle = trustChild('idle', layout, path.join(dir, 'unused'));
-    console.log(`Node + ollama-tls loaded, doing nothing: peak RSS ${(idle.maxRssKiB / 1024).toFixed(0)} MiB`);
-    console.log('');
-    console.log('format                | cp -r (median) | trustImage (median) | ratio | trust peak RSS');
-    console.log('----------------------|----------------|---------------------|-------|---------------');
-    for (const [label, src] of [['OCI layout (gzip)', layout], ['docker save (tar)', archive]] as const) {
-      const dst = path.join(dir, 'out');
-      const cp: number[] = [];
-      const trust: number[] = [];
-      let rss = 0;
-      // One warm-up of each, so both read from the page cache.
-      timeCp(src, dst);
-      trustChild('trust', src, dst);
-      for (let i = 0; i < runs; i++) {
-        cp.push(timeCp(src, dst));
-        const t = trustChild('trust', src, dst);
-        trust.push(t.ms);
-        rss = Math.max(rss, t.maxRssKiB);
-      }
-      const mc = median(cp);
-      const mt = median(trust);
-      console.log(`${label.padEnd(22)}| ${(mc / 1000).toFixed(2).padStart(11)} s | ${(mt / 1000).toFixed(2).padStart(16)} s | ${(mt / mc).toFixed(2).padStart(5)} | ${(rss / 1024).toFixed(0).padStart(9)} MiB`);
-    }
+    mkdirSync(path.join(dir, 'big'));
+    mkdirSync(path.join(dir, 'small'));
+    const big = await build(path.join(dir, 'big'), mib);
+    const small = await build(path.join(dir, 'small'), 5);
+    console.log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s: docker save ${(statSync(big.archive).size / 2 ** 20).toFixed(0)} MiB\n`);
+    const figures: Figure[] = [];
+    const bigWork = path.join(dir, 'big-work');
+    const smallWork = path.join(dir, 'small-work');
+    figures.push(await paired(
+      `trust --image in place: ${mib} MiB OCI layout / 5 MiB`,
+      trustRun(['--image', bigWork], () => restoreLayout(big.layout, bigWork)),
+      trustRun(['--image', smallWork], () => restoreLayout(small.layout, smallWork)),
+      1.5, runs, 1,
+    ));
+    const out = path.join(dir, 'out.tar');
+    const fresh = () => {
+      rmSync(out, { force: true });
+      settle();
+    };
+    figures.push(await paired(
+      `trust --image docker-archive --output: ${mib} MiB / cp of the archive`,
+      trustRun(['--image', big.archive, '--output', out], fresh),
+      { argv: ['cp', big.archive, out], before: fresh },
+      1.5, runs, 1,
+    ));
+    summary(figures);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child') await child();
-else await main();
+await main();

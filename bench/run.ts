@@ -1,50 +1,24 @@
-// `npm run bench`: wall-clock medians of whole commands, interleaved so that machine noise hits
-// both sides of each comparison alike. Goals (issue 2): `--version` within 1.5x of `node -e 0`,
-// and a loopback `doctor` within 1.5x of a minimal Node TLS handshake script.
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// `npm run bench` (with bench/image.ts): every figure of issue 17 as a ratio A/B from paired runs
+// of whole processes (bench/paired.ts), against the same peers each time:
+//   --version, --help              / node -e 0
+//   doctor, one loopback target    / a bare Node script: tls.connect + getPeerCertificate
+//   explain --file, 200 MiB log    / grep -cE with 50 alternatives over the same file
+// then issue 3's check: explain over 1 GiB on standard input keeps a flat peak RSS.
+// BENCH_RUNS pairs per figure (default 15); BENCH_EXPLAIN_MIB (default 200); BENCH_LOG_BYTES
+// (default 1 GiB; 0 skips it); BENCH_DIR for the log file (default the system's temp directory).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { paired, summary, type Figure } from './paired.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin/ollama-tls.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 25);
+// BENCH_BIN: another build's launcher (a checkout before a change), for before/after figures.
+const BIN = process.env.BENCH_BIN ?? path.join(ROOT, 'bin/ollama-tls.js');
+const NODE = process.execPath;
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
-function timeOnce(args: string[], env: NodeJS.ProcessEnv): number {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { env, stdio: 'ignore' });
-  const ms = performance.now() - t0;
-  if (r.error) throw r.error;
-  return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-interface Side { label: string; args: string[] }
-
-function compare(name: string, baseline: Side, subject: Side, goal: number, env: NodeJS.ProcessEnv = process.env): void {
-  for (let i = 0; i < 3; i++) {
-    timeOnce(baseline.args, env);
-    timeOnce(subject.args, env);
-  }
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    a.push(timeOnce(baseline.args, env));
-    b.push(timeOnce(subject.args, env));
-  }
-  const ma = median(a);
-  const mb = median(b);
-  const ratio = mb / ma;
-  console.log(`${name}`);
-  console.log(`  ${baseline.label.padEnd(48)} median ${ma.toFixed(1)} ms`);
-  console.log(`  ${subject.label.padEnd(48)} median ${mb.toFixed(1)} ms`);
-  console.log(`  ratio ${ratio.toFixed(2)}x (goal <= ${goal}x): ${ratio <= goal ? 'met' : 'NOT met'}\n`);
-}
-
-/** A TLS server in its own process: spawnSync blocks this one's event loop. */
+/** A TLS server in its own process, so that the timed children do not share this event loop. */
 async function startServer(dir: string): Promise<{ port: number; stop: () => void }> {
   const code = `
     const tls = require('tls'), fs = require('fs'), path = require('path');
@@ -52,7 +26,7 @@ async function startServer(dir: string): Promise<{ port: number; stop: () => voi
     const s = tls.createServer({ key: fs.readFileSync(path.join(d, 'key.pem')), cert: fs.readFileSync(path.join(d, 'chain.pem')) }, (c) => { c.on('error', () => {}); c.end(); });
     s.on('tlsClientError', () => {});
     s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(NODE, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once('exit', (c) => reject(new Error(`bench server exited (${c})`)));
@@ -60,33 +34,40 @@ async function startServer(dir: string): Promise<{ port: number; stop: () => voi
   return { port, stop: () => child.kill() };
 }
 
-console.log(`node ${process.version} (OpenSSL ${process.versions.openssl}), ${RUNS} interleaved runs per side\n`);
+// A realistic Ollama journal: server lines, request lines, library loading that names libssl
+// (which every TLS keyword gate lets through), and now and then a TLS failure.
+const LOG_LINES = [
+  'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01.512Z level=INFO source=server.go:613 msg="llama runner started in 3.21 seconds"',
+  'Nov 22 10:00:01 gpu1 ollama[812]: [GIN] 2026/11/22 - 10:00:01 | 200 |  1.204512ms |       127.0.0.1 | POST     "/api/generate"',
+  'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01.530Z level=DEBUG source=gpu.go:406 msg="dlopen" library=/usr/lib/x86_64-linux-gnu/libssl.so.3 handle=0x7f3a2c000b70',
+  'Nov 22 10:00:01 gpu1 ollama[812]: llama_model_loader: - kv  12:                       tokenizer.ggml.model str              = gpt2',
+  'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01.611Z level=INFO source=sched.go:714 msg="new model will fit in available VRAM in single GPU, loading" model=/root/.ollama/models/blobs/sha256-6a0746a1ec1a parallel=4',
+  'Nov 22 10:00:01 gpu1 ollama[812]: ggml_cuda_init: found 1 CUDA devices: Device 0: NVIDIA A10G, compute capability 8.6, VMM: yes',
+];
+const LOG_PROBLEM = 'Nov 22 10:00:02 gpu1 ollama[812]: time=2026-11-22T10:00:02Z level=ERROR source=images.go:712 msg="pull model manifest" error="Get \\"https://registry.ollama.ai/v2/library/x/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"';
 
-compare('startup', { label: 'node -e 0', args: ['-e', '0'] }, { label: 'ollama-tls --version', args: [BIN, '--version'] }, 1.5);
+/** Fifty fixed alternatives, the kind of keyword list a grep for TLS trouble in a log uses. */
+const GREP_WORDS = [
+  'x509', 'certificate', 'handshake', 'unknown authority', 'expired', 'not yet valid', 'self signed', 'self-signed',
+  'SELF_SIGNED', 'UNABLE_TO_GET', 'UNABLE_TO_VERIFY', 'CERT_HAS_EXPIRED', 'ERR_TLS', 'EPROTO', 'ECONNRESET', 'ECONNREFUSED',
+  'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'hang up', 'wrong version number', 'alert', 'PKIX', 'SSLError', 'SSL_ERROR',
+  'CERTIFICATE_VERIFY_FAILED', 'verify failed', 'no such host', 'connection refused', 'reset by peer', 'i/o timeout',
+  'dial tcp', 'proxyconnect', 'Proxy', 'Tunnel connection failed', 'curl: ', 'SecPolicy', 'path length', 'key usage',
+  'name mismatch', 'altnames', 'Hostname', 'is not valid for', 'valid for', 'subtree', 'critical extension',
+  'too weak', 'forcibly closed', 'cURL error', 'model manifest',
+];
 
-const dir = path.join(ROOT, 'fixtures/scenarios/valid-rsa');
-const host = (JSON.parse(readFileSync(path.join(dir, 'scenario.json'), 'utf8')) as { host: string }).host;
-const server = await startServer(dir);
-try {
-  const handshake = `const s=require('tls').connect({host:'127.0.0.1',port:${server.port},servername:'${host}',rejectUnauthorized:false},()=>s.destroy())`;
-  compare(
-    'loopback doctor (one target, four views)',
-    { label: 'node: one TLS handshake, nothing else', args: ['-e', handshake] },
-    { label: 'ollama-tls doctor --json', args: [BIN, 'doctor', `${host}:${server.port}`, '--resolve', `${host}:${server.port}:127.0.0.1`, '--json'] },
-    1.5,
-    { ...process.env, SSL_CERT_FILE: path.join(dir, 'ca.pem'), NO_COLOR: '1' },
-  );
-} finally {
-  server.stop();
+function writeLog(file: string, bytes: number): void {
+  const block = `${Array.from({ length: 2000 }, (_, i) => LOG_LINES[i % LOG_LINES.length]).join('\n')}\n${LOG_PROBLEM}\n`;
+  const buf = Buffer.from(block.repeat(Math.max(1, Math.round(bytes / Buffer.byteLength(block)))));
+  writeFileSync(file, buf);
 }
 
 /** explain over a large log piped to standard input: wall time and peak RSS (issue 3: flat memory on 1 GiB). */
 async function explainLargeLog(bytes: number): Promise<void> {
-  const filler = 'Nov 22 10:00:01 gpu1 ollama[812]: time=2026-11-22T10:00:01Z level=INFO source=server.go:613 msg="llama runner started in 3.21 seconds"\n';
-  const problem = 'Nov 22 10:00:02 gpu1 ollama[812]: level=ERROR error="pull model manifest: Get \\"https://registry.ollama.ai/v2/library/x/manifests/latest\\": tls: failed to verify certificate: x509: certificate signed by unknown authority"\n';
-  const block = Buffer.from(filler.repeat(2000) + problem);
+  const block = Buffer.from(`${LOG_LINES.join('\n')}\n`.repeat(333) + `${LOG_PROBLEM}\n`);
   const t0 = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'explain', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%M', NODE, BIN, 'explain', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -107,4 +88,47 @@ async function explainLargeLog(bytes: number): Promise<void> {
   console.log(`  ${seconds.toFixed(1)} s (${(bytes / 2 ** 20 / seconds).toFixed(0)} MiB/s), peak RSS ${rssMiB.toFixed(0)} MiB\n`);
 }
 
-await explainLargeLog(Number(process.env.BENCH_LOG_BYTES ?? 2 ** 30));
+console.log(`node ${process.version} (OpenSSL ${process.versions.openssl}), ${os.cpus().length} CPUs, ${RUNS} pairs per figure\n`);
+const figures: Figure[] = [];
+const idle = { argv: [NODE, '-e', '0'] };
+const exitsWith = (want: number) => (code: number | null, _o: string, e: string) => {
+  if (code !== want) throw new Error(`exit ${code} (wanted ${want}):\n${e}`);
+};
+
+figures.push(await paired('--version / node -e 0', { argv: [NODE, BIN, '--version'] }, idle, 1.1, RUNS * 2, 3));
+figures.push(await paired('--help / node -e 0', { argv: [NODE, BIN, '--help'] }, idle, 1.2, RUNS * 2, 3));
+
+const dir = path.join(ROOT, 'fixtures/scenarios/valid-rsa');
+const host = (JSON.parse(readFileSync(path.join(dir, 'scenario.json'), 'utf8')) as { host: string }).host;
+const server = await startServer(dir);
+try {
+  const env = { ...process.env, SSL_CERT_FILE: path.join(dir, 'ca.pem'), NO_COLOR: '1' };
+  const handshake = `const s=require('tls').connect({host:'127.0.0.1',port:${server.port},servername:'${host}',rejectUnauthorized:false},()=>{s.getPeerCertificate(true);s.destroy()})`;
+  figures.push(await paired(
+    'doctor, one loopback target / bare tls.connect script',
+    { argv: [NODE, BIN, 'doctor', `${host}:${server.port}`, '--resolve', `${host}:${server.port}:127.0.0.1`, '--json'], env },
+    { argv: [NODE, '-e', handshake], env },
+    1.3, RUNS, 2,
+  ));
+} finally {
+  server.stop();
+}
+
+const work = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'ollama-tls-bench-'));
+try {
+  const mib = Number(process.env.BENCH_EXPLAIN_MIB ?? 200);
+  const log = path.join(work, 'ollama.log');
+  writeLog(log, mib << 20);
+  figures.push(await paired(
+    `explain --file, ${mib} MiB log / grep -cE, ${GREP_WORDS.length} alternatives`,
+    { argv: [NODE, BIN, 'explain', '--file', log, '--json'], check: exitsWith(1) },
+    { argv: ['grep', '-cE', GREP_WORDS.join('|'), log] },
+    3, Math.max(3, Math.round(RUNS / 3)), 1,
+  ));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+summary(figures);
+const big = Number(process.env.BENCH_LOG_BYTES ?? 2 ** 30);
+if (big > 0) await explainLargeLog(big);

@@ -25,7 +25,8 @@ export async function explainCommand(text: string[], flags: ExplainFlags): Promi
     const info = await stat(flags.file).catch(() => undefined);
     if (!info) throw new UserError(`--file ${flags.file}: no such file`);
     if (info.isDirectory()) throw new UserError(`--file ${flags.file}: that is a directory; give a log file`);
-    lines = readLines(createReadStream(flags.file));
+    // Large reads: a log is read through once, and each read is a round trip to the thread pool.
+    lines = readLines(createReadStream(flags.file, { highWaterMark: 1 << 20 }));
   } else if (text.length > 0) {
     lines = linesOfArguments(text);
   } else if (flags.file === '-' || !process.stdin.isTTY) {

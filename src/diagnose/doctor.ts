@@ -81,15 +81,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
   const interceptionCas = new Map<string, Certificate>();
   const interceptionCaMissing = new Map<string, string>();
   const interceptionCandidates = new Map<string, TrustCandidate>();
-  // Loading the stores is local work; start it once every probe has sent its first packet, so it
-  // overlaps name resolution, round trips and the server's own handshake work.
-  let storesReady!: Promise<unknown>;
+  // Loading the stores is local work (and synchronous file reading): it starts once a ClientHello
+  // has gone out, so it overlaps the round trip and the server's own handshake work instead of
+  // delaying the connection; or when a probe ends without one (a name that does not resolve).
+  let storesReady: Promise<unknown> | undefined;
   let client!: Promise<ClientPlatform>;
-  const launched = new Promise<void>((resolve) => setImmediate(() => {
+  const launch = () => {
+    if (storesReady) return;
     storesReady = Promise.all(views.views.map((v) => views.store(v)));
     client = detectClientPlatform(opts.fs, opts.platform);
-    resolve();
-  }));
+  };
+  // After the write that sent the ClientHello has returned to Node's TLS code.
+  const onClientHello = () => setImmediate(launch);
 
   /** Sees the chain before any HTTP request: decides what to send (credentials only when trusted). */
   const one: CheckOne = async (target, role, http) => {
@@ -100,7 +103,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     const judge = (chain: Buffer[]) =>
       (judged ??= (async () => {
         const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
-        await launched;
+        launch();
         await storesReady;
         return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
       })());
@@ -117,7 +120,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       if (!j) {
         j = (async () => {
           const presented = chain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
-          await launched;
+          launch();
           await storesReady;
           return { presented, judgements: presented.length ? await views.judge(presented, verifyName) : [] };
         })();
@@ -130,6 +133,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
       timeoutMs: opts.timeoutMs, overrides: opts.overrides, proxy: chooseProxy(target.host, target.port, opts.env, opts.proxy),
       ...(opts.servername ? { servername: opts.servername } : {}), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
       ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
+      onClientHello,
       ...(http ? {
         http: {
           plan: (chain: Buffer[]) => http.plan(async () => {
@@ -147,7 +151,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     let findings: Finding[] = [];
     let verdicts: TargetReport['verdicts'] = [];
     if (p.failure) {
-      await launched;
+      launch();
       findings = [networkFinding(p)!];
     }
     // A server that refuses the client's certificate has already sent its own: still judged.

@@ -136,7 +136,8 @@ export async function applyStep(fs: RootFs, step: Step, onSpawn?: (pid: number |
       // Loaded only for images: the tar and gzip machinery is not needed by any other plan.
       const img = await import('./image/index.js');
       const { certificatesFromPem } = await import('../x509/load.js');
-      const opts = onProgressFor(step);
+      // The plan read SRC a moment ago (image-target.ts): its reading is reused unless SRC changed.
+      const opts = { ...onProgressFor(step), reuseLatest: true };
       const r = step.action === 'trust'
         ? await img.trustImage(step.src, step.dst, step.pems.flatMap((p) => certificatesFromPem(p).certificates), opts)
         : await img.untrustImage(step.src, step.dst, step.fingerprints, opts);

@@ -17,10 +17,13 @@ function describe(a: ImageAnalysis): string[] {
 export function imageTarget(src: string, dst: string | undefined, onProgress?: (done: number, total: number) => void): TrustTarget {
   const from = path.resolve(src);
   const to = path.resolve(dst ?? src);
+  // The plan's reading of SRC: apply reuses it (image/index.ts analysisOf), and verify reads back
+  // only the layers of DST that it does not already know by digest.
+  let planned: ImageAnalysis | undefined;
   const analyse = async (cas?: Certificate[]): Promise<ImageAnalysis> => {
     const { analyseImage } = await import('./image/index.js');
     try {
-      return await analyseImage(from, { ...(cas ? { cas } : {}), ...(onProgress ? { onProgress } : {}) });
+      return (planned = await analyseImage(from, { ...(cas ? { cas } : {}), ...(onProgress ? { onProgress } : {}) }));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') throw new PlanError(`--image ${src}: ${err.message}`);
@@ -60,7 +63,7 @@ export function imageTarget(src: string, dst: string | undefined, onProgress?: (
     },
     async verify(_ctx, refs, action): Promise<Check[]> {
       const { analyseImage } = await import('./image/index.js');
-      const a = await analyseImage(to);
+      const a = await analyseImage(to, { layersFrom: planned });
       const checks: Check[] = [];
       for (const i of a.images) {
         for (const r of refs) {

@@ -8,7 +8,6 @@
 
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
 import { ipVersion } from '../x509/ip.js';
 import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
 import {
@@ -36,6 +35,8 @@ export interface HandshakeOptions {
   tlsOptions?: Partial<tls.ConnectionOptions>;
   /** A client certificate to present when the server asks for one (--cert/--key, --pkcs12). */
   clientIdentity?: ClientIdentity;
+  /** Told once the ClientHello has been handed to the socket: local work can now overlap the round trip. */
+  onClientHello?: () => void;
 }
 
 /** The server's CertificateRequest: it wants a client certificate (mutual TLS). */
@@ -236,8 +237,14 @@ class RecordingDuplex extends Duplex {
     this.inner.resume();
   }
 
+  /** Called once, after the first bytes (the ClientHello) are handed to the socket. */
+  onFirstWrite: (() => void) | undefined;
+
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.inner.write(chunk, encoding, callback);
+    const first = this.onFirstWrite;
+    this.onFirstWrite = undefined;
+    first?.();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -287,6 +294,7 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
   const started = performance.now();
   const raw = opts.socket;
   const wire = new RecordingDuplex(raw);
+  wire.onFirstWrite = opts.onClientHello;
   const keylog: string[] = [];
   const servername = pickServername(opts.host, opts.servername);
 

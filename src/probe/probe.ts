@@ -111,6 +111,8 @@ export interface ProbeOptions {
   proxy?: ProxyChoice;
   /** A client certificate to present when the server asks for one (--cert/--key, --pkcs12). */
   clientIdentity?: ClientIdentity;
+  /** Told once the target's ClientHello is on its way (see HandshakeOptions.onClientHello). */
+  onClientHello?: () => void;
 }
 
 async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
@@ -202,6 +204,7 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
     const hs = await handshake({
       socket, host: target.host, ...(opts.servername ? { servername: opts.servername } : {}), timeoutMs: opts.timeoutMs,
       ...(opts.clientIdentity ? { clientIdentity: opts.clientIdentity } : {}),
+      ...(opts.onClientHello ? { onClientHello: opts.onClientHello } : {}),
     });
     result.tls = { protocol: hs.protocol, cipher: hs.cipher, alpn: hs.alpn };
     result.chain = hs.chain;

@@ -83,6 +83,52 @@ function readPemFile(fs: RootFs, file: string): PemBlock[] {
   return entry;
 }
 
+interface CertDirListing {
+  /** The entries Go reads, in name order (full paths). */
+  files: string[];
+  /** Symlinks to a name in the same directory (OpenSSL's hash links), which Go skips. */
+  sameDirLinks: number;
+}
+
+// Go's view and the OS view both walk /etc/ssl/certs: list and classify it once per run.
+const dirCache = new WeakMap<RootFs, Map<string, CertDirListing | NodeJS.ErrnoException>>();
+
+/** One directory as Go walks it: every entry but the symlinks whose target names no directory. */
+function certDirListing(fs: RootFs, dir: string): CertDirListing | NodeJS.ErrnoException {
+  let perFs = dirCache.get(fs);
+  if (!perFs) dirCache.set(fs, (perFs = new Map()));
+  let listing = perFs.get(dir);
+  if (listing) return listing;
+  try {
+    const entries = fs.readdir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const base = dir.endsWith('/') ? dir.slice(0, -1) : dir;
+    const files: string[] = [];
+    let sameDirLinks = 0;
+    for (const entry of entries) {
+      const full = `${base}/${entry.name}`;
+      // Only a symlink's target says whether Go skips it; a plain file is never skipped.
+      if (entry.isSymbolicLink()) {
+        let target: string | undefined;
+        try {
+          target = fs.readlink(full);
+        } catch {
+          target = undefined;
+        }
+        if (target !== undefined && !target.includes('/')) {
+          sameDirLinks++;
+          continue;
+        }
+      }
+      files.push(full);
+    }
+    listing = { files, sameDirLinks };
+  } catch (e) {
+    listing = e as NodeJS.ErrnoException;
+  }
+  perFs.set(dir, listing);
+  return listing;
+}
+
 /**
  * Go's Linux/BSD loadSystemRoots: the FIRST bundle file that can be read (SSL_CERT_FILE replaces
  * the list), then every file of every directory (SSL_CERT_DIR, colon-separated, replaces those),
@@ -125,28 +171,15 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
   const dirs = dirEnv ? dirEnv.split(':').filter(Boolean) : GO_CERT_DIRECTORIES;
   const dirKind = dirEnv ? 'env' : 'dir';
   for (const dir of dirs) {
-    let entries;
-    try {
-      entries = fs.readdir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    } catch (e) {
-      store.sources.push({ path: dir, kind: dirKind, status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
+    const listing = certDirListing(fs, dir);
+    if (listing instanceof Error) {
+      store.sources.push({ path: dir, kind: dirKind, status: errCode(listing) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
       continue;
     }
     let n = 0;
     let read = 0;
-    let hashLinks = 0;
     let damaged: StoreSource['damaged'];
-    for (const entry of entries) {
-      const full = `${dir.endsWith('/') ? dir.slice(0, -1) : dir}/${entry.name}`;
-      if (entry.isSymbolicLink()) {
-        let target: string | undefined;
-        try {
-          target = fs.readlink(full);
-        } catch {
-          target = undefined;
-        }
-        if (target !== undefined && !target.includes('/')) { hashLinks++; continue; }
-      }
+    for (const full of listing.files) {
       try {
         const pem = certificatesFromBlocks(readPemFile(fs, full), pemOptions);
         const certs = pem.certificates;
@@ -157,6 +190,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
         // Sub-directories and unreadable entries are skipped by Go too.
       }
     }
+    const hashLinks = listing.sameDirLinks;
     const notes = [
       dirEnv ? 'from SSL_CERT_DIR' : '',
       read > n ? `${read - n} already in the bundle` : '',

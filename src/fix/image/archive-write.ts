@@ -108,7 +108,7 @@ export async function writeTarball(src: Source, dst: string, out: OutputChanges,
   const dataEnd = entries.length > 0 ? entries[entries.length - 1]!.next : 0;
   const untouched = firstTouched < 0 ? dataEnd : entries[firstTouched]!.start;
   // The untouched prefix (docker and skopeo write the layers before the documents rewritten
-  // here) goes by the kernel's copy and is cut to size; when it is less than half the archive,
+  // here) goes by the kernel's copy, the rest is written over it; when it is less than half the archive,
   // the extra bytes copied would cost more than they save.
   const prefixEnd = untouched >= src.size / 2 ? untouched : 0;
   const overwriting = await exists(dst);
@@ -120,7 +120,8 @@ export async function writeTarball(src: Source, dst: string, out: OutputChanges,
     const fh = await open(tmp, 'r+');
     const from = await open(src.path, 'r');
     try {
-      await fh.truncate(prefixEnd);
+      // No truncation here: the rest is overwritten from prefixEnd on, and the final truncate cuts
+      // what is left over (shrinking a freshly copied file first costs a wait on ext4).
       progress(prefixEnd);
       const buf = Buffer.allocUnsafe(4 << 20);
       let pos = prefixEnd;

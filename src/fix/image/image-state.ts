@@ -24,41 +24,77 @@ export interface ImageState {
 
 export type Progress = (bytes: number) => void;
 
-/** Bytes the scan will read: every distinct layer once. */
-export function scanBytes(src: Source): number {
-  const seen = new Map<string, number>();
-  for (const img of src.images) for (const l of img.layers) seen.set(`${l.loc.file}:${l.loc.start}`, l.loc.end - l.loc.start);
-  return [...seen.values()].reduce((a, b) => a + b, 0);
+/**
+ * Layer scans by the files asked for and the layer's digest: another image made of the same
+ * layers (the output of a trust, read back to verify it) reads only its new ones.
+ */
+export type LayerScans = Map<string, LayerRecord[]>;
+
+export interface ScanReuse {
+  /** Scans of another reading, used for layers with the same digest instead of reading them. */
+  known?: LayerScans | undefined;
+  /** Filled with this reading's scans. */
+  keep?: LayerScans;
 }
 
-export async function loadStates(src: Source, progress: Progress): Promise<ImageState[]> {
+// Layers read at the same time: gzip inflates on libuv's thread pool, so several layers overlap.
+const CONCURRENT_LAYERS = 4;
+
+/** The files whose bytes a scan keeps: the trust files, plus any SSL_CERT_FILE an image sets. */
+function wantedFiles(src: Source): Set<string> {
   const wanted = new Set<string>(TRUST_FILES);
   for (const img of src.images) {
     const envFile = img.config.json.config?.Env?.find((e) => e.startsWith('SSL_CERT_FILE='))?.slice('SSL_CERT_FILE='.length);
     if (envFile) wanted.add(envFile);
   }
+  return wanted;
+}
+
+const scanKey = (wanted: Set<string>, l: LayerRef) => `${[...wanted].sort().join('\0')}\n${l.digest}`;
+
+/** Bytes the scan will read: every distinct layer once (none of those another reading has). */
+export function scanBytes(src: Source, known?: LayerScans): number {
+  const wanted = wantedFiles(src);
+  const seen = new Map<string, number>();
+  for (const img of src.images) {
+    for (const l of img.layers) if (!known?.has(scanKey(wanted, l))) seen.set(`${l.loc.file}:${l.loc.start}`, l.loc.end - l.loc.start);
+  }
+  return [...seen.values()].reduce((a, b) => a + b, 0);
+}
+
+export async function loadStates(src: Source, progress: Progress, reuse: ScanReuse = {}): Promise<ImageState[]> {
+  const wanted = wantedFiles(src);
   const want: Want = (p) => wanted.has(p) || OUR_FILE.test(p);
 
-  // Scans kept only while another image still needs them.
-  const uses = new Map<string, number>();
+  // Every distinct layer is read once, a few at a time, in the order the images need them; each
+  // image then waits for its own. A failure surfaces at the first layer (in order) that failed.
   const key = (l: LayerRef) => `${l.loc.file}:${l.loc.start}`;
-  for (const img of src.images) for (const l of img.layers) uses.set(key(l), (uses.get(key(l)) ?? 0) + 1);
-  const cache = new Map<string, LayerRecord[]>();
-  const scanned = new Set<string>();
-  const records = async (l: LayerRef): Promise<LayerRecord[]> => {
-    const k = key(l);
-    let r = cache.get(k);
-    if (!r) {
-      // A layer read again (its cached scan was released) costs time but no progress.
-      r = await scanLayer(l.loc, want, scanned.has(k) ? () => {} : progress);
-      scanned.add(k);
-    }
-    const left = (uses.get(k) ?? 1) - 1;
-    uses.set(k, left);
-    if (left > 0) cache.set(k, r);
-    else cache.delete(k);
-    return r;
+  const order = [...new Map(src.images.flatMap((img) => img.layers.map((l) => [key(l), l] as const))).values()];
+  const scans = new Map<string, Promise<LayerRecord[]>>();
+  let next = 0;
+  const started = new Map<string, () => void>();
+  const startOne = (): void => {
+    const l = order[next++];
+    if (!l) return;
+    started.get(key(l))!();
   };
+  for (const l of order) {
+    const k = key(l);
+    const known = reuse.known?.get(scanKey(wanted, l));
+    const p = known
+      ? Promise.resolve(known)
+      : new Promise<void>((go) => started.set(k, go)).then(() => scanLayer(l.loc, want, progress)).finally(startOne);
+    // A layer already read takes no slot: reaching it starts the next one.
+    if (known) started.set(k, startOne);
+    const kept = p.then((r) => {
+      reuse.keep?.set(scanKey(wanted, l), r);
+      return r;
+    });
+    kept.catch(() => {}); // awaited below, in order
+    scans.set(k, kept);
+  }
+  for (let i = 0; i < CONCURRENT_LAYERS; i++) startOne();
+  const records = (l: LayerRef): Promise<LayerRecord[]> => scans.get(key(l))!;
 
   const states: ImageState[] = [];
   for (const entry of src.images) {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Certificate } from '../../x509/certificate.js';
 import { openSource, type ImageFormat, type Skipped, type Source } from './archive-source.js';
 import { checkLayoutTarget, copyBytes, copyLayout, sameTarget, writeLayout, writeTarball } from './archive-write.js';
-import { loadStates, scanBytes, type ImageState } from './image-state.js';
+import { loadStates, scanBytes, type ImageState, type LayerScans } from './image-state.js';
 import { outputChanges } from './output-plan.js';
 import { rebuild, type RebuildAction, type Rebuilt } from './rebuild.js';
 import { trustFiles, type ImageFamily } from './trust-files.js';
@@ -97,11 +97,29 @@ export interface ImageResult {
 interface Loaded {
   src: Source;
   states: ImageState[];
+  scans: LayerScans;
 }
 
 // analyseImage's reading, kept so that trustImage after it (plan, confirm, apply) does not read
 // the layers a second time.
 const loadedFor = new WeakMap<ImageAnalysis, Loaded>();
+
+// The latest analysis of each source path in this process: `trust --image` plans (reading the
+// image), asks, then applies a step that names only the path; the step finds the reading here.
+const latest = new Map<string, ImageAnalysis>();
+
+/** The latest analysis of SRC in this process, if any (openForWrite checks it still applies). */
+export function analysisOf(src: string): ImageAnalysis | undefined {
+  return latest.get(path.resolve(src));
+}
+
+/**
+ * The layer scans of an analysis, by layer digest, for reading another image made of the same
+ * layers (the output of a trust, read back by verify): only its new layers are read.
+ */
+export function layerScansOf(a: ImageAnalysis): LayerScans | undefined {
+  return loadedFor.get(a)?.scans;
+}
 
 function progressOf(opts: ImageOptions | undefined, total: number): (n: number) => void {
   let done = 0;
@@ -144,9 +162,11 @@ function sourceNotes(src: Source): string[] {
 }
 
 /** Read an image and say where it keeps its trust; with `cas`, also what trusting them would write. */
-export async function analyseImage(src: string, opts: ImageOptions & { cas?: Certificate[] } = {}): Promise<ImageAnalysis> {
+export async function analyseImage(src: string, opts: ImageOptions & { cas?: Certificate[]; layersFrom?: ImageAnalysis } = {}): Promise<ImageAnalysis> {
   const source = await openSource(src);
-  const loaded: Loaded = { src: source, states: await loadStates(source, progressOf(opts, scanBytes(source))) };
+  const known = opts.layersFrom ? layerScansOf(opts.layersFrom) : undefined;
+  const scans: LayerScans = new Map();
+  const loaded: Loaded = { src: source, scans, states: await loadStates(source, progressOf(opts, scanBytes(source, known)), { known, keep: scans }) };
   const images: ImageInfo[] = [];
   for (const s of loaded.states) {
     const info = describe(s);
@@ -163,6 +183,7 @@ export async function analyseImage(src: string, opts: ImageOptions & { cas?: Cer
   }
   const analysis: ImageAnalysis = { src, format: loaded.src.format, images, skipped: loaded.src.skipped, notes: sourceNotes(loaded.src) };
   loadedFor.set(analysis, loaded);
+  latest.set(path.resolve(src), analysis);
   return analysis;
 }
 
@@ -181,6 +202,8 @@ export interface WriteOptions extends ImageOptions {
   commandLine?: string;
   /** A previous analyseImage of the same source: its reading is reused. */
   analysis?: ImageAnalysis;
+  /** Reuse this process's latest analyseImage of the source when the source has not changed since. */
+  reuseLatest?: boolean;
 }
 
 interface Session extends Loaded {
@@ -191,9 +214,13 @@ interface Session extends Loaded {
 }
 
 async function openForWrite(src: string, dst: string, opts: WriteOptions): Promise<Session> {
-  const reused = opts.analysis && path.resolve(opts.analysis.src) === path.resolve(src) ? loadedFor.get(opts.analysis) : undefined;
+  const given = opts.analysis && path.resolve(opts.analysis.src) === path.resolve(src) ? loadedFor.get(opts.analysis) : undefined;
   const source = await openSource(src);
-  if (reused && source.stamp !== reused.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
+  if (given && source.stamp !== given.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
+  // Asked for: this process's latest analysis of SRC, if SRC has not changed since.
+  const last = !given && opts.reuseLatest ? analysisOf(src) : undefined;
+  const remembered = last ? loadedFor.get(last) : undefined;
+  const reused = given ?? (remembered && remembered.src.stamp === source.stamp ? remembered : undefined);
   const layout = source.format === 'oci-layout';
   const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => undefined);
   if (!layout && dstIsDir) throw new Error(`${dst} is a directory, but ${src} is an archive: the output keeps the input's format, give a file name`);
@@ -204,9 +231,9 @@ async function openForWrite(src: string, dst: string, opts: WriteOptions): Promi
   // Copying a layout needs nothing from the analysis: the kernel copies while the layers are read.
   const copied = copying ? copyLayout(source, dst, progress) : undefined;
   copied?.catch(() => {}); // awaited by write() or abort()
-  const session: Session = { src: reused?.src ?? source, states: [], dst, progress, ...(copied ? { copied } : {}) };
+  const session: Session = { src: reused?.src ?? source, states: [], scans: reused?.scans ?? new Map(), dst, progress, ...(copied ? { copied } : {}) };
   try {
-    session.states = reused ? reused.states : await loadStates(source, progress);
+    session.states = reused ? reused.states : await loadStates(source, progress, { keep: session.scans });
   } catch (err) {
     await abort(session);
     throw err;
