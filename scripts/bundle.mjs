@@ -25,6 +25,10 @@ await build({
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
+  // inspect's extension detail (x509/extension-detail.ts) is loaded from node_modules as it ships:
+  // bundled, its CommonJS build lost its exports (`X509Certificate is not a constructor`), and it
+  // is loaded by one command only, so bundling it saves nothing.
+  external: ['@peculiar/x509', 'reflect-metadata'],
 });
 
 // The top-level help as the CLI prints it on a pipe (no terminal width, no colour): the launcher
