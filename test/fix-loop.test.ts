@@ -2,13 +2,18 @@
 // proxy does), a Debian tree whose store Debian's own update-ca-certificates built, and the built
 // CLI going from FAIL to ok in one command. A real Go client reading the tree's bundle is the judge
 // of the result, not only the doctor's own re-check.
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trustContext } from '../src/fix/context.js';
+import { DISTRO_TARGETS } from '../src/fix/linux-distro.js';
+import type { Plan } from '../src/fix/plan.js';
+import { certificatesFromPem } from '../src/x509/load.js';
 import { goClientBinary, goSays, runCli } from './helpers/cli.js';
 import { issueLeaf, makeCa, type TestCa } from './helpers/pki.js';
-import { serveChain, tempDir, type Running } from './helpers/servers.js';
+import { SCENARIOS, serveChain, tempDir, type Running } from './helpers/servers.js';
 import { debianTree, haveDebianTool, snapshot, snapshotDiff } from './helpers/trees.js';
 
 const go = goClientBinary('tlsclient');
@@ -110,5 +115,26 @@ describe.skipIf(!haveDebianTool())('doctor --fix on a Debian tree', () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('from your --ca file');
     if (go) expect(await goInTree(root)).toBe('ok');
+  });
+
+  it('finishes a trust that was killed half-way first (as trust and untrust do), then applies its own plan', async () => {
+    const root = debianTree({ withTool: false });
+    const otherPem = readFileSync(path.join(SCENARIOS, 'valid-rsa/ca.pem'), 'utf8');
+    const other = certificatesFromPem(otherPem).certificates[0]!;
+    const debian = DISTRO_TARGETS.find((t) => t.id === 'debian')!;
+    const steps = ((await debian.plan(trustContext({ root, platform: 'linux', env: {} }), [other])) as Plan).steps;
+    // A trust of another CA killed before its first step: its journal is all that is there.
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    mkdirSync(path.join(root, 'var/lib/ollama-tls/tmp'), { recursive: true });
+    writeFileSync(path.join(root, 'var/lib/ollama-tls/journal.json'), JSON.stringify({
+      schema: 1, started: '2026-01-01T00:00:00.000Z', before: {}, createdDirs: [], pid: deadPid, action: 'trust', target: 'debian', title: 'Debian', steps,
+    }));
+    const r = await runCli(args(root, '--yes', '--fingerprint', rootFp));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/An earlier trust of 2026-01-01T00:00:00.000Z \(pid \d+\) was interrupted: finished it first/);
+    const bundle = readFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), 'utf8');
+    expect(bundle).toContain(otherPem.trim().split('\n')[1]!);
+    expect(bundle).toContain(corpRoot.certPem.trim().split('\n')[1]!);
+    expect(existsSync(path.join(root, 'var/lib/ollama-tls/journal.json'))).toBe(false);
   });
 });

@@ -24,7 +24,7 @@ import { normaliseFingerprint } from './from-host.js';
 import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from './render-plan.js';
 import { styleFor, type Style } from './style.js';
 import { canPrompt } from './terminal.js';
-import { jsonPlan } from './trust-command.js';
+import { finishEarlierRun, jsonPlan } from './trust-command.js';
 import { toolVersion } from './version.js';
 import { invocation, runnableReport } from './invocation.js';
 
@@ -194,6 +194,10 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     }
   }
 
+  // A trust or untrust killed half-way left its journal: finish it before planning, as they do.
+  const earlier: string[] = [];
+  await finishEarlierRun(ctx, { dryRun: Boolean(flags.dryRun) }, earlier);
+  if (!flags.json) for (const note of earlier) log(`${s.dim('note')} ${note}\n`);
   const choice = offers.length ? chooseTargets(ctx) : { chosen: [], skipped: [] };
   if (offers.length && choice.chosen.length === 0) {
     throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; use ollama-tls trust --ca FILE --bundle-out FILE instead`);

@@ -310,7 +310,7 @@ async function fileTargets(action: Action, flags: TrustFlags): Promise<TrustTarg
  * A run killed half-way left its journal in the tree: finish it before planning (the plan would
  * otherwise start from a half-changed store), and say so. --dry-run only says it is pending.
  */
-async function finishEarlierRun(ctx: TrustContext, flags: TrustFlags, notes: string[]): Promise<void> {
+export async function finishEarlierRun(ctx: TrustContext, flags: Pick<TrustFlags, 'dryRun'>, notes: string[]): Promise<void> {
   if (flags.dryRun) {
     if (ctx.fs.exists(`${JOURNAL_DIR}/journal.json`)) notes.push(`An interrupted ollama-tls run left a journal in ${JOURNAL_DIR}; the next trust or untrust finishes it first.`);
     return;
