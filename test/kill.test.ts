@@ -4,7 +4,8 @@
 // `npm run killtest` runs 100 (see test/kill/run.ts).
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { baseTree, measure, oneKill, rng, type Tree } from './kill/killtest.js';
+import { rng } from './helpers/rng.js';
+import { baseTree, measure, oneKill, type Tree } from './kill/killtest.js';
 import { canChroot, haveDebianTool } from './helpers/trees.js';
 
 const modes: [string, boolean, number][] = [

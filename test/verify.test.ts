@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../fixtures/pki.js';
-import { runCli, runDoctorJson, type DoctorJson } from './helpers/cli.js';
+import { runCli, runDoctorJson, runJson, type DoctorJson } from './helpers/cli.js';
 import { loadScenario, serveChain, SCENARIOS, storeTree, tempDir, type LoadedScenario, type Running } from './helpers/servers.js';
 
 interface VerifyJson {
@@ -35,14 +35,8 @@ const live = new Map<string, Live>();
 const scratch = tempDir('ollama-tls-verify-');
 
 async function verifyJson(args: string[], env: Record<string, string> = TREE_ENV): Promise<{ exit: number; report: VerifyJson; stderr: string }> {
-  const r = await runCli(['verify', '--json', ...args], { env });
-  let report: VerifyJson;
-  try {
-    report = JSON.parse(r.stdout) as VerifyJson;
-  } catch {
-    throw new Error(`verify --json printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { exit: r.code, report, stderr: r.stderr };
+  const { result, report } = await runJson<VerifyJson>('verify', args, env);
+  return { exit: result.code, report, stderr: result.stderr };
 }
 
 beforeAll(async () => {

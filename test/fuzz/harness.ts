@@ -19,17 +19,7 @@ import { ROOT } from '../helpers/servers.js';
 
 export interface Seed { name: string; bytes: Buffer; password?: string }
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 /** Seeds: every scenario chain as PEM, its first certificate as DER, a PKCS#7 and PKCS#12 of it. */
 export function buildSeeds(): Seed[] {

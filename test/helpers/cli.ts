@@ -54,16 +54,20 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
   });
 }
 
-export async function runDoctorJson(args: string[], env: Record<string, string> = {}): Promise<{ result: CliResult; report: DoctorJson }> {
-  const result = await runCli(['doctor', '--json', ...args], { env });
-  let report: DoctorJson;
+/** Run `command --json ...args` and parse what it printed; a run that printed no JSON fails loudly. */
+export async function runJson<T>(command: string, args: string[], env: Record<string, string> = {}): Promise<{ result: CliResult; report: T }> {
+  const result = await runCli([command, '--json', ...args], { env });
+  let report: T;
   try {
-    report = JSON.parse(result.stdout) as DoctorJson;
+    report = JSON.parse(result.stdout) as T;
   } catch {
-    throw new Error(`doctor --json printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(`${command} --json printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
   return { result, report };
 }
+
+export const runDoctorJson = (args: string[], env: Record<string, string> = {}): Promise<{ result: CliResult; report: DoctorJson }> =>
+  runJson<DoctorJson>('doctor', args, env);
 
 export interface DoctorJson {
   schema: number;

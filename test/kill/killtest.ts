@@ -16,17 +16,6 @@ import { canChroot, debianTree, snapshot, snapshotDiff } from '../helpers/trees.
 
 export const CA = path.join(SCENARIOS, 'valid-rsa/ca.pem');
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Run {
   code: number | null;

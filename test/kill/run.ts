@@ -3,7 +3,8 @@
 // consistent and how many `untrust` restored exactly. --bin runs another build (e.g. an older one).
 import { rmSync } from 'node:fs';
 import { BIN } from '../helpers/cli.js';
-import { baseTree, measure, oneKill, rng } from './killtest.js';
+import { rng } from '../helpers/rng.js';
+import { baseTree, measure, oneKill } from './killtest.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
