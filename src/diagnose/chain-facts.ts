@@ -62,6 +62,9 @@ export function issuersIn(pool: Iterable<Certificate>, cert: Certificate): Certi
 
 const DAY = 86_400_000;
 
+/** A certificate with fewer days left than this is `expiring-soon` (doctor and inspect alike). */
+export const EXPIRING_SOON_DAYS = 30;
+
 export function daysBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / DAY);
 }

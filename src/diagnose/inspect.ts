@@ -7,10 +7,9 @@ import { extensionDetail } from '../x509/extension-detail.js';
 import { ipToString as formatIp } from '../x509/certificate.js';
 import { EKU, EKU_NAMES } from '../x509/oids.js';
 import type { Finding, FindingCode, Severity } from './finding.js';
+import { daysBetween, EXPIRING_SOON_DAYS } from './chain-facts.js';
 import { describeCertificate, type ChainEntry } from './report.js';
 
-const DAY = 86_400_000;
-const EXPIRING_DAYS = 30;
 
 export interface Lint {
   code: FindingCode;
@@ -81,7 +80,7 @@ export async function inspectFile(file: CertificateFile, now: Date): Promise<Ins
       ...describeCertificate(cert, i),
       where,
       serialNumber: signedSerial(cert),
-      daysLeft: Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY),
+      daysLeft: daysBetween(now, cert.notAfter),
       keyUsage: cert.keyUsage ? [...cert.keyUsage] : null,
       extendedKeyUsage: cert.extKeyUsage ? cert.extKeyUsage.map((o) => EKU_NAMES[o] ?? o) : null,
       basicConstraints: bc ? { critical: bc.critical, ca: bc.ca, pathLen: bc.pathLen } : null,
@@ -141,7 +140,7 @@ export function lintCertificate(cert: Certificate, entry: InspectedCertificate, 
     add(intermediate ? 'expired-intermediate' : 'expired', 'error', `expired on ${day(cert.notAfter)} (${-entry.daysLeft} days ago)`);
   } else if (now.getTime() < cert.notBefore.getTime()) {
     add('not-yet-valid', 'error', `not valid until ${day(cert.notBefore)}`);
-  } else if (entry.daysLeft < EXPIRING_DAYS) {
+  } else if (entry.daysLeft < EXPIRING_SOON_DAYS) {
     add('expiring-soon', 'warning', `expires on ${day(cert.notAfter)} (${entry.daysLeft} days left)`);
   }
   const key = cert.publicKey;

@@ -8,7 +8,7 @@ import { goParseErrors, parseGoDebug, type GoDebug } from '../trust/go-verify.js
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
 import { codeForMessage } from './catalogue.js';
 import { CLIENT_TRUST } from './client-trust.js';
-import { chainFacts, daysBetween, type ChainFacts } from './chain-facts.js';
+import { chainFacts, daysBetween, EXPIRING_SOON_DAYS, type ChainFacts } from './chain-facts.js';
 import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, CA_FILE_PLACEHOLDER, type ClientPlatform } from './fixes.js';
 import type { Finding, FindingBasis, FindingCode, Fix, Severity } from './finding.js';
 import { findHeldIssuer, judgeMissingIssuer, type HeldIssuer, type InterceptionHint, type MissingIssuer } from './missing-issuer.js';
@@ -30,7 +30,6 @@ export interface ChainDiagnosisInput {
   interception?: InterceptionHint;
 }
 
-const EXPIRING_DAYS = 30;
 // Codes that mean "no path to a trusted root", where the chain itself says which gap it is.
 const TRUST_GAP = new Set(['unknown-authority', 'missing-intermediate', 'untrusted-root', 'self-signed-leaf']);
 
@@ -593,7 +592,7 @@ export async function diagnoseChain(input: ChainDiagnosisInput): Promise<Finding
   }
   for (const c of facts.linked) {
     const left = daysBetween(input.now, c.notAfter);
-    if (c.notAfter > input.now && left < EXPIRING_DAYS && !byCode.has('expiring-soon')) {
+    if (c.notAfter > input.now && left < EXPIRING_SOON_DAYS && !byCode.has('expiring-soon')) {
       add({
         code: 'expiring-soon', severity: 'warning',
         title: `"${certName(c)}" expires in ${left} day${left === 1 ? '' : 's'} (${day(c.notAfter)})`,
