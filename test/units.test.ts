@@ -12,7 +12,7 @@ import { parseResolveOption } from '../src/probe/resolve.js';
 import { parseTarget } from '../src/probe/target.js';
 import { goMatchHostnames } from '../src/trust/go-verify.js';
 import { loadUnixRoots } from '../src/trust/stores.js';
-import { parseIp } from '../src/x509/ip.js';
+import { parseIp } from '../src/platform/ip.js';
 import { certificatesFromPem } from '../src/x509/load.js';
 import { formatName, type Certificate } from '../src/x509/certificate.js';
 import { loadScenario, SCENARIOS, serveChain, tempDir } from './helpers/servers.js';

@@ -3,7 +3,7 @@
 import type { ProxyOptions } from '../probe/proxy-env.js';
 import { parseProxyUrl } from '../probe/proxy-env.js';
 import { parseResolveOption, ResolveOptionError, type ResolveOverride } from '../probe/resolve.js';
-import { ipVersion } from '../x509/ip.js';
+import { ipVersion } from '../platform/ip.js';
 import { UserError } from './exit.js';
 
 export interface NetworkFlags {

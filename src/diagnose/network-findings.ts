@@ -1,4 +1,5 @@
 // Failures before there is a chain to judge: name resolution, TCP, the handshake itself.
+import { isLocalHost } from '../platform/address.js';
 import type { ProbeFailure, ProbeResult } from '../probe/probe.js';
 import { GO_MAX_CERTIFICATE_MESSAGE, OPENSSL_MAX_CERT_LIST } from '../probe/tls-wire.js';
 import { clientCertFinding, clientCertRefused } from './client-cert.js';
@@ -9,12 +10,8 @@ type Text = { code: FindingCode; title: string; detail: string; fixes: Fix[]; se
 
 const PROXY_HINT = 'On a corporate network, outbound HTTPS often has to go through a proxy: set HTTPS_PROXY for Ollama (in its service environment) and NO_PROXY=localhost,127.0.0.1.';
 
-/** Loopback, link-local and private addresses, and single-label names: never reached through a proxy. */
-function isLocal(host: string): boolean {
-  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|f[cd][0-9a-f]{2}:|fe80:)/i.test(host) || host === 'localhost' || !host.includes('.') && !host.includes(':');
-}
-
-const proxyHint = (p: ProbeResult) => (isLocal(p.target.host) ? '' : ` ${PROXY_HINT}`);
+// A local target (platform/address.ts isLocalHost) never needs a proxy, so it gets no proxy hint.
+const proxyHint = (p: ProbeResult) => (isLocalHost(p.target.host) ? '' : ` ${PROXY_HINT}`);
 
 function printable(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.').slice(0, 64);
@@ -27,7 +24,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
     detail:
       `Go reports this as "dial tcp: lookup ${p.target.host}: no such host". Either the name is mistyped, this machine's DNS cannot see it ` +
       `(VPN split DNS, a container without the host's resolver), or the network only resolves external names through a proxy.${proxyHint(p)}`,
-    fixes: [NETWORK_FIX.resolver(p.target.host), ...(isLocal(p.target.host) ? [] : [NETWORK_FIX.proxyForOllama])],
+    fixes: [NETWORK_FIX.resolver(p.target.host), ...(isLocalHost(p.target.host) ? [] : [NETWORK_FIX.proxyForOllama])],
   }),
   connect: (f, p) => {
     const where = `${p.address?.address ?? f.attempts[f.attempts.length - 1]?.address ?? p.target.host}:${p.target.port}`;
@@ -38,7 +35,7 @@ const BY_STAGE: { [S in ProbeFailure['stage']]: (f: Extract<ProbeFailure, { stag
           title: `Connection refused by ${where}`,
           detail:
             `Nothing listens on ${where}, or a firewall actively rejects the connection.` +
-            (isLocal(p.target.host) ? '' : ` For registry.ollama.ai this usually means outbound traffic must go through a proxy; "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP.${proxyHint(p)}`),
+            (isLocalHost(p.target.host) ? '' : ` For registry.ollama.ai this usually means outbound traffic must go through a proxy; "http://...:80 connection refused" in Ollama's log means --insecure switched it to plain HTTP.${proxyHint(p)}`),
           fixes: [NETWORK_FIX.listening(p.target.host, p.target.port)],
         };
       case 'timeout':

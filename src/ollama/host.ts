@@ -2,6 +2,7 @@
 // http unless given, port 11434 unless given (but http:// alone means 80 and https:// 443), a path
 // kept. The same value is where the server listens and where the CLI connects, so 0.0.0.0 means
 // "every interface" to the server and is dialled as it is by the CLI.
+import { isLoopbackHost, isUnspecifiedHost } from '../platform/address.js';
 
 export interface OllamaHost {
   /** The variable as set, or undefined for the default. */
@@ -14,7 +15,6 @@ export interface OllamaHost {
   public: boolean;
 }
 
-const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 const DEFAULT_HOST = '127.0.0.1';
 
 export function parseOllamaHost(value: string | undefined): OllamaHost {
@@ -60,9 +60,9 @@ export function parseOllamaHost(value: string | undefined): OllamaHost {
   return { raw, scheme, host, port, path, public: isPublic };
 }
 
-/** An address the server would listen on that others can reach: every interface, or not loopback. */
+/** An address the server would listen on that others can reach: every interface, or not loopback (private addresses count). */
 export function isPublicBind(host: string): boolean {
-  return host === '' || host === '0.0.0.0' || host === '::' || !LOOPBACK.test(host);
+  return isUnspecifiedHost(host) || !isLoopbackHost(host);
 }
 
 /** Where a client on this machine reaches the server: Ollama's CLI dials 0.0.0.0 (and an empty host) as is, which Linux routes to loopback. */

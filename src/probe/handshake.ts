@@ -8,7 +8,7 @@
 
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { ipVersion } from '../x509/ip.js';
+import { ipVersion } from '../platform/ip.js';
 import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
 import {
   GO_MAX_CERTIFICATE_MESSAGE,

@@ -7,7 +7,8 @@
 //   domains (optionally :port) that match themselves and their subdomains; a leading "." or "*."
 //   matches subdomains only.
 import { domainToASCII } from 'node:url';
-import { parseIp } from '../x509/ip.js';
+import { parseIp } from '../platform/ip.js';
+import { isLoopbackIp, isLoopbackName } from '../platform/address.js';
 import { redactProxyUrl } from '../platform/redact.js';
 
 export type Env = Record<string, string | undefined>;
@@ -119,8 +120,8 @@ export function chooseProxy(host: string, port: number, env: Env, opts: ProxyOpt
 
   const h = idna(host.toLowerCase());
   const ip = parseIp(h);
-  if (h === 'localhost') return { ...base, url, bypass: 'localhost is never proxied' };
-  if (ip && isLoopback(ip)) return { ...base, url, bypass: 'loopback addresses are never proxied' };
+  if (isLoopbackName(h)) return { ...base, url, bypass: 'localhost is never proxied' };
+  if (ip && isLoopbackIp(ip)) return { ...base, url, bypass: 'loopback addresses are never proxied' };
   const noProxy = getEnvAny(env, ['NO_PROXY', 'no_proxy']);
   if (noProxy) {
     const matchers = noProxyMatchers(noProxy.value);
@@ -136,11 +137,6 @@ function idna(name: string): string {
   if (/^[\x00-\x7f]*$/.test(name)) return name;
   const lead = name.startsWith('.') ? '.' : '';
   return lead + (domainToASCII(name.slice(lead.length)) || name.slice(lead.length));
-}
-
-function isLoopback(ip: Buffer): boolean {
-  if (ip.length === 4) return ip[0] === 127;
-  return ip.subarray(0, 15).every((b) => b === 0) && ip[15] === 1;
 }
 
 /** A proxy setting fit to print (platform/redact.ts): the password is never shown. */

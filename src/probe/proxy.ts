@@ -7,7 +7,7 @@ import { handshake, HandshakeFailure } from './handshake.js';
 import { formatHostPort } from './target.js';
 import { resolveHost, ResolveFailure, type ResolveOverride } from './resolve.js';
 import { looksLikeTls } from './tls-wire.js';
-import { ipVersion, parseIp } from '../x509/ip.js';
+import { ipVersion, parseIp } from '../platform/ip.js';
 
 export type ProxyFailureKind = 'unreachable' | 'auth-required' | 'refused' | 'scheme-mismatch' | 'bad-reply' | 'tls';
 

@@ -4,7 +4,7 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ipVersion } from '../x509/ip.js';
+import { ipVersion } from '../platform/ip.js';
 
 export type AddressSource = 'resolve' | 'literal' | 'hosts' | 'dns';
 

@@ -1,6 +1,7 @@
 // What the user asked us to check: `host`, `host:port`, `[v6]:port`, a bare IPv6 literal, or an
 // https:// URL. Anything else is a usage error (exit 2) with a message saying what is accepted.
-import { ipVersion } from '../x509/ip.js';
+import { ipVersion } from '../platform/ip.js';
+import { hasPrivateSuffix } from '../platform/address.js';
 
 export interface Target {
   /** The argument as given. */
@@ -81,11 +82,8 @@ export function parseTarget(input: string): Target {
   return { input, host, port, label: formatHostPort(host, port) };
 }
 
-// Names that never belong to the public internet (RFC 6761, RFC 8375, and common private suffixes).
-const PRIVATE_SUFFIX = /\.(test|local|localhost|internal|intranet|lan|home|corp|invalid|example|home\.arpa)$/;
-
 /** A DNS name on the public internet: not an address, not a single label, not a private suffix. */
 export function isPublicHostName(host: string): boolean {
   if (ipVersion(host)) return false;
-  return host.includes('.') && !PRIVATE_SUFFIX.test(host.toLowerCase());
+  return host.includes('.') && !hasPrivateSuffix(host);
 }

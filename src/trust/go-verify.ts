@@ -4,7 +4,7 @@
 // the SAME error text as Ollama would, so the structure follows Go's verify.go closely:
 // leaf validity, hostname, then depth-first path building where roots are tried before
 // intermediates and the error of the last candidate considered is what surfaces.
-import { parseIp } from '../x509/ip.js';
+import { parseIp } from '../platform/ip.js';
 import type { Certificate } from '../x509/certificate.js';
 import { EKU, EXT } from '../x509/oids.js';
 import { GO_RULES_VERSION, goReverseLabels, goSanEntries, uriHost } from '../x509/go-parse.js';

@@ -4,7 +4,7 @@
 // returns 1 so verification runs to the end and the LAST error is what Node reports, while
 // curl's default callback stops at the FIRST error.
 import type { Certificate } from '../x509/certificate.js';
-import { parseIp } from '../x509/ip.js';
+import { parseIp } from '../platform/ip.js';
 import { EKU, OPENSSL_HANDLED_CRITICAL } from '../x509/oids.js';
 import { GEN, opensslFacts, type OpenSslAkid, type OpenSslFacts } from '../x509/openssl-parse.js';
 import { nameConstraintsCheck, nameConstraintsCheckCn } from './openssl-ncons.js';

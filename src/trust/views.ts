@@ -3,7 +3,7 @@
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 import type { RootFs } from '../platform/rootfs.js';
-import { parseIp } from '../x509/ip.js';
+import { parseIp } from '../platform/ip.js';
 import { GoCertPool, goTlsErrorText, goVerifyServer, parseGoDebug, type GoError, type GoVerifyResult } from './go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
 import {

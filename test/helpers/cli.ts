@@ -99,7 +99,7 @@ export interface DoctorJson {
 }
 
 /** The Go reference programs, test/go/<name>.go. */
-export const GO_PROGRAMS = ['tlsclient', 'httpsget', 'mtlsserve', 'httpsserve', 'limboverify'] as const;
+export const GO_PROGRAMS = ['tlsclient', 'httpsget', 'mtlsserve', 'httpsserve', 'limboverify', 'ipclass'] as const;
 export type GoProgram = (typeof GO_PROGRAMS)[number];
 
 /**
