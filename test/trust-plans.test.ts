@@ -85,13 +85,17 @@ describe('Linux distributions: anchor directory and update tool, by /etc/os-rele
     expect(choice.chosen.map((c) => c.target.id)).toEqual(['linux-native']);
     expect(choice.skipped.find((s) => s.id === 'alpine')?.why).toContain('/usr/sbin/update-ca-certificates is not installed');
     const plan = choice.chosen[0]!.target.plan(ctx, [ca]) as Plan;
+    // Both bundles are empty here: each is first seeded with Mozilla's roots (seed-roots.ts).
     expect(plan.steps.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`)).toEqual([
+      'write /etc/ssl/certs/ca-certificates.crt',
+      'write /etc/ssl/cert.pem',
       'append-block /etc/ssl/certs/ca-certificates.crt',
       'append-block /etc/ssl/cert.pem',
       `write /etc/ssl/certs/${stem}.pem`,
       `symlink /etc/ssl/certs/${opensslSubjectHash(ca.subjectRaw)}.0`,
     ]);
-    expect(plan.steps[3]).toMatchObject({ kind: 'symlink', target: `${stem}.pem` });
+    expect(plan.steps[5]).toMatchObject({ kind: 'symlink', target: `${stem}.pem` });
+    expect(plan.steps[0]).toMatchObject({ kind: 'write', content: expect.stringContaining('(it was empty)') });
   });
 
   it('a RHEL image tree mounted elsewhere, as root with its own shell: the tool runs in a chroot', () => {
@@ -106,7 +110,8 @@ describe('Linux distributions: anchor directory and update tool, by /etc/os-rele
     const ctx = trustContext({ root, platform: 'linux', env: {}, overrides: { privileged: false, hostTool: () => true } });
     const plan = DISTRO_TARGETS.find((t) => t.id === 'rhel')!.plan(ctx, [ca]) as Plan;
     expect(runs(plan)).toEqual([]);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['write', 'append-block', 'write', 'symlink']);
+    // anchor, the empty bundle seeded (seed-roots.ts), the CA appended, its file and hash link
+    expect(plan.steps.map((s) => s.kind)).toEqual(['write', 'write', 'append-block', 'write', 'symlink']);
     expect(plan.notes.join('\n')).toContain("the tree's own /usr/bin/update-ca-trust runs only inside a chroot of the tree, never on this machine, and that needs root");
   });
 });

@@ -5,6 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, goClientBinary, haveSudo, goSays, runCli, runDoctorJson } from './helpers/cli.js';
 import { issueLeaf, makeCa } from './helpers/pki.js';
@@ -158,9 +159,16 @@ describe.skipIf(!haveDebianTool())('the native fallback, on a tree without the u
   it('appends to the bundles, links by subject hash as openssl does, and untrust restores the tree exactly', async () => {
     const root = debianTree({ withTool: false });
     const before = snapshot(root);
+    const bundle = path.join(root, 'etc/ssl/certs/ca-certificates.crt');
+    const bundleBefore = readFileSync(bundle, 'utf8');
     const r = await runCli(['trust', '--ca', caFile(), '--root', root, '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('is not installed: the bundles and links are written directly');
+    expect(r.stdout).not.toContain('seeded');
+    // A bundle with certificates gets only the CA's marked block, after its own text.
+    const added = readFileSync(bundle, 'utf8');
+    expect(added.startsWith(bundleBefore)).toBe(true);
+    expect(pemBlocks(added.slice(bundleBefore.length)).map((b) => b.trim())).toEqual([scenario.caPem.trim()]);
     const certs = path.join(root, 'etc/ssl/certs');
     expect(readdirSync(certs).filter((n) => n.startsWith(`${caHash}.`))).toEqual([`${caHash}.0`]);
     expect(await opensslVerify(certs)).toMatch(/leaf\.pem: OK$/);
@@ -176,15 +184,54 @@ describe.skipIf(!haveDebianTool())('the native fallback, on a tree without the u
     expect(snapshotDiff(before, snapshot(root))).toEqual([]);
   });
 
-  it('a tree with no CA bundle at all gets one holding the CA, and says it trusts nothing public', async () => {
+  // seed-roots.ts's rule: a missing or empty bundle is first seeded with Mozilla's roots (Node's
+  // tls.rootCertificates), then the CA appended; untrust gives back the file as it was.
+  const bareTree = (bundle?: { mode: number }) => {
     const root = tempDir('ollama-tls-bare-');
-    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
     writeFileSync(path.join(root, 'etc/os-release'), 'ID=wolfi\nPRETTY_NAME="Wolfi"\n');
-    const r = await runCli(['trust', '--ca', caFile(), '--root', root, '--yes']);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('Linux CA bundle and certificate directory, edited directly');
-    expect(r.stdout).toContain('Go will trust no public CA in it');
-    expect(pemBlocks(readFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), 'utf8'))).toHaveLength(1);
+    if (bundle) {
+      writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), '');
+      chmodSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundle.mode);
+    }
+    return root;
+  };
+  for (const was of ['absent', 'empty'] as const) {
+    it(`a tree whose CA bundle is ${was} gets Mozilla's roots plus the CA, and untrust makes it ${was} again`, async () => {
+      const root = bareTree(was === 'empty' ? { mode: 0o640 } : undefined);
+      const before = snapshot(root);
+      const bundle = path.join(root, 'etc/ssl/certs/ca-certificates.crt');
+      const r = await runCli(['trust', '--ca', caFile(), '--root', root, '--yes']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('Linux CA bundle and certificate directory, edited directly');
+      expect(r.stdout).toContain(`is ${was} in this tree: it is seeded with Node.js`);
+      expect(r.stdout).not.toContain('trust no public');
+      const blocks = pemBlocks(readFileSync(bundle, 'utf8')).map((b) => b.trim());
+      expect(blocks).toHaveLength(tls.rootCertificates.length + 1);
+      expect(blocks.slice(0, -1)).toEqual(tls.rootCertificates.map((c) => c.trim()));
+      expect(blocks.at(-1)).toBe(scenario.caPem.trim());
+      if (go) expect(await goInTree(root)).toBe('ok');
+      const again = await runCli(['trust', '--ca', caFile(), '--root', root, '--yes']);
+      expect(again.stdout).toContain('Nothing to do');
+
+      const undo = await runCli(['untrust', '--ca', caFile(), '--root', root, '--yes']);
+      expect(undo.code, undo.stdout + undo.stderr).toBe(0);
+      expect(snapshotDiff(before, snapshot(root))).toEqual([]);
+    });
+  }
+
+  it('a seeded bundle stays while another CA ollama-tls added is still in it', async () => {
+    const root = bareTree();
+    const other = await makeCa('Second Corp Root', 'Second Corp');
+    const otherFile = path.join(tempDir(), 'other.pem');
+    writeFileSync(otherFile, other.certPem);
+    const bundle = path.join(root, 'etc/ssl/certs/ca-certificates.crt');
+    expect((await runCli(['trust', '--ca', caFile(), '--root', root, '--yes'])).code).toBe(0);
+    const seeded = readFileSync(bundle, 'utf8');
+    expect((await runCli(['trust', '--ca', otherFile, '--root', root, '--yes'])).code).toBe(0);
+    expect(pemBlocks(readFileSync(bundle, 'utf8'))).toHaveLength(tls.rootCertificates.length + 2);
+    expect((await runCli(['untrust', '--ca', otherFile, '--root', root, '--yes'])).code).toBe(0);
+    expect(readFileSync(bundle, 'utf8')).toBe(seeded);
     if (go) expect(await goInTree(root)).toBe('ok');
   });
 });

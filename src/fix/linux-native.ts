@@ -2,7 +2,10 @@
 // alpine): do what the tool would have done, by hand. Append the CA to the bundle Go reads first
 // and to the one OpenSSL reads, and put it in the certificate directory with its OpenSSL
 // subject-hash link, so Go, OpenSSL and curl all find it. Every change is marked or named from
-// the CA's fingerprint, so untrust removes exactly it.
+// the CA's fingerprint, so untrust removes exactly it. A bundle that is absent or empty is first
+// seeded with Mozilla's roots (seed-roots.ts, the one rule for a CA into a Linux tree), marked with
+// what the file was, so untrust removes it again or empties it again.
+import { statSync } from 'node:fs';
 import type { LinuxFamily } from '../platform/os-release.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { GO_CERT_FILES, OPENSSL_DEFAULTS } from '../trust/store-paths.js';
@@ -11,7 +14,8 @@ import { certificatesFromPem } from '../x509/load.js';
 import { opensslSubjectHash } from '../x509/subject-hash.js';
 import type { TrustContext } from './context.js';
 import { hashDirFingerprints, linuxStoreChecks } from './linux-checks.js';
-import { caLabel, fileStem, hasBlock, type CaRef, type Plan, type Step, type TrustTarget } from './plan.js';
+import { caLabel, fileStem, hasBlock, stripBlock, type CaRef, type Plan, type Step, type TrustTarget } from './plan.js';
+import { needsSeed, seedBlock, seededAs } from './seed-roots.js';
 
 export interface StepSet {
   steps: Step[];
@@ -26,7 +30,7 @@ function opensslPaths(family: LinuxFamily | undefined): { file: string; dir: str
 }
 
 /** The bundle files to edit: the one Go reads first and OpenSSL's default, once each. */
-function bundleFiles(fs: RootFs, family: LinuxFamily | undefined): { files: string[]; created: boolean } {
+function bundleFiles(fs: RootFs, family: LinuxFamily | undefined): { files: string[] } {
   const goFirst = GO_CERT_FILES.find((f) => fs.exists(f));
   const candidates = [goFirst ?? GO_CERT_FILES[0]!, opensslPaths(family).file];
   const seen = new Set<string>();
@@ -37,7 +41,16 @@ function bundleFiles(fs: RootFs, family: LinuxFamily | undefined): { files: stri
     seen.add(key);
     files.push(f);
   }
-  return { files, created: goFirst === undefined };
+  return { files };
+}
+
+/** The file's permission bits, or 0o644 for a file that is not there. */
+function fileMode(fs: RootFs, p: string): number {
+  try {
+    return statSync(fs.resolve(p)).mode & 0o7777;
+  } catch {
+    return 0o644;
+  }
 }
 
 function readText(fs: RootFs, p: string): string | undefined {
@@ -56,10 +69,14 @@ function bundleHas(fs: RootFs, file: string, sha256: string): boolean {
 
 export function nativeTrustSteps(fs: RootFs, family: LinuxFamily | undefined, cas: Certificate[]): StepSet {
   const { dir } = opensslPaths(family);
-  const { files, created } = bundleFiles(fs, family);
+  const { files } = bundleFiles(fs, family);
   const out: StepSet = { steps: [], unchanged: [], notes: [] };
-  if (created) {
-    out.notes.push(`This tree has no CA bundle at all; ${files[0]} will hold only the CAs given here, so Go will trust no public CA in it.`);
+  for (const file of cas.length > 0 ? files : []) {
+    const text = readText(fs, file);
+    if (!needsSeed(text)) continue;
+    const was = text === undefined ? 'absent' : 'empty';
+    out.notes.push(`${file} is ${was} in this tree: it is seeded with Node.js ${process.version}'s Mozilla roots before the CAs, so Go keeps trusting public CAs.`);
+    out.steps.push({ kind: 'write', path: file, content: seedBlock(was), mode: fileMode(fs, file), why: `seed ${file} (${was}) with Mozilla's roots; untrust makes it ${was} again` });
   }
   let names: string[] = [];
   try {
@@ -123,6 +140,15 @@ export function nativeUndoSteps(fs: RootFs, family: LinuxFamily | undefined, ref
     if (entries.some((e) => e.name === `${stem}.pem`)) pending.push({ kind: 'remove', path: `${dir}/${stem}.pem`, why: 'the CA file ollama-tls wrote' });
     if (pending.length === 0) out.unchanged.push(`"${label}" was not added by ollama-tls in this store; nothing to remove`);
     out.steps.push(...pending);
+  }
+  // A bundle ollama-tls seeded goes back to what it was once the last of its CAs is out of it.
+  for (const file of files) {
+    const text = readText(fs, file);
+    if (text === undefined) continue;
+    const rest = refs.reduce((t, ref) => stripBlock(t, ref.sha256), text);
+    const was = rest !== text ? seededAs(rest) : undefined;
+    if (was === 'absent') out.steps.push({ kind: 'remove', path: file, why: `${file} was absent before ollama-tls seeded it` });
+    if (was === 'empty') out.steps.push({ kind: 'write', path: file, content: '', mode: fileMode(fs, file), why: `${file} was empty before ollama-tls seeded it` });
   }
   return out;
 }

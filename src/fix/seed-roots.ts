@@ -4,11 +4,14 @@
 // added. Appending to a bundle that did not exist would leave one holding the CA alone, and Go
 // (Ollama) would then trust no public root: the pull from the real registry would break.
 //
-// The two implementations, kept to this one decision:
+// The three implementations, kept to this one decision:
 // - src/fix/image/trust-files.ts (`trust --image`): the new layer's bundle starts from
 //   seedRootsPem() when needsSeed() says so;
 // - src/fix/dockerfile.ts (`trust --dockerfile`): the block COPYs ROOTS_FILE (seedRootsPem())
-//   and its RUN runs seedShellTest(), the same test in sh, before appending the CA.
+//   and its RUN runs seedShellTest(), the same test in sh, before appending the CA;
+// - src/fix/linux-native.ts (`trust --root` or the live system without the update tool): the
+//   bundle is first written as seedBlock(), marked with what the file was, so that untrust
+//   gives back exactly that (seededAs(): the file removed again, or emptied again).
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 
@@ -25,3 +28,20 @@ export const needsSeed = (bundle: string | Buffer | undefined): boolean => bundl
 
 /** The same decision in sh: seed `bundle` from `rootsPath` unless it exists with content. */
 export const seedShellTest = (bundle: string, rootsPath: string): string => `{ [ -s ${bundle} ] || cat ${rootsPath} > ${bundle}; }`;
+
+// A seed written into a tree's own bundle (linux-native) is marked, with what the file was before,
+// so untrust can give the tree back exactly. Go and OpenSSL skip the text between PEM blocks.
+const SEED_HEAD = /^# ollama-tls seeded this bundle \(it was (absent|empty)\)[^\n]*\n/;
+const SEED_END = '# ollama-tls end of seeded roots\n';
+
+/** The marked seed for a bundle that was absent or empty: Mozilla's roots between two marker lines. */
+export const seedBlock = (was: 'absent' | 'empty', roots?: Certificate[]): string =>
+  `# ollama-tls seeded this bundle (it was ${was}) with Mozilla's roots, as Node.js bundles them\n${seedRootsPem(roots)}${SEED_END}`;
+
+/** What a bundle was before seeding, when `text` is exactly one marked seed and nothing else; else undefined. */
+export function seededAs(text: string): 'absent' | 'empty' | undefined {
+  const head = SEED_HEAD.exec(text);
+  if (!head || !text.endsWith(SEED_END)) return undefined;
+  const body = text.slice(head[0].length, text.length - SEED_END.length);
+  return body.includes('# ollama-tls') ? undefined : (head[1] as 'absent' | 'empty');
+}
