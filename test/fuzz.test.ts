@@ -1,9 +1,9 @@
-// The seeded mutation fuzzer (test/fuzz/harness.ts) at suite size: a few thousand damaged
+// The seeded mutation fuzzer (test/helpers/fuzz.ts) at suite size: a few thousand damaged
 // PEM/DER/PKCS#7/PKCS#12 inputs through every reader and both verifiers in process, and a few
 // dozen through the CLI. Pass: no exception but a reader's own refusal, no slow case, and in
 // the CLI no exit 3, no time-out, a message with every exit 2. `npm run fuzz` runs more.
 import { describe, expect, it } from 'vitest';
-import { cliFuzz, fuzz } from './fuzz/harness.js';
+import { cliFuzz, fuzz } from './helpers/fuzz.js';
 
 const SEED = 20261204;
 

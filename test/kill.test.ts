@@ -1,11 +1,11 @@
 // The kill test in the suite: a few dozen SIGKILLs of `trust --root` at seeded random moments on
 // a Debian tree; the next `trust` must leave a consistent store (bundle as Debian's rules build
 // it, anchor present, nothing half-written left) and `untrust` must restore the tree exactly.
-// `npm run killtest` runs 100 (see test/kill/run.ts).
+// `npm run killtest` runs 100 (see scripts/killtest.ts).
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from './helpers/rng.js';
-import { baseTree, measure, oneKill, type Tree } from './kill/killtest.js';
+import { baseTree, measure, oneKill, type Tree } from './helpers/kill.js';
 import { canChroot, haveDebianTool } from './helpers/trees.js';
 
 const modes: [string, boolean, number][] = [

@@ -1,10 +1,11 @@
 // npm run killtest [-- --runs N --seed S --mode native --bin PATH]: SIGKILL `trust --root` at seeded random
 // moments, spread over its measured duration; print how many runs the next `trust` left
 // consistent and how many `untrust` restored exactly. --bin runs another build (e.g. an older one).
+import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { BIN } from '../helpers/cli.js';
-import { rng } from '../helpers/rng.js';
-import { baseTree, measure, oneKill } from './killtest.js';
+import { BIN } from '../test/helpers/cli.js';
+import { rng } from '../test/helpers/rng.js';
+import { baseTree, measure, oneKill } from '../test/helpers/kill.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,4 +33,5 @@ for (let i = 0; i < runs; i++) {
 }
 console.log(`clean right after the kill: ${clean}/${runs}; consistent after the next trust: ${consistent}/${runs}; exact restore after untrust: ${restored}/${runs}`);
 rmSync(t.base, { recursive: true, force: true });
-process.exit(consistent === runs && restored === runs ? 0 : 1);
+assert.equal(consistent, runs, 'every kill is followed by a consistent store after the next trust');
+assert.equal(restored, runs, 'every kill is followed by an exact restore after untrust');

@@ -15,11 +15,11 @@ import type { Certificate } from '../../src/x509/certificate.js';
 import { toPem } from '../../src/x509/der.js';
 import { certificatesFromBytes, decodedCertificate } from '../../src/x509/load.js';
 import { CertificateInputError, certificateFileFromBytes } from '../../src/x509/files.js';
-import { ROOT } from '../helpers/servers.js';
+import { ROOT } from './servers.js';
 
 export interface Seed { name: string; bytes: Buffer; password?: string }
 
-import { rng } from '../helpers/rng.js';
+import { rng } from './rng.js';
 
 /** Seeds: every scenario chain as PEM, its first certificate as DER, a PKCS#7 and PKCS#12 of it. */
 export function buildSeeds(): Seed[] {

@@ -1,7 +1,8 @@
 // npm run fuzz -- [--cases N] [--cli N] [--seed S] [--keep DIR]: the long run of the fuzzer
-// (the suite runs a few thousand cases, test/fuzz.test.ts). Exit 1 on any crash or hang.
+// (the suite runs a few thousand cases, test/fuzz.test.ts). An assertion fails (exit 1) on any crash, hang or CLI failure.
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { cliFuzz, fuzz } from './harness.js';
+import { cliFuzz, fuzz } from '../test/helpers/fuzz.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,4 +20,6 @@ const t1 = performance.now();
 const cli = await cliFuzz({ runs: arg('cli', 400), seed, timeoutMs: 30_000 });
 console.log(`CLI: ${cli.runs} runs, ${cli.failures.length} failures, slowest ${cli.maxMs.toFixed(0)} ms, ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 for (const f of cli.failures.slice(0, 10)) console.log(`  exit ${f.code}: ${f.args.join(' ')} (${f.seed} ${f.how.join('+')})\n    ${f.stderr.replace(/\n/g, '\n    ')}`);
-process.exit(inProcess.crashes.length + inProcess.hangs.length + cli.failures.length > 0 ? 1 : 0);
+assert.equal(inProcess.crashes.length, 0, 'no reader or verifier may throw on damaged input');
+assert.equal(inProcess.hangs.length, 0, 'no case may take longer than the hang bound');
+assert.equal(cli.failures.length, 0, 'the CLI answers damaged files with exit 0, 1 or 2, never 3 or a timeout');

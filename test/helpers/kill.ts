@@ -10,9 +10,9 @@ import path from 'node:path';
 import { RootFs } from '../../src/platform/rootfs.js';
 import { stripBlock } from '../../src/fix/plan.js';
 import { certificatesFromPem } from '../../src/x509/load.js';
-import { BIN } from '../helpers/cli.js';
-import { SCENARIOS, tempDir } from '../helpers/servers.js';
-import { canChroot, debianTree, snapshot, snapshotDiff } from '../helpers/trees.js';
+import { BIN } from './cli.js';
+import { SCENARIOS, tempDir } from './servers.js';
+import { canChroot, debianTree, snapshot, snapshotDiff } from './trees.js';
 
 export const CA = path.join(SCENARIOS, 'valid-rsa/ca.pem');
 
