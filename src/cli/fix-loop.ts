@@ -21,12 +21,12 @@ import type { Certificate } from '../x509/certificate.js';
 import type { DoctorFlags } from './doctor-command.js';
 import { EXIT, UserError } from './exit.js';
 import { normaliseFingerprint } from './from-host.js';
-import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from './render-plan.js';
+import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans } from './render-plan.js';
 import { styleFor, type Style } from './style.js';
 import { canPrompt } from './terminal.js';
 import { finishEarlierRun, jsonPlan } from './trust-command.js';
 import { toolVersion } from './version.js';
-import { invocation, runnableReport } from './invocation.js';
+import { runnableReport } from './invocation.js';
 
 /** A CA the loop offers to trust, and why: which failing targets it is for, and where it came from. */
 export interface CaOffer {
@@ -227,11 +227,8 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     return EXIT.PROBLEM;
   }
   if (pending.some((p) => p.plan.needsPrivilege)) {
-    const argv = process.argv.slice(2);
-    if (!argv.includes('--yes')) argv.push('--yes');
-    for (const o of offers) if (o.source === 'network' && !argv.includes(o.cert.sha256)) argv.push('--fingerprint', o.cert.sha256);
-    const inv = invocation();
-    throw new UserError(`the plan needs root; nothing changed. To apply it, run: ${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`);
+    const confirmFlags = offers.filter((o) => o.source === 'network').flatMap((o) => ['--fingerprint', o.cert.sha256]);
+    throw new UserError(`the plan needs root; nothing changed. To apply it, run: ${asRootCommand(confirmFlags)}`);
   }
 
   const refs = cas.map((c) => ({ sha256: c.sha256, cert: c }));

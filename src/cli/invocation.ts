@@ -5,7 +5,8 @@
 //     machine without sudo cannot run it);
 //   - the program as the user can call it: `ollama-tls` when that name on the PATH is this program,
 //     `npx ollama-tls` under npx/npm exec, the standalone binary's path, else this launcher's path.
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { isExecutableFile } from '../platform/executable.js';
 import path from 'node:path';
 
 export interface Invocation {
@@ -15,14 +16,6 @@ export interface Invocation {
   sudo: string;
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function real(p: string): string | undefined {
   try {
@@ -37,7 +30,7 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const p = path.join(dir, name);
-    if (executable(p)) return p;
+    if (isExecutableFile(p)) return p;
   }
   return undefined;
 }
@@ -65,7 +58,7 @@ export function invocation(env: NodeJS.ProcessEnv = process.env): Invocation {
   let program: string;
   if (found && selfReal && real(found) === selfReal && env.npm_command !== 'exec') program = 'ollama-tls';
   else if (env.npm_command === 'exec' || env.npm_lifecycle_event === 'npx') program = 'npx ollama-tls';
-  else if (self && executable(self)) program = path.resolve(self);
+  else if (self && isExecutableFile(self)) program = path.resolve(self);
   else program = `${process.execPath} ${self ? path.resolve(self) : 'ollama-tls'}`;
   cached = { program, sudo };
   return cached;

@@ -7,11 +7,23 @@ import type { Check, Plan, Step } from '../fix/plan.js';
 import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { Style } from './style.js';
-import { runnable } from './invocation.js';
+import { invocation, runnable } from './invocation.js';
 
 /** A command line as a person would type it: arguments with spaces or quotes are quoted. */
 export function shellLine(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * This same command again, as root and without questions: what a person who declined sudo, or a
+ * script without rights, can run themselves. `extra` adds flags the run would otherwise ask for.
+ */
+export function asRootCommand(extra: string[] = []): string {
+  const argv = process.argv.slice(2);
+  if (!argv.includes('--yes')) argv.push('--yes');
+  for (let i = 0; i < extra.length; i += 2) if (!argv.includes(extra[i + 1]!)) argv.push(extra[i]!, extra[i + 1]!);
+  const inv = invocation();
+  return `${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`;
 }
 
 /** Where a step's path is on this machine: inside the tree for --root. */

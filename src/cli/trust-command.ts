@@ -2,13 +2,14 @@
 // prompt on a terminal, --yes elsewhere), get the rights (sudo, after asking), apply, then read
 // the stores back and say what is now true. Nothing is changed before the plan is accepted, and
 // any refusal (a bad file, a wrong fingerprint) happens before anything is planned.
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { otherReaders, restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome } from '../fix/apply.js';
 import { JOURNAL_DIR, JOURNAL_TMP, journaled, JournalBusy, SYSTEM_STORES } from '../fix/journal.js';
+import { isExecutableFile } from '../platform/executable.js';
 import { TreeEscapeError } from '../platform/rootfs.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from '../fix/ca-input.js';
 import { parseGoDebug } from '../trust/go-verify.js';
@@ -21,11 +22,10 @@ import { formatName, type Certificate } from '../x509/certificate.js';
 import { EXIT, UserError } from './exit.js';
 import { caFromHost, normaliseFingerprint } from './from-host.js';
 import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
-import { describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from './render-plan.js';
+import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans, shellLine } from './render-plan.js';
 import { styleFor, useColour, type Style } from './style.js';
 import { canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
-import { invocation } from './invocation.js';
 
 export interface TrustFlags extends NetworkFlags {
   ca?: string[];
@@ -186,7 +186,7 @@ export function jsonPlan(p: Plan) {
 
 /** Run this same command again under sudo, for the CAs already read and confirmed here. */
 async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<number> {
-  const sudo = SUDO.find((p) => canRun(p));
+  const sudo = SUDO.find((p) => isExecutableFile(p));
   if (!sudo) throw new UserError('this plan needs root and sudo is not installed: run the same command as root');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-'));
   try {
@@ -216,22 +216,7 @@ async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], 
   }
 }
 
-function canRun(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** What a person who declined sudo, or a script without rights, can run themselves. */
-function sudoHint(): string {
-  const argv = process.argv.slice(2);
-  if (!argv.includes('--yes')) argv.push('--yes');
-  const inv = invocation();
-  return `${inv.sudo || 'as root: '}${inv.program} ${shellLine(argv)}`;
-}
 
 interface Planned {
   target: TrustTarget;
@@ -498,7 +483,7 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     if (unixSudo && canPrompt() && !flags.json && (await confirm('These steps need root. Run them with sudo?', true))) {
       return rerunWithSudo(action, cas, refs, flags);
     }
-    const how = unixSudo ? `run: ${sudoHint()}` : 'run the same command from an elevated (administrator) prompt';
+    const how = unixSudo ? `run: ${asRootCommand()}` : 'run the same command from an elevated (administrator) prompt';
     throw new UserError(`the plan needs ${unixSudo ? 'root' : 'administrator rights'}; nothing changed. To apply it, ${how}`);
   }
 

@@ -1,10 +1,11 @@
 // Where a trust plan will act, read once: the tree (--root or /), its OS release, whether this is
 // WSL, who we are. Targets only read this; they never probe the machine themselves, which keeps
 // every plan testable as data from a fake tree and a stubbed platform.
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readOsRelease, type OsRelease } from '../platform/os-release.js';
+import { isExecutableFile } from '../platform/executable.js';
 import { RootFs } from '../platform/rootfs.js';
 import type { Env } from '../trust/stores.js';
 
@@ -52,14 +53,6 @@ function isWsl(fs: RootFs, env: Env, platform: NodeJS.Platform): boolean {
   }
 }
 
-function executable(hostPath: string): boolean {
-  try {
-    accessSync(hostPath, constants.X_OK);
-    return statSync(hostPath).isFile();
-  } catch {
-    return false;
-  }
-}
 
 export function writableHostDir(hostDir: string): boolean {
   // The nearest existing ancestor decides: that is where a missing directory would be created.
@@ -93,12 +86,12 @@ export function trustContext(opts: ContextOptions = {}): TrustContext {
     scope: opts.scope ?? (privileged && !(live && isWsl(fs, env, platform)) ? 'machine' : 'user'),
     hasTool: (p) => {
       try {
-        return executable(fs.resolve(p));
+        return isExecutableFile(fs.resolve(p));
       } catch {
         return false; // behind a link out of the tree (never followed) or a loop
       }
     },
-    hostTool: executable,
+    hostTool: isExecutableFile,
     canWrite: (dir) => writableHostDir(fs.isHostRoot ? dir : path.join(fs.root, dir)),
   };
   return { ...ctx, ...opts.overrides };
