@@ -241,6 +241,26 @@ describe('counting: one failure printed several times is one occurrence', () => 
     expect(twice.findings.map((f) => [f.code, f.client, f.count])).toEqual([['expired', 'python', 2]]);
   });
 
+  it('a Java exception whose cause sits 100 frames below counts once; the frames do not end the block', async () => {
+    const frames = (n: number) => Array.from({ length: n }, (_, i) => `\tat java.net.http/jdk.internal.net.http.common.Frame${i}.run(Frame.java:${i + 1})`);
+    const trace = [
+      'Exception in thread "main" javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching localhost found.',
+      ...frames(3),
+      'Caused by: javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching localhost found.',
+      ...frames(100),
+      'Caused by: java.security.cert.CertificateException: No subject alternative DNS name matching localhost found.',
+      ...frames(5),
+      '\t... 71 more',
+    ];
+    const once = await explainLines(trace, OPTS);
+    expect(once.findings.map((f) => [f.code, f.client, f.count])).toEqual([['hostname-mismatch', 'java', 1]]);
+    // Two runs, one after the other, are still two; and 61 lines that are not frames still end a block.
+    const twice = await explainLines([...trace, '$ java Get.java', ...trace], OPTS);
+    expect(twice.findings.map((f) => [f.code, f.client, f.count])).toEqual([['hostname-mismatch', 'java', 2]]);
+    const apart = await explainLines([trace[0]!, ...Array.from({ length: 61 }, (_, i) => `download ${i} done`), trace[0]!], OPTS);
+    expect(apart.findings.map((f) => [f.code, f.client, f.count])).toEqual([['hostname-mismatch', 'java', 2]]);
+  });
+
   it("pip's retry block is one occurrence, and its retries are said", async () => {
     const retry = (n: number) => `WARNING: Retrying (Retry(total=${n}, connect=None, read=None, redirect=None, status=None)) after connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain (_ssl.c:992)'))': /simple/x/`;
     const { findings } = await explainLines([

@@ -158,9 +158,15 @@ function clockReading(facts: Record<string, string>, opts: ExplainOptions): stri
  * and each problem counts once per block. A block ends where a new event starts: a line that
  * carries its own timestamp (a log record: each record is an event, so retries logged over time
  * are counted), a JSON record, a shell prompt, a traceback that is not chained to the one before;
- * or after BLOCK_GAP lines with no failure in them.
+ * or after BLOCK_GAP lines with no failure in them. Stack frames do not count towards that gap: a
+ * Java exception's causes can sit a hundred frames apart (JDK 17's HttpClient prints about 70
+ * between its SSLHandshakeException and the CertificateException that caused it), and the frames
+ * between them are still the same event.
  */
 const BLOCK_GAP = 60;
+// Java and Node frames ("\tat ...", "... 71 more"), Java's cause and suppressed headers, Python's
+// "  File ..." lines: each continues the trace above it.
+const STACK_FRAME = /^\s+(?:at |\.\.\. \d+ more|File ")|^(?:Caused by|\s*Suppressed): /;
 const STARTS_EVENT = /^\s*(?:\{"|\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |time=|ts=|level=|#\d+ \d+\.\d+ |\$ |PS [A-Z]:\\|Traceback \(most recent call last\):)/;
 // A traceback printed as the cause or context of the next one is the same failure.
 const CHAINED = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)/;
@@ -262,7 +268,8 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
   const take = (line: string) => {
     count++;
     if (block.mentions.length || block.named.length) {
-      if (count - block.last > BLOCK_GAP) flush();
+      if (STACK_FRAME.test(line)) block.last = count;
+      else if (count - block.last > BLOCK_GAP) flush();
       else if (STARTS_EVENT.test(line) && !CHAINED.test(previous)) flush();
     }
     if (line.trim()) previous = line.trim();
