@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handshake, HandshakeFailure } from '../src/probe/handshake.js';
-import { loadClientIdentity, ClientCertError } from '../src/probe/client-cert.js';
+import { loadClientIdentity, ClientCertError } from '../src/probe/client-identity.js';
 import { runCli, runDoctorJson } from './helpers/cli.js';
 import { issueLeaf, makeCa, type TestCa, type TestLeaf } from './helpers/pki.js';
 import { serveChain, tempDir, type Running } from './helpers/servers.js';

@@ -1,42 +1,80 @@
-// The layers: probe -> chain -> verdicts -> findings -> render. The lower folders (probe, x509,
-// trust) never import the higher ones (fix, diagnose, cli), statically or with import().
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+// The layers: probe -> chain -> verdicts -> findings -> render. Imports go down ARCHITECTURE.md's
+// layer table only (a folder imports its own modules and lower layers'), statically, type-only or
+// with import(); and no module reaches itself through its imports. `npm run lint` runs the same
+// check without vitest (scripts/lint-imports.ts).
 import { describe, expect, it } from 'vitest';
-
-const SRC = path.join(import.meta.dirname, '..', 'src');
-const LOWER = ['probe', 'x509', 'trust'];
-const HIGHER = ['fix', 'diagnose', 'cli'];
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
-}
-
-/** Every module specifier: `from '...'`, `import('...')`, `import '...'`. */
-function specifiers(text: string): string[] {
-  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
-}
+import { importCycles, importGraph, importProblems, layerTable, layerViolations, specifiers } from './helpers/import-graph.js';
 
 describe('import direction', () => {
-  for (const lower of LOWER) {
-    it(`nothing under src/${lower} imports ${HIGHER.join(', ')}`, () => {
-      const files = tsFiles(path.join(SRC, lower));
-      expect(files.length).toBeGreaterThan(3);
-      const wrong: string[] = [];
-      for (const file of files) {
-        for (const spec of specifiers(readFileSync(file, 'utf8'))) {
-          if (!spec.startsWith('.')) continue;
-          const target = path.relative(SRC, path.resolve(path.dirname(file), spec)).split(path.sep)[0]!;
-          if (HIGHER.includes(target)) wrong.push(`${path.relative(SRC, file)} -> ${spec}`);
-        }
-      }
-      expect(wrong).toEqual([]);
+  it('the layer table puts every folder of src/ in order, lowest first', () => {
+    const layers = layerTable();
+    expect(Object.fromEntries(layers)).toEqual({
+      platform: 0, x509: 1, probe: 2, trust: 2, upstream: 3, ollama: 3, diagnose: 4, fix: 4, cli: 5,
     });
-  }
+  });
 
-  it('the checker sees a wrong import (it would have caught probe -> fix/ca-input)', () => {
-    const spec = specifiers("import { CaInputError, readCaFile } from '../fix/ca-input.js';\nconst m = await import('../diagnose/x.js');");
-    expect(spec).toEqual(['../fix/ca-input.js', '../diagnose/x.js']);
+  it('src/ keeps it: no upward import, no cycle, every relative import a module under src/', () => {
+    const { graph } = importGraph();
+    expect(graph.size).toBeGreaterThan(100);
+    expect(importProblems()).toEqual([]);
+  });
+
+  it('probe/, x509/, trust/ never import fix/, diagnose/ or cli/ (the rule the table generalises)', () => {
+    const { graph } = importGraph();
+    const wrong = [...graph].flatMap(([from, to]) =>
+      /^(probe|x509|trust)\//.test(from) ? to.filter((t) => /^(fix|diagnose|cli)\//.test(t)).map((t) => `${from} -> ${t}`) : []);
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('the checker sees what it must refuse', () => {
+  const layers = layerTable();
+  const graphOf = (files: Record<string, string>) => importGraph(new Map(Object.entries(files)));
+
+  it('finds every kind of import, and none in comments or strings', () => {
+    const text = [
+      "import { CaInputError, readCaFile } from '../fix/ca-input.js';",
+      "import type { Finding } from '../diagnose/finding.js';",
+      "export { x } from './x.js';",
+      "const m = await import('../cli/main.js');",
+      "// import('../fix/apply.js')",
+      "const s = \"import('../fix/plan.js')\";",
+    ].join('\n');
+    expect(specifiers(text)).toEqual(['../fix/ca-input.js', '../diagnose/finding.js', './x.js', '../cli/main.js']);
+  });
+
+  it('an upward import (trust -> diagnose, even type-only), a sideways one (fix -> diagnose), a folder with no layer', () => {
+    const { graph, errors } = graphOf({
+      'trust/views.ts': "import type { FindingCode } from '../diagnose/finding.js';",
+      'diagnose/finding.ts': "import { x } from '../platform/ip.js';",
+      'platform/ip.ts': '',
+      'fix/plan.ts': "const f = await import('../diagnose/finding.js');",
+      'extra/thing.ts': "import '../platform/ip.js';",
+    });
+    expect(errors).toEqual([]);
+    expect(layerViolations(graph, layers)).toEqual([
+      'extra/ is not in ARCHITECTURE.md\'s Layers table',
+      'trust/views.ts -> diagnose/finding.ts (trust/ is layer 2, diagnose/ is layer 4)',
+      'fix/plan.ts -> diagnose/finding.ts (fix/ is layer 4, diagnose/ is layer 4)',
+    ]);
+  });
+
+  it('a cycle inside one folder, through a type-only import and import(), named with its path', () => {
+    const { graph } = graphOf({
+      'probe/a.ts': "import { b } from './b.js';",
+      'probe/b.ts': "const c = await import('./c.js');",
+      'probe/c.ts': "import type { A } from './a.js';\nimport './d.js';",
+      'probe/d.ts': '',
+      'probe/self.ts': "import type { S } from './self.js';",
+    });
+    expect(importCycles(graph)).toEqual([['probe/a.ts', 'probe/b.ts', 'probe/c.ts', 'probe/a.ts'], ['probe/self.ts', 'probe/self.ts']]);
+    expect(layerViolations(graph, layers)).toEqual([]);
+  });
+
+  it('an import of something that is not a module under src/', () => {
+    expect(graphOf({ 'cli/main.ts': "import x from '../../package.json';\nimport { y } from './gone.js';" }).errors).toEqual([
+      'cli/main.ts imports ../../package.json, which is not a module under src/',
+      'cli/main.ts imports ./gone.js, which is not a module under src/',
+    ]);
   });
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RootFs } from '../src/platform/rootfs.js';
 import { advisoriesFor, compareVersions, OLLAMA_ADVISORIES, parseOllamaVersion } from '../src/ollama/advisories.js';
-import { checkOllama, exposedFinding, redactValue } from '../src/ollama/check.js';
+import { redactValue } from '../src/ollama/check.js';
+import { diagnoseOllama, exposedFinding } from '../src/diagnose/ollama-findings.js';
 import { parseOllamaHost } from '../src/ollama/host.js';
 import { bootTime, findOllamaServers, startTicks } from '../src/ollama/server-process.js';
 import { parseEnvFile, readSystemdService, splitWords } from '../src/ollama/systemd.js';
@@ -259,7 +260,7 @@ describe('checkOllama against a real server on loopback', () => {
   });
 
   const run = (env: NodeJS.ProcessEnv, root = tree({}), procDir = emptyProc(), trustFiles?: string[]) =>
-    checkOllama({ fs: new RootFs(root), env, now: NOW, timeoutMs: 5000, procDir, ...(trustFiles ? { trustFiles } : {}) });
+    diagnoseOllama({ fs: new RootFs(root), env, now: NOW, timeoutMs: 5000, procDir, ...(trustFiles ? { trustFiles } : {}) });
 
   it('a vulnerable version: every advisory that applies, with the fix', async () => {
     const { report, findings } = await run({ OLLAMA_HOST: `127.0.0.1:${old.port}` });

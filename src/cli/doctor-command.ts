@@ -3,7 +3,7 @@ import { InputFileError, readInputFile } from '../platform/input-file.js';
 import { CertificateInputError, readCertificateFile } from '../x509/files.js';
 import { access, writeFile } from 'node:fs/promises';
 import { runDoctor, type DoctorRun } from '../diagnose/doctor.js';
-import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-cert.js';
+import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-identity.js';
 import { RootFs } from '../platform/rootfs.js';
 import { AI_HOSTS } from '../probe/known-hosts.js';
 import { parseTarget, TargetError } from '../probe/target.js';

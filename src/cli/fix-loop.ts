@@ -18,7 +18,6 @@ import type { DoctorRun } from '../diagnose/doctor.js';
 import type { DoctorReport } from '../diagnose/report.js';
 import { parseGoDebug } from '../trust/go-verify.js';
 import type { Certificate } from '../x509/certificate.js';
-import type { DoctorFlags } from './doctor-command.js';
 import { EXIT, UserError } from './exit.js';
 import { normaliseFingerprint } from './from-host.js';
 import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans } from './render-plan.js';
@@ -121,7 +120,18 @@ interface Applied {
   error?: { message: string; output: string };
 }
 
-export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promise<DoctorRun>): Promise<number> {
+/** The doctor flags `--fix` reads (doctor-command.ts DoctorFlags has them; named here so the command imports this module, not back). */
+export interface FixLoopFlags {
+  json?: boolean;
+  verbose?: boolean;
+  ca?: string[];
+  root?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  fingerprint?: string[];
+}
+
+export async function fixLoop(flags: FixLoopFlags, check: (what: string) => Promise<DoctorRun>): Promise<number> {
   const s = styleFor(process.stdout);
   // As for trust: with --json, stdout carries the JSON alone; everything for people goes to stderr.
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);

@@ -2,7 +2,7 @@
 import { formatName, type Certificate } from '../x509/certificate.js';
 import { decodedCertificate } from '../x509/load.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
-import type { ClientIdentity } from '../probe/client-cert.js';
+import type { ClientIdentity } from '../probe/client-identity.js';
 import { clientCertFinding, clientCertWarnings } from './client-cert.js';
 import { header, type NextRequest } from '../probe/http.js';
 import { PULL_FALLBACK_HOSTS } from '../probe/known-hosts.js';
@@ -11,7 +11,7 @@ import { DEFAULT_REGISTRY, displayName, manifestPath, type ModelName } from '../
 import { upstreamRequests, type Credentials, type UpstreamRequest } from '../upstream/requests.js';
 import { fallbackFinding, readBlobHost, readRegistry } from './pull-findings.js';
 import { readUpstream } from './upstream-findings.js';
-import { checkOllama, exposedFinding, versionFindings } from '../ollama/check.js';
+import { diagnoseOllama, exposedFinding, versionFindings } from './ollama-findings.js';
 import { isPublicBind } from '../ollama/host.js';
 import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
@@ -250,7 +250,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     ...(opts.aiTargets ?? []).map((t) => one(t, 'ai')),
   ]);
   const pulled = opts.pull ? walkPull(opts.pull.name, one, opts) : Promise.resolve(undefined);
-  const local = opts.localOllama ? checkOllama({ fs: opts.fs, env: opts.env, now, timeoutMs: opts.timeoutMs }) : Promise.resolve(undefined);
+  const local = opts.localOllama ? diagnoseOllama({ fs: opts.fs, env: opts.env, now, timeoutMs: opts.timeoutMs }) : Promise.resolve(undefined);
   const [given, pull, ollama] = await Promise.all([explicit, pulled, local]);
   const targets = [...(pull?.checked ?? []), ...given].map((c) => c.report);
   const environment = [...proxyEnvironmentFindings(opts, targets), ...(pull?.findings ?? []), ...(ollama?.findings ?? [])];

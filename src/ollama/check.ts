@@ -9,7 +9,6 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { statSync } from 'node:fs';
-import type { Finding, Fix } from '../diagnose/finding.js';
 import { RootFs } from '../platform/rootfs.js';
 import { GO_CERT_FILES } from '../trust/store-paths.js';
 import { advisoriesFor, affectedRange, type Advisory } from './advisories.js';
@@ -34,6 +33,36 @@ export interface EnvEntry {
   value: string;
   source: string;
 }
+
+/** A setting of the server's environment, where it was read. */
+export interface ServerSetting {
+  name: string;
+  value: string;
+  source: string;
+}
+
+/**
+ * What checkOllama saw that means a finding (diagnose/ollama-findings.ts words it), in the
+ * order found. Values are raw: redacted where they are shown.
+ */
+export type OllamaObservation =
+  | { kind: 'vulnerable'; url: string; version: string; advisories: Advisory[] }
+  | { kind: 'exposed'; url: string; evidence: string[] }
+  /** OLLAMA_ORIGINS holds wildcards over web origins (`open`). */
+  | { kind: 'origins-open'; open: string[]; setting: ServerSetting }
+  | {
+      kind: 'server-env';
+      /** Whose environment this is, in words. */
+      server: string;
+      /** A systemd unit starts the server (its settings go in an override). */
+      systemd: boolean;
+      proxy?: ServerSetting;
+      /** SSL_CERT_FILE, and whether the file is there (in the tree). */
+      cert?: ServerSetting & { exists: boolean };
+      shell: NodeJS.ProcessEnv;
+    }
+  /** A server process started before the trust store or its settings changed. */
+  | { kind: 'restart'; proc: OllamaProcess; service: SystemdService | undefined; changed: string[]; configChanged: boolean };
 
 export interface OllamaReport {
   host: { raw: string | null; url: string; public: boolean };
@@ -94,7 +123,7 @@ function get(h: OllamaHost, path: string, timeoutMs: number): Promise<Answer> {
   });
 }
 
-const joinPath = (base: string, p: string) => `${base.replace(/\/+$/, '')}${p}`;
+export const joinPath = (base: string, p: string) => `${base.replace(/\/+$/, '')}${p}`;
 
 // ---------------------------------------------------------------------------------------------
 // The server's environment: the process when we can read it, else the unit, else the shell.
@@ -129,84 +158,13 @@ function serverEnvironment(proc: OllamaProcess | undefined, service: SystemdServ
 /** Passwords in proxy URLs become *** (platform/redact.ts, the one redaction for the whole tool). */
 export const redactValue = redactEnvValue;
 
-const first = (env: ServerEnv, ...names: string[]) => names.map((n) => ({ n, s: env.get(n) })).find((x) => x.s && x.s.value !== '');
-
-// ---------------------------------------------------------------------------------------------
-// Fixes shared by the findings.
-
-const UPGRADE_FIXES: Fix[] = [
-  { title: 'Upgrade Ollama on Linux (the install script replaces the binary and keeps the service), then restart it', command: 'curl -fsSL https://ollama.com/install.sh | sh', side: 'server' },
-  { title: 'In Docker: pull the current image and recreate the container (models live in the volume)', command: 'docker pull ollama/ollama && docker compose up -d   # or: docker rm -f ollama && docker run ... ollama/ollama', side: 'server' },
-  { title: 'On macOS and Windows: update from the app menu, or download the installer', command: 'https://ollama.com/download', side: 'server' },
-];
-
-const NGINX_SNIPPET = [
-  'server {',
-  '    listen 443 ssl;',
-  '    server_name ollama.example.com;',
-  '    ssl_certificate     /etc/ssl/ollama/fullchain.pem;',
-  '    ssl_certificate_key /etc/ssl/ollama/privkey.pem;',
-  '    location / {',
-  '        auth_basic           "Ollama";',
-  '        auth_basic_user_file /etc/nginx/ollama.htpasswd;   # htpasswd -c /etc/nginx/ollama.htpasswd alice',
-  '        proxy_pass           http://127.0.0.1:11434;',
-  '        proxy_set_header     Host localhost:11434;          # Ollama on loopback refuses other Host names (403)',
-  '        proxy_buffering      off;                           # stream tokens as they come',
-  '        proxy_read_timeout   600s;',
-  '    }',
-  '}',
-].join('\n');
-
-const CADDY_SNIPPET = [
-  'ollama.example.com {',
-  '    basic_auth {',
-  '        alice <hash from: caddy hash-password>',
-  '    }',
-  '    reverse_proxy 127.0.0.1:11434 {',
-  '        header_up Host localhost:11434',
-  '    }',
-  '}',
-  '# or a bearer token instead of basic_auth (for API clients that send a header):',
-  '#   @noToken not header Authorization "Bearer <long random token>"',
-  '#   respond @noToken 401',
-].join('\n');
-
-/** Shared with doctor: an Ollama (local server or an upstream target) that answers /api/version to anyone on a non-loopback address. */
-export function exposedFinding(url: string, evidence: string[]): Finding {
-  return {
-    code: 'ollama-exposed', severity: 'error',
-    title: `Ollama at ${url} answers without credentials on a non-loopback address`,
-    detail:
-      'Ollama has no authentication of its own: anyone who can reach this port can list, pull, push and delete models, upload files ' +
-      '(/api/blobs, /api/create), run inference on your hardware, and reach every server bug not yet fixed. Keep it on loopback and, ' +
-      'for remote use, put a reverse proxy that asks for credentials in front (or reach it over a VPN / SSH tunnel).',
-    evidence,
-    fixes: [
-      { title: 'Bind the service to loopback, then restart it', command: 'sudo systemctl edit ollama   # add: [Service] Environment="OLLAMA_HOST=127.0.0.1:11434"  then: sudo systemctl restart ollama', side: 'server' },
-      { title: 'In Docker, publish the port on loopback only', command: 'docker run -d -p 127.0.0.1:11434:11434 -v ollama:/root/.ollama --name ollama ollama/ollama', side: 'server' },
-      { title: 'For remote clients: nginx with basic auth in front of the loopback-only server', command: NGINX_SNIPPET, side: 'server' },
-      { title: 'Or Caddy with basic auth (or a bearer-token check) in front of it; the ollama CLI sends no credentials, so use it on the server itself or through an SSH tunnel', command: CADDY_SNIPPET, side: 'server' },
-    ],
-  };
-}
-
-/** Shared with doctor: the advisories an Ollama version is affected by, as one finding (none when clean or unknown). */
-export function versionFindings(url: string, version: string): Finding[] {
-  const hits = advisoriesFor(version);
-  return hits?.length ? [vulnerableFinding(url, version, hits)] : [];
-}
-
-function vulnerableFinding(url: string, version: string, hits: Advisory[]): Finding {
-  const serious = hits.some((a) => a.codeExecution || a.severity === 'critical');
-  return {
-    code: 'ollama-version-vulnerable', severity: serious ? 'error' : 'warning',
-    title: `Ollama ${version} is affected by ${hits.length} published security advisor${hits.length === 1 ? 'y' : 'ies'}`,
-    detail:
-      hits.map((a) => `${a.id} (${a.severity}${a.codeExecution ? ', code execution' : ''}, ${affectedRange(a)}): ${a.summary}.`).join(' ') +
-      (hits.some((a) => a.confidence === 'partial') ? ` Notes: ${hits.filter((a) => a.note).map((a) => `${a.id}: ${a.note}`).join('; ')}.` : ''),
-    evidence: [`GET ${joinPath(url, '/api/version')} -> {"version":"${version}"}`, ...hits.map((a) => `${a.id}: ${a.source}`)],
-    fixes: UPGRADE_FIXES,
-  };
+/** The first of the names set to a non-empty value. */
+function first(env: ServerEnv, ...names: string[]): ServerSetting | undefined {
+  for (const name of names) {
+    const s = env.get(name);
+    if (s && s.value !== '') return { name, ...s };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,28 +184,9 @@ function goBundle(fs: RootFs, sslCertFile: string | undefined): string[] {
   return found ? [found] : [];
 }
 
-function restartFinding(proc: OllamaProcess, service: SystemdService | undefined, changed: string[], configChanged: boolean): Finding {
-  const systemd = Boolean(service && !proc.container && (proc.unit === undefined || proc.unit === service.name));
-  const fix: Fix = proc.container
-    ? { title: 'Restart the container that runs it (docker ps shows its name)', command: 'docker restart ollama', side: 'server' }
-    : systemd
-      ? { title: 'Restart the service so it reads its settings and the roots again', command: `${configChanged ? 'sudo systemctl daemon-reload && ' : ''}sudo systemctl restart ollama`, side: 'client' }
-      : { title: `Stop ollama serve (pid ${proc.pid}) and start it again (or quit and reopen the Ollama app)`, command: `kill ${proc.pid}   # then: ollama serve`, side: 'client' };
-  return {
-    code: 'ollama-restart-needed', severity: 'warning',
-    title: `ollama serve (pid ${proc.pid}) started before the ${configChanged ? 'settings or trust store changed' : 'trust store changed'}`,
-    detail:
-      'Go loads the system roots once, the first time the process verifies a certificate, and keeps them until it exits; systemd likewise ' +
-      'applies a unit\'s Environment only when it starts the process. The running server still works from the old state, so a CA you just ' +
-      'trusted (or a proxy you just configured) does not reach `ollama pull` until the server restarts.',
-    evidence: [`pid ${proc.pid} started ${proc.startedAt}`, ...changed],
-    fixes: [fix],
-  };
-}
-
-export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: OllamaReport; findings: Finding[] }> {
+export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: OllamaReport; observations: OllamaObservation[] }> {
   const { fs, env } = opts;
-  const findings: Finding[] = [];
+  const observations: OllamaObservation[] = [];
   const target = parseOllamaHost(env.OLLAMA_HOST);
   const url = ollamaUrl(target);
   const report: OllamaReport = { host: { raw: target.raw ?? null, url, public: target.public }, reachable: false, version: null, notes: [] };
@@ -308,7 +247,7 @@ export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: O
       report.notes.push(`Version "${report.version}" is a development build or unreadable: advisories not checked`);
     } else {
       report.advisories = hits.map((a) => ({ id: a.id, severity: a.severity, range: affectedRange(a), summary: a.summary, url: a.source }));
-      if (hits.length) findings.push(vulnerableFinding(url, report.version, hits));
+      if (hits.length) observations.push({ kind: 'vulnerable', url, version: report.version, advisories: hits });
     }
   }
 
@@ -323,10 +262,10 @@ export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: O
     report.notes.push('An ollama serve runs in a container: who can reach it depends on the published port (docker ps; "-p 11434:11434" listens on every interface, "-p 127.0.0.1:11434:11434" on loopback only)');
   }
   if (openAnswer && bind.public) {
-    findings.push(exposedFinding(url, [
+    observations.push({ kind: 'exposed', url, evidence: [
       `GET ${joinPath(url, '/api/version')} -> ${versionAnswer?.status}${report.version ? ` {"version":"${report.version}"}` : ''} without credentials`,
       `listens on ${ollamaUrl(bind)}: ${report.bind.source}`,
-    ]));
+    ] });
   }
 
   // 5. Browsers: OLLAMA_ORIGINS="*" (or scheme://*) lets any web page call the API.
@@ -337,22 +276,18 @@ export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: O
     // web origins lets arbitrary pages in.
     const open = entries.filter((o) => o === '*' || /^https?:\/\/\*(?::[\d*]+)?$/i.test(o));
     report.origins = { value: origins.value, source: origins.source, open: open.length > 0 };
-    if (open.length) {
-      findings.push({
-        code: 'ollama-origins-open', severity: 'warning',
-        title: `OLLAMA_ORIGINS allows every web page (${open.join(', ')})`,
-        detail:
-          'Ollama adds these origins to its CORS allow-list; "*" (or "https://*") lets any page open in a browser that can reach the server ' +
-          'call the API with the browser as a relay: read your models and prompts, run inference, pull or delete models. List only the ' +
-          'origins of the apps that need it.',
-        evidence: [`OLLAMA_ORIGINS=${origins.value} (${origins.source})`],
-        fixes: [{ title: 'Name the origins instead (comma-separated), then restart', command: 'sudo systemctl edit ollama   # [Service] Environment="OLLAMA_ORIGINS=https://app.example.com"', side: 'server' }],
-      });
-    }
+    if (open.length) observations.push({ kind: 'origins-open', open, setting: { name: 'OLLAMA_ORIGINS', ...origins } });
   }
 
   // 6. The server's proxy and roots, compared with the shell's.
-  if (server.origin !== 'shell') findings.push(...environmentFindings(fs, server, service, env));
+  if (server.origin !== 'shell') {
+    const proxy = first(server, 'HTTPS_PROXY', 'https_proxy');
+    const cert = first(server, 'SSL_CERT_FILE');
+    observations.push({
+      kind: 'server-env', server: server.describe, systemd: service !== undefined, shell: env,
+      ...(proxy ? { proxy } : {}), ...(cert ? { cert: { ...cert, exists: fs.exists(cert.value) } } : {}),
+    });
+  }
 
   // 7. Started before the trust store (or its settings) changed?
   for (const p of procs) {
@@ -378,77 +313,7 @@ export async function checkOllama(opts: CheckOllamaOptions): Promise<{ report: O
       ? SERVER_ENV_NAMES.filter((n) => (ownService.env[n]?.value ?? '') !== (p.env[n] ?? '')).map((n) =>
         `${n}: the unit says ${ownService.env[n] ? `"${redactValue(n, ownService.env[n]!.value)}"` : 'nothing'}, the running server has ${p.env[n] !== undefined ? `"${redactValue(n, p.env[n]!)}"` : 'nothing'}`)
       : [];
-    if (changed.length || config.length || drift.length) findings.push(restartFinding(p, service, [...changed, ...config, ...drift], config.length + drift.length > 0));
+    if (changed.length || config.length || drift.length) observations.push({ kind: 'restart', proc: p, service, changed: [...changed, ...config, ...drift], configChanged: config.length + drift.length > 0 });
   }
-  return { report, findings };
-}
-
-/** The server's HTTPS_PROXY and SSL_CERT_FILE against the shell's; a cert file that is not there. */
-function environmentFindings(fs: RootFs, server: ServerEnv, service: SystemdService | undefined, shell: NodeJS.ProcessEnv): Finding[] {
-  const out: Finding[] = [];
-  const proxy = first(server, 'HTTPS_PROXY', 'https_proxy');
-  const cert = first(server, 'SSL_CERT_FILE');
-  const shellProxyName = ['HTTPS_PROXY', 'https_proxy'].find((n) => shell[n]);
-  const shellCert = shell.SSL_CERT_FILE;
-  const edit = service ? 'sudo systemctl edit ollama' : undefined;
-  const say = (x: { n: string; s?: Setting } | undefined, name: string) =>
-    x ? `${x.n}=${redactValue(x.n, x.s!.value)} (${x.s!.source})` : `${name} not set`;
-
-  out.push({
-    code: 'ollama-service-env', severity: 'info',
-    title: `ollama serve has ${proxy ? 'an HTTPS proxy' : 'no HTTPS proxy'} and ${cert ? 'its own SSL_CERT_FILE' : 'the default roots'}`,
-    detail:
-      `\`ollama pull\` only asks the server to download; the server (${server.describe}) opens the registry connections with its own ` +
-      'environment, never your shell\'s. This is what it has.',
-    evidence: [
-      say(proxy, 'HTTPS_PROXY'), say(cert, 'SSL_CERT_FILE'),
-      `this shell: ${shellProxyName ? `${shellProxyName}=${redactValue(shellProxyName, shell[shellProxyName]!)}` : 'no HTTPS_PROXY'}, ${shellCert ? `SSL_CERT_FILE=${shellCert}` : 'no SSL_CERT_FILE'}`,
-    ],
-    fixes: [],
-  });
-
-  if (shellProxyName && !proxy) {
-    const noProxy = shell.NO_PROXY ?? shell.no_proxy;
-    const lines = [`Environment="HTTPS_PROXY=${redactValue('HTTPS_PROXY', shell[shellProxyName]!)}"`, ...(noProxy ? [`Environment="NO_PROXY=${noProxy}"`] : [])];
-    out.push({
-      code: 'ollama-proxy-env', severity: 'warning',
-      title: `This shell has ${shellProxyName}, but ollama serve does not`,
-      detail:
-        `Commands you run here go through the proxy; the Ollama server, which makes the pull's registry connections, does not, so on a ` +
-        'network that only lets HTTPS out through the proxy `ollama pull` times out or is refused. Give the server the same proxy (and ' +
-        'leave HTTP_PROXY out).',
-      evidence: [`${shellProxyName}=${redactValue(shellProxyName, shell[shellProxyName]!)} (shell)`, `HTTPS_PROXY not set for ${server.describe}`],
-      fixes: [
-        edit
-          ? { title: `Add it to the service (${edit} opens an override file), then restart`, command: `${edit}   # add:\n[Service]\n${lines.join('\n')}\n# then: sudo systemctl restart ollama`, side: 'client' }
-          : { title: 'Start ollama serve from a shell that exports the proxy', command: `HTTPS_PROXY=${redactValue('HTTPS_PROXY', shell[shellProxyName]!)} ollama serve`, side: 'client' },
-      ],
-    });
-  }
-
-  if (shellCert && !cert) {
-    out.push({
-      code: 'ollama-service-env', severity: 'warning',
-      title: 'SSL_CERT_FILE is set in this shell but not for ollama serve',
-      detail: 'The CLI does no TLS for a pull; the server does, with the system roots. Either trust the CA in the OS store (and restart Ollama), or give the server the variable.',
-      evidence: [`SSL_CERT_FILE=${shellCert} (shell)`, `SSL_CERT_FILE not set for ${server.describe}`],
-      fixes: [edit
-        ? { title: 'Set it in the service, then restart', command: `${edit}   # add:\n[Service]\nEnvironment="SSL_CERT_FILE=${shellCert}"\n# then: sudo systemctl restart ollama`, side: 'client' }
-        : { title: 'Start ollama serve with it', command: `SSL_CERT_FILE=${shellCert} ollama serve`, side: 'client' }],
-    });
-  }
-
-  if (cert && !fs.exists(cert.s!.value)) {
-    out.push({
-      code: 'ollama-cert-file-missing', severity: 'error',
-      title: `SSL_CERT_FILE for ollama serve names a file that does not exist: ${cert.s!.value}`,
-      detail:
-        'Go reads SSL_CERT_FILE instead of the system bundle; when it is missing Go silently falls back to the certificate directories ' +
-        '(/etc/ssl/certs, /etc/pki/tls/certs), so whatever CA that file was meant to add is not trusted, and on systems with no such ' +
-        'directory there are no roots at all ("certificate signed by unknown authority").',
-      evidence: [`SSL_CERT_FILE=${cert.s!.value} (${cert.s!.source})`, `${cert.s!.value}: no such file`],
-      fixes: [{ title: 'Point it at a bundle that exists (OS roots plus your CA), or remove the setting and trust the CA in the OS store; then restart', command: edit ? `${edit}   # fix or remove Environment="SSL_CERT_FILE=..."; then: sudo systemctl restart ollama` : undefined, side: 'client' }],
-    });
-  }
-  return out;
+  return { report, observations };
 }

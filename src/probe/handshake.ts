@@ -9,16 +9,29 @@
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ipVersion } from '../platform/ip.js';
-import { alertFromText, formatAuthorities, type ClientIdentity } from './client-cert.js';
+import type { ClientIdentity } from './client-identity.js';
+import { formatName, nameFromDer } from '../x509/certificate.js';
 import {
   GO_MAX_CERTIFICATE_MESSAGE,
   OPENSSL_MAX_CERT_LIST,
+  alertFromText,
   looksLikeTls,
   readServerFlight,
   serverHandshakeSecretFromKeylog,
   type ServerFlight,
   type TlsAlert,
 } from './tls-wire.js';
+
+/** CA names from a CertificateRequest, as formatName prints them (recorded here, judged in client-cert.ts). */
+export function formatAuthorities(names: Buffer[]): string[] {
+  return names.map((der) => {
+    try {
+      return formatName(nameFromDer(der)) || '(an empty name)';
+    } catch {
+      return `(unreadable name ${der.subarray(0, 16).toString('hex')}...)`;
+    }
+  });
+}
 
 export interface HandshakeOptions {
   /** An already-connected TCP socket (or a proxy tunnel). */

@@ -2,7 +2,8 @@
 // use), handshake, capture. No judgement here: the result is data that the trust views and the
 // diagnosis read.
 import type { Duplex } from 'node:stream';
-import { clientCertAfterHandshake, clientCertFromFailure, settleClientCertPolicy, type ClientCertUse, type ClientIdentity } from './client-cert.js';
+import { clientCertAfterHandshake, clientCertFromFailure, settleClientCertPolicy, type ClientCertUse } from './client-cert.js';
+import type { ClientIdentity } from './client-identity.js';
 import { dial, DialFailure, type DialAttempt } from './dial.js';
 import { HttpFailure, type ExchangeOutcome, type HttpRequest, type HttpResponse, type NextRequest } from './http.js';
 import { exchangeOn } from './exchange.js';
@@ -222,7 +223,8 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
       }
     }
     // Mutual TLS: whether the server asked for a client certificate and went on (client-cert.ts).
-    await clientCertAfterHandshake(hs, result, { timeoutMs: opts.timeoutMs, ...(opts.clientIdentity ? { identity: opts.clientIdentity } : {}) });
+    const refused = await clientCertAfterHandshake(hs, result, { timeoutMs: opts.timeoutMs, ...(opts.clientIdentity ? { identity: opts.clientIdentity } : {}) });
+    if (refused) result.failure = refused;
     hs.tlsSocket.destroy();
   } catch (e) {
     if (!(e instanceof HandshakeFailure)) throw e;

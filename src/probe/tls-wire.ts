@@ -178,6 +178,14 @@ export function alertName(description: number): string {
   return ALERT_NAMES.get(description) ?? `unknown_alert_${description}`;
 }
 
+/** "...SSL alert number 116" in Node/OpenSSL error text. */
+export function alertFromText(text: string | undefined): TlsAlert | undefined {
+  const m = text ? /alert number (\d+)/i.exec(text) : null;
+  if (!m) return undefined;
+  const description = Number(m[1]);
+  return { level: 2, description, name: alertName(description) };
+}
+
 /** Parses an Alert record fragment: struct { AlertLevel level; AlertDescription description; } (RFC 8446 6). */
 export function parseAlert(fragment: Buffer): TlsAlert {
   if (fragment.length !== 2) throw new Error(`alert fragment has ${fragment.length} bytes, expected 2`);

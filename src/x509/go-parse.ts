@@ -4,7 +4,6 @@
 // root pool, is skipped without a word. The rules below follow Go 1.23's parser.go in its order
 // (parseCertificate: serial, signature algorithms, public key, extensions, processExtensions);
 // only the first refusal is what Go reports.
-import type { Certificate } from './certificate.js';
 import { TAG, children, content, ctx, decodeOid, readTlv, type Tlv } from './der.js';
 import { EXT } from './oids.js';
 
@@ -93,7 +92,7 @@ function isValidIpMask(mask: Buffer): boolean {
 
 // ---- parsePublicKey ----
 
-function checkPublicKey(cert: Certificate): void {
+function checkPublicKey(cert: GoParseInput): void {
   const der = cert.publicKey.spki;
   const spki = only(der, TAG.SEQUENCE, 'x509: malformed spki');
   const [algTlv, keyTlv] = elements(der, spki, 'x509: malformed spki');
@@ -261,7 +260,22 @@ interface GoParse {
   unhandledCritical: boolean;
 }
 
-export function goParse(cert: Certificate): GoParse {
+/**
+ * The fields of a decoded certificate Go's parser looks at. `Certificate` (certificate.ts) passes
+ * itself; declared here so that this module does not import the class that calls it.
+ */
+export interface GoParseInput {
+  readonly serialNegative: boolean;
+  readonly innerSignatureAlgorithmRaw: Buffer;
+  readonly outerSignatureAlgorithmRaw: Buffer;
+  readonly publicKey: { readonly spki: Buffer };
+  readonly extensionsMalformed: boolean;
+  readonly extensionOidsBeforeError: readonly string[];
+  readonly extensionsGoError: string | undefined;
+  readonly extensions: readonly { readonly oid: string; readonly critical: boolean; readonly value: Buffer }[];
+}
+
+export function goParse(cert: GoParseInput): GoParse {
   let unhandledCritical = false;
   try {
     if (cert.serialNegative) refuse('x509: negative serial number');
