@@ -76,6 +76,8 @@ describe('real clients, real errors', () => {
   }
 });
 
+// Doctor's codes come from the engines' errors (diagnose/verdict-codes.ts), explain's from the words:
+// two readings of one failure that must agree (every engine error shape: test/verdict-codes.test.ts).
 describe('round trip: every doctor verdict message classifies back to its code', () => {
   it('in-process, message by message', async () => {
     let checked = 0;

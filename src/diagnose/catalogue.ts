@@ -1,6 +1,7 @@
 // The failure catalogue: what TLS and network errors look like in each client's own words, and
-// which finding code each means. One table for `explain` (pasted errors, whole logs) and for
-// `doctor` (its verdict messages are classified by it, so the two always agree).
+// which finding code each means: `explain` reads pasted errors and whole logs with it. Doctor's
+// verdicts take their codes from the engines' errors (verdict-codes.ts); its messages read back
+// through this table to the same codes (test/verdict-codes.test.ts, the round trip in explain.test.ts).
 import { OPENSSL_ERRORS, type OpenSslErrorName } from '../trust/openssl-verify.js';
 import type { FindingCode } from './finding.js';
 
@@ -227,6 +228,12 @@ export const SIGNATURES: Signature[] = [
   { id: 'go-insecure-algorithm', client: 'go', pattern: /x509: cannot verify signature: (insecure algorithm|algorithm unimplemented)/, code: 'weak-signature' },
   { id: 'go-critical', client: 'go', pattern: /x509: unhandled critical extension/, code: 'unhandled-critical-extension' },
   { id: 'go-parse', client: 'go', pattern: /tls: failed to parse certificate from server: (.+)$/, code: 'malformed-certificate' },
+  // crypto/tls handshake_client.go verifyServerCertificate: refused with the parse errors, before Verify.
+  { id: 'go-rsa-too-large', client: 'go', pattern: /tls: server sent certificate containing RSA key larger than \d+ bits/, code: 'malformed-certificate' },
+  // verify.go CertificateInvalidError: NameMismatch (the candidate's subject is not the child's
+  // issuer) and UnconstrainedName (a SAN type the CA's name constraints cannot judge).
+  { id: 'go-issuer-name', client: 'go', pattern: /x509: issuer name does not match subject from issuing certificate/, code: 'unknown-authority' },
+  { id: 'go-unconstrained-name', client: 'go', pattern: /x509: issuer has name constraints but leaf contains unknown or unconstrained name/, code: 'invalid-ca' },
   // verify.go: the name-constraint comparison budget (TooManyConstraints prints as "unknown error").
   { id: 'go-too-many-constraints', client: 'go', pattern: /tls: failed to verify certificate: x509: unknown error/, code: 'invalid-ca' },
   { id: 'go-signature-limit', client: 'go', pattern: /x509: signature check attempts limit reached/, code: 'unknown-authority' },
@@ -432,7 +439,8 @@ export interface Classification {
 
 // Cheap test first: a line without any of these stems cannot match any signature. Every OpenSSL
 // verify text contains one ("ertif", "path length", "digest", "ostname", "mismatch", "subtree",
-// "critical"), since Node prints some of them bare ("Error: path length constraint exceeded").
+// "critical", "onstraint", "name syntax"), since Node prints some of them bare ("Error: path length
+// constraint exceeded", "UNSPECIFIED: unsupported name constraint type").
 // Case-sensitive stems on purpose: a case-insensitive alternation costs several times more per line.
 const KEYWORDS = new RegExp(
   'x509|tls|TLS|ssl|SSL|ertif|ERTIF|erify|handshake|roxy|PROXY|dial tcp|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPROTO|hang up|' +
@@ -440,7 +448,7 @@ const KEYWORDS = new RegExp(
     'wrong version|depth lookup|SecPolicy|path length|digest|key usage|purpose|mismatch|subtree|critical|unable to|elf.signed|' +
     'xpired|not yet valid|too weak|HTTPS client|forcibly closed|Tunnel connection failed|cURL error|\\[curl\\]|model manifest|' +
     'Connection reset|Connection failed|invalidated|tunnel failed|CONNECT failed|ended by the other party|other side closed|' +
-    'Transport endpoint',
+    'Transport endpoint|onstraint|name syntax',
 );
 
 /** Whether a line could hold a recognised failure at all (a fast test to run before anything else). */
@@ -461,14 +469,9 @@ export function classifyLine(line: string): Classification | undefined {
   return undefined;
 }
 
-/** The finding code a client's message means (doctor's verdicts use this). */
+/** The finding code a client's message means (doctor's verdicts get theirs from the engine's error: verdict-codes.ts). */
 export function codeForMessage(message: string): FindingCode | undefined {
   return classifyLine(message)?.code;
-}
-
-/** A client's verdict with the code its message means, as the report carries it. */
-export function verdictWithCode<V extends { ok: boolean; message: string }>(v: V): V & { code: FindingCode | null } {
-  return { ...v, code: v.ok ? null : (codeForMessage(v.message) ?? 'unknown-authority') };
 }
 
 /**

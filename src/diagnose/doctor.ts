@@ -22,7 +22,7 @@ import { clockFloor, type Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
 import { sortFindings, type Finding, type FindingCode } from './finding.js';
 import { NETWORK_FIX } from './fixes.js';
-import { verdictWithCode } from './catalogue.js';
+import { verdictWithCode } from './verdict-codes.js';
 import { networkFinding } from './network-findings.js';
 import { describeCertificate, type DoctorReport, type HttpReport, type PullReport, type TargetReport } from './report.js';
 import { chainOk, judgePresentedChain } from './judge-chain.js';
@@ -190,7 +190,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorRun> {
     for (const [i, c] of (p.connections ?? []).entries()) {
       if (!c.differentChain) continue;
       const other = await judgeOther(c.differentChain);
-      connectionVerdicts.set(i, other.judgements.map((j) => verdictWithCode(j.verdict)));
+      connectionVerdicts.set(i, other.judgements.map((j) => verdictWithCode(j)));
       if (!other.presented.length) continue;
       const more = await diagnoseChain({
         presented: other.presented, judgements: other.judgements, deciding: opts.deciding, views, verifyName: p.verifyName, label: target.label,
@@ -394,7 +394,7 @@ async function judgeProxy(p: ProbeResult, views: TrustViews): Promise<TargetRepo
   if (!tlsChain?.length) return rest;
   const certs = tlsChain.map((der) => decodedCertificate(der)).filter((c): c is Certificate => c !== undefined);
   const judgement = await views.judgeView('go', certs, tlsServername ?? hostname);
-  return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement.verdict) };
+  return { ...rest, chain: certs.map((c, i) => describeCertificate(c, i)), verdict: verdictWithCode(judgement) };
 }
 
 function proxyTrustFinding(p: ProbeResult, verdict: NonNullable<NonNullable<TargetReport['proxy']>['verdict']>): Finding {

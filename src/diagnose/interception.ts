@@ -6,7 +6,7 @@ import { formatName } from '../x509/certificate.js';
 import { isPublicHostName } from '../probe/target.js';
 import type { TrustStore } from '../trust/stores.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type ViewName } from '../trust/views.js';
-import { codeForMessage } from './catalogue.js';
+import { verdictCode } from './verdict-codes.js';
 import { chainFacts } from './chain-facts.js';
 import { findHeldIssuer } from './missing-issuer.js';
 import type { Finding, Fix } from './finding.js';
@@ -105,7 +105,7 @@ export function analyseInterception(input: InterceptionInput): InterceptionAnaly
   if (product) evidence.push(`the chain names ${product.name}: ${input.presented.map((c) => `"${shortName(c)}" issued by "${formatName(c.issuer)}"`).join('; ')}`);
 
   const mozilla = input.judgements.find((j) => j.verdict.view === 'mozilla');
-  const notPublic = mozilla !== undefined && !mozilla.verdict.ok && TRUST_GAP.has(codeForMessage(mozilla.verdict.message) ?? '');
+  const notPublic = mozilla !== undefined && !mozilla.verdict.ok && TRUST_GAP.has(verdictCode(mozilla) ?? '');
   if (notPublic && publicHost) {
     evidence.push(`${input.host} is a public name, but its chain does not lead to a root in the public web PKI (Mozilla's list)`);
     if (alwaysPublic) {

@@ -5,7 +5,7 @@ import type { Certificate } from '../x509/certificate.js';
 import type { ClientPlatform } from '../platform/host.js';
 import { clockFloor, type Env } from '../trust/stores.js';
 import type { Judgement, TrustViews, ViewName } from '../trust/views.js';
-import { verdictWithCode } from './catalogue.js';
+import { verdictWithCode } from './verdict-codes.js';
 import type { Finding } from './finding.js';
 import { analyseInterception, interceptionFinding, type InterceptionAnalysis } from './interception.js';
 import type { Verdict } from './report.js';
@@ -44,7 +44,7 @@ export interface ChainJudgement {
 
 export async function judgePresentedChain(input: ChainJudgementInput): Promise<ChainJudgement> {
   const { presented, judgements, views, deciding, now, client } = input;
-  const verdicts = judgements.map((j) => verdictWithCode(j.verdict));
+  const verdicts = judgements.map((j) => verdictWithCode(j));
   // Interception first: whether an inspection product is in the middle helps tell a root that
   // was not sent from a missing intermediate.
   const analysisInput = {

@@ -6,7 +6,7 @@ import { formatName } from '../x509/certificate.js';
 import type { Env, StoreSource, TrustStore } from '../trust/stores.js';
 import { goParseErrors, parseGoDebug, type GoDebug } from '../trust/go-verify.js';
 import { VIEW_DESCRIPTIONS, type Judgement, type TrustViews, type ViewName } from '../trust/views.js';
-import { codeForMessage } from './catalogue.js';
+import { verdictCode } from './verdict-codes.js';
 import { CLIENT_TRUST } from './client-trust.js';
 import { chainFacts, daysBetween, EXPIRING_SOON_DAYS, type ChainFacts } from './chain-facts.js';
 import { INSECURE_FLAG_NOTE, NETWORK_FIX, SERVER_FIX, sslCertFileFix, trustCaFixes, CA_FILE_PLACEHOLDER, type ClientPlatform } from './fixes.js';
@@ -404,7 +404,7 @@ function invalidCaReason(ca: Certificate, facts: ChainFacts): string {
 }
 
 /** The finding code a failing verdict's message means. */
-const codeOf = (j: Judgement): FindingCode => codeForMessage(j.verdict.message) ?? 'unknown-authority';
+const codeOf = (j: Judgement): FindingCode => verdictCode(j) ?? 'unknown-authority';
 
 /** Which certificate a failing verdict is about. */
 function subjectOf(j: Judgement, leaf: Certificate): Certificate {

@@ -89,7 +89,8 @@ export type GoInvalidReason =
 
 export type GoError =
   | { kind: 'unknown-authority'; cert: Certificate; hint?: { error: GoError; cert: Certificate } }
-  | { kind: 'invalid'; reason: GoInvalidReason; cert: Certificate; detail: string }
+  /** `bound`: for Expired, which of the validity bounds was crossed (Go's Detail says it in words). */
+  | { kind: 'invalid'; reason: GoInvalidReason; cert: Certificate; detail: string; bound?: 'notBefore' | 'notAfter' }
   | { kind: 'hostname'; cert: Certificate; host: string }
   | { kind: 'constraint-violation'; cert: Certificate }
   | { kind: 'insecure-algorithm'; cert: Certificate; algorithm: string }
@@ -234,10 +235,10 @@ function isValid(c: Certificate, type: CertType, current: Certificate[], opts: G
 
   const now = opts.now;
   if (now < c.notBefore) {
-    return { kind: 'invalid', reason: 'Expired', cert: c, detail: `current time ${goTime(now)} is before ${goTime(c.notBefore, true)}` };
+    return { kind: 'invalid', reason: 'Expired', cert: c, bound: 'notBefore', detail: `current time ${goTime(now)} is before ${goTime(c.notBefore, true)}` };
   }
   if (now > c.notAfter) {
-    return { kind: 'invalid', reason: 'Expired', cert: c, detail: `current time ${goTime(now)} is after ${goTime(c.notAfter, true)}` };
+    return { kind: 'invalid', reason: 'Expired', cert: c, bound: 'notAfter', detail: `current time ${goTime(now)} is after ${goTime(c.notAfter, true)}` };
   }
 
   if (type !== 'leaf' && c.nameConstraints) {
@@ -553,19 +554,33 @@ export function goErrorText(e: GoError): string {
   }
 }
 
+/**
+ * Which of HostnameError.Error()'s four sentences Go prints (verify.go): the certificate has no
+ * SANs and its Common Name would have matched (`legacy-common-name`); an IP was asked and there
+ * is no IP SAN (`no-ip-sans`); there are no names of the kind asked (`no-names`); or the names it
+ * has are others (`other-names`).
+ */
+export type GoHostnameReason = 'legacy-common-name' | 'no-ip-sans' | 'no-names' | 'other-names';
+
+export function goHostnameReason(c: Certificate, host: string): GoHostnameReason {
+  if (!c.san && c.commonName && goMatchHostnames(c.commonName, host)) return 'legacy-common-name';
+  if (parseIp(host) && (!c.san || c.san.ip.length === 0)) return 'no-ip-sans';
+  return validNames(c, host).length === 0 ? 'no-names' : 'other-names';
+}
+
+/** The names HostnameError lists: the IP SANs for an IP, else the DNS SANs, joined as Go joins them. */
+function validNames(c: Certificate, host: string): string {
+  if (parseIp(host)) return (c.san?.ip ?? []).map((ip) => { const b = parseIp(ip); return b ? goIpString(b) : ip; }).join(', ');
+  return (c.san?.dns ?? []).join(', ');
+}
+
 function hostnameErrorText(c: Certificate, host: string): string {
-  if (!c.san && c.commonName && goMatchHostnames(c.commonName, host)) {
-    return 'x509: certificate relies on legacy Common Name field, use SANs instead';
+  switch (goHostnameReason(c, host)) {
+    case 'legacy-common-name': return 'x509: certificate relies on legacy Common Name field, use SANs instead';
+    case 'no-ip-sans': return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
+    case 'no-names': return `x509: certificate is not valid for any names, but wanted to match ${host}`;
+    case 'other-names': return `x509: certificate is valid for ${validNames(c, host)}, not ${host}`;
   }
-  let valid: string;
-  if (parseIp(host)) {
-    if (!c.san || c.san.ip.length === 0) return `x509: cannot validate certificate for ${host} because it doesn't contain any IP SANs`;
-    valid = c.san.ip.map((ip) => { const b = parseIp(ip); return b ? goIpString(b) : ip; }).join(', ');
-  } else {
-    valid = (c.san?.dns ?? []).join(', ');
-  }
-  if (valid.length === 0) return `x509: certificate is not valid for any names, but wanted to match ${host}`;
-  return `x509: certificate is valid for ${valid}, not ${host}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The trust views: each is a set of roots plus the rules of a real client, and each verdict is
 // what that client would decide about the presented chain, in that client's own words.
+import net from 'node:net';
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 import type { RootFs } from '../platform/rootfs.js';
@@ -13,7 +14,7 @@ import {
 export const VIEW_NAMES = ['go', 'node', 'system', 'mozilla', 'extra'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
-/** What one client decides, in its own words. (diagnose/catalogue.ts names the code for the report.) */
+/** What one client decides, in its own words. (diagnose/verdict-codes.ts names the code from the Judgement's cause.) */
 export interface ClientVerdict {
   view: ViewName;
   ok: boolean;
@@ -21,9 +22,33 @@ export interface ClientVerdict {
   message: string;
 }
 
+/**
+ * Why a view failed, as its engine knows it, before any wording: Go's error value; what the OS
+ * verifier concluded when Go hands it the chain (macOS, Windows); OpenSSL's X509_V_ERR name
+ * (Node, curl, Python: the system and Node views, names included); Node's own name check
+ * (`tls.checkServerIdentity`). diagnose/verdict-codes.ts maps it to the finding code.
+ */
+export type VerdictCause =
+  | { engine: 'go'; error: GoError }
+  | { engine: 'os-verifier'; platform: 'darwin' | 'win32'; outcome: OsVerifierOutcome }
+  | { engine: 'openssl'; error: OpenSslErrorName }
+  /** `ipWithoutIpSans`: an IP was asked and the certificate has no IP SAN (Node's list is empty). */
+  | { engine: 'node-name-check'; ipWithoutIpSans: boolean };
+
+/** What Go reports from the OS verifier when it does not surface its own error (root_darwin.go, root_windows.go). */
+export type OsVerifierOutcome = 'validity' | 'no-path' | 'not-standards-compliant';
+
+/** A failing verdict: the client's words and the engine's cause. */
+export interface Failure {
+  message: string;
+  cause: VerdictCause;
+}
+
 /** A verdict plus what the diagnosis needs to explain it. */
 export interface Judgement {
   verdict: ClientVerdict;
+  /** Set exactly when the verdict failed. */
+  cause?: VerdictCause;
   rules: 'go' | 'node' | 'openssl';
   store: TrustStore;
   /** The path the client validated (or got furthest with), leaf first. */
@@ -129,8 +154,8 @@ export class TrustViews {
       const go = goVerifyServer(presented, { dnsName: name, roots, now: this.ctx.now });
       const path = go.chains[0] ?? furthestGoPath(presented);
       if (!go.error) return { verdict: { view, ok: true, message: okMessage(path) }, rules: 'go', store, path, go };
-      const message = this.goUsesPlatformVerifier && view === 'go' ? platformGoText(go.error, name, this.ctx.platform) : goTlsErrorText(go.error);
-      return { verdict: { view, ok: false, message }, rules: 'go', store, path, go };
+      const { message, cause } = goFailure(go.error, name, this.goUsesPlatformVerifier && view === 'go' ? this.ctx.platform : undefined);
+      return { verdict: { view, ok: false, message }, cause, rules: 'go', store, path, go };
     }
 
     const nodeRules = view === 'node' || view === 'mozilla';
@@ -143,25 +168,15 @@ export class TrustViews {
     });
     const path = openssl.chain;
     if (openssl.error) {
-      const e = openssl.error.name;
-      const message = nodeRules ? nodeVerifyText(e) : `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}`;
-      return { verdict: { view, ok: false, message }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
+      const { message, cause } = opensslFailure(openssl.error.name, nodeRules);
+      return { verdict: { view, ok: false, message }, cause, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
     }
     // The chain verified; now the name, each client its own way.
-    if (nodeRules) {
-      const err = tls.checkServerIdentity(name, presented[0]!.x509().toLegacyObject() as unknown as tls.PeerCertificate);
-      if (err) {
-        return {
-          verdict: { view, ok: false, message: `${(err as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${err.message}` },
-          rules: 'node', store, path, openssl, hostnameError: err.message,
-        };
-      }
-    } else if (!opensslHostMatches(presented[0]!, name)) {
-      const isIp = parseIp(name.replace(/^\[(.*)\]$/, '$1')) !== undefined;
-      const e: OpenSslErrorName = isIp ? 'IP_ADDRESS_MISMATCH' : 'HOSTNAME_MISMATCH';
+    const nameFailure = nodeRules ? nodeNameFailure(presented[0]!, name) : opensslNameFailure(presented[0]!, name);
+    if (nameFailure) {
       return {
-        verdict: { view, ok: false, message: `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}` },
-        rules: 'openssl', store, path, openssl, hostnameError: OPENSSL_ERRORS[e].text,
+        verdict: { view, ok: false, message: nameFailure.message }, cause: nameFailure.cause,
+        rules: nodeRules ? 'node' : 'openssl', store, path, openssl, hostnameError: nameFailure.hostnameError,
       };
     }
     return { verdict: { view, ok: true, message: okMessage(path) }, rules: nodeRules ? 'node' : 'openssl', store, path, openssl };
@@ -257,20 +272,49 @@ export function nodeVerifyText(e: OpenSslErrorName, nodeMajor = Number(process.v
 }
 
 /**
- * Go on macOS and Windows hands the chain to the OS verifier and maps only a few outcomes to its
- * own errors (root_darwin.go, root_windows.go); the rest surface as the OS's text.
+ * Go's verdict in Go's words. On macOS and Windows (`platform`) Go hands the chain to the OS
+ * verifier and maps only a few outcomes to its own errors (root_darwin.go, root_windows.go); the
+ * rest surface as the OS's text.
  */
-function platformGoText(e: GoError, host: string, platform: NodeJS.Platform): string {
+export function goFailure(e: GoError, host: string, platform?: NodeJS.Platform): Failure {
+  const own: Failure = { message: goTlsErrorText(e), cause: { engine: 'go', error: e } };
+  if (platform !== 'darwin' && platform !== 'win32') return own;
+  if (e.kind === 'hostname') return own;
   const prefix = 'tls: failed to verify certificate: x509: ';
-  if (e.kind === 'hostname') return goTlsErrorText(e);
   const validity = e.kind === 'invalid' && e.reason === 'Expired';
   const noPath = e.kind === 'unknown-authority' && (!e.hint || e.hint.error.kind === 'bad-signature');
+  const os = (outcome: OsVerifierOutcome, message: string): Failure => ({ message, cause: { engine: 'os-verifier', platform, outcome } });
   if (platform === 'darwin') {
-    if (validity) return `${prefix}certificate has expired or is not yet valid: “${host}” certificate is expired`;
-    if (noPath) return `${prefix}certificate signed by unknown authority`;
-    return `${prefix}“${host}” certificate is not standards compliant`;
+    if (validity) return os('validity', `${prefix}certificate has expired or is not yet valid: “${host}” certificate is expired`);
+    if (noPath) return os('no-path', `${prefix}certificate signed by unknown authority`);
+    return os('not-standards-compliant', `${prefix}“${host}” certificate is not standards compliant`);
   }
-  if (validity) return `${prefix}certificate has expired or is not yet valid: `;
-  if (noPath) return `${prefix}certificate signed by unknown authority`;
-  return goTlsErrorText(e);
+  if (validity) return os('validity', `${prefix}certificate has expired or is not yet valid: `);
+  if (noPath) return os('no-path', `${prefix}certificate signed by unknown authority`);
+  return own;
+}
+
+/** OpenSSL's verify error as Node prints it (`nodeRules`), or as curl and `openssl s_client` do. */
+export function opensslFailure(e: OpenSslErrorName, nodeRules: boolean): Failure {
+  const message = nodeRules ? nodeVerifyText(e) : `verify error:num=${OPENSSL_ERRORS[e].num}:${OPENSSL_ERRORS[e].text}`;
+  return { message, cause: { engine: 'openssl', error: e } };
+}
+
+/** Node's name check after a verified chain (tls.checkServerIdentity); undefined when the name matches. */
+export function nodeNameFailure(leaf: Certificate, name: string): (Failure & { hostnameError: string }) | undefined {
+  const err = tls.checkServerIdentity(name, leaf.x509().toLegacyObject() as unknown as tls.PeerCertificate);
+  if (!err) return undefined;
+  return {
+    message: `${(err as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${err.message}`, hostnameError: err.message,
+    // Node lists the certificate's IP SANs in its reason; an empty list is a certificate without any.
+    cause: { engine: 'node-name-check', ipWithoutIpSans: net.isIP(name) !== 0 && (leaf.san?.ip ?? []).length === 0 },
+  };
+}
+
+/** OpenSSL's name check as curl and Python ask for it (X509_VERIFY_PARAM host or IP); undefined when it matches. */
+export function opensslNameFailure(leaf: Certificate, name: string): (Failure & { hostnameError: string }) | undefined {
+  if (opensslHostMatches(leaf, name)) return undefined;
+  const isIp = parseIp(name.replace(/^\[(.*)\]$/, '$1')) !== undefined;
+  const e: OpenSslErrorName = isIp ? 'IP_ADDRESS_MISMATCH' : 'HOSTNAME_MISMATCH';
+  return { ...opensslFailure(e, false), hostnameError: OPENSSL_ERRORS[e].text };
 }
