@@ -40,6 +40,7 @@ import path from 'node:path';
 import { DockerfileParser, type Dockerfile, type From, type Instruction, type PropertyInstruction } from 'dockerfile-ast';
 import { LINUX_FAMILIES, shellToolCommand, type LinuxFamily } from '../platform/linux-families.js';
 import type { Certificate } from '../x509/certificate.js';
+import { GO_CERT_FILES } from '../trust/store-paths.js';
 import { bundledRoots } from '../trust/stores.js';
 import { isRootUser, lookupFamily, type BaseFamily, type FamilyMatch } from './base-family.js';
 import { appendBlock, caLabel, fileStem, PlanError } from './plan.js';
@@ -143,7 +144,7 @@ function storeOf(family: LinuxFamily): FamilyStore {
 }
 
 /** The file Go reads first on Linux, and the one distroless and Chainguard images ship. */
-export const SHELLLESS_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export const SHELLLESS_BUNDLE = GO_CERT_FILES[0]!;
 
 const OPEN = '>>> ollama-tls:';
 const CLOSE = '<<< ollama-tls';
