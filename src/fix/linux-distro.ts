@@ -3,7 +3,9 @@
 // the tool again). The family comes from /etc/os-release ID/ID_LIKE and is confirmed by the tool
 // being there, at an absolute path: /usr/sbin is not on every PATH (sudo, cron, containers).
 // A tree's own programs run only inside a chroot of that tree (never on this machine: an image's
-// update-ca-certificates is the image's code); without one, the bundles are written directly.
+// update-ca-certificates is the image's code); without one, the bundles are written directly
+// (ca-into-tree.ts). Each family's anchor directory, tools, links and interrupted-run facts are
+// its row in platform/linux-families.ts, with their sources.
 import path from 'node:path';
 import { LINUX_FAMILIES, LINUX_FAMILY_NAMES, type LinuxFamily, type LinuxFamilyFacts } from '../platform/linux-families.js';
 import type { Certificate } from '../x509/certificate.js';
@@ -17,10 +19,6 @@ import { javaChecks, javaHook } from './java-checks.js';
 import { JOURNAL_TMP } from './journal.js';
 import { caLabel, fileStem, hasBlock, type CaRef, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
 
-// Each family's anchor directory, tools, links and interrupted-run facts: its row in
-// platform/linux-families.ts (sources there).
-type DistroStore = LinuxFamilyFacts;
-
 const CHROOT = ['/usr/sbin/chroot', '/usr/bin/chroot'];
 const OPENSSL = ['/usr/bin/openssl', '/bin/openssl'];
 
@@ -30,7 +28,7 @@ type Runner =
   | { mode: 'chroot'; argv: string[]; prefix: string[] }
   | { mode: 'native'; why: string };
 
-function runner(ctx: TrustContext, d: DistroStore): Runner {
+function runner(ctx: TrustContext, d: LinuxFamilyFacts): Runner {
   const tool = d.tools.find((t) => ctx.hasTool(t.path));
   if (!tool) return { mode: 'native', why: `${d.tools.map((t) => t.path).join(' or ')} is not installed` };
   if (ctx.live) return { mode: 'host', argv: [tool.path, ...tool.args], prefix: [] };
@@ -44,7 +42,7 @@ function runner(ctx: TrustContext, d: DistroStore): Runner {
 }
 
 /** The run step of the tool, with what a later run needs if this one is killed. */
-function toolStep(d: DistroStore, r: Extract<Runner, { argv: string[] }>, why: string): Step {
+function toolStep(d: LinuxFamilyFacts, r: Extract<Runner, { argv: string[] }>, why: string): Step {
   return {
     kind: 'run', argv: r.argv, why,
     // Its temp files go to the journal's directory, which the next run may clear.
@@ -208,7 +206,7 @@ function hashCollision(ctx: TrustContext, dir: string, steps: Step[]): boolean {
 }
 
 /** Whether the tool already made its link for every anchor (otherwise it still has to run). */
-function allLinked(ctx: TrustContext, d: DistroStore, cas: Certificate[]): boolean {
+function allLinked(ctx: TrustContext, d: LinuxFamilyFacts, cas: Certificate[]): boolean {
   if (!d.toolLinkDir) return true;
   return cas.every((ca) => ctx.fs.exists(`${d.toolLinkDir}/${fileStem(ca.sha256)}.pem`));
 }

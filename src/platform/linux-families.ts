@@ -2,8 +2,9 @@
 // administrator's CAs go and the tool that turns them into the bundles, and the files Go and
 // OpenSSL read. Every consumer (the distribution targets, the native edits, the image layer, the
 // Dockerfile block, the advice and the by-hand fixes) reads these rows; nothing else spells a
-// family's paths. Sources are per fact; where two earlier tables disagreed, the comment says what
-// settled it.
+// family's paths. Sources are per fact (the anchors and tools cross-checked with mkcert's and
+// smallstep/truststore's truststore_linux.go); where two earlier tables disagreed, the comment
+// says what settled it.
 //
 // Go's bundle is the first file of Go's certFiles (crypto/x509/root_linux.go, the order Go 1.23
 // tries them, copied in trust/store-paths.ts GO_CERT_FILES) that the family's CA package ships:
