@@ -3,8 +3,6 @@
 import { familyOfIds, type LinuxFamily } from './linux-families.js';
 import type { RootFs } from './rootfs.js';
 
-export type { LinuxFamily } from './linux-families.js';
-
 export interface OsRelease {
   id: string;
   idLike: string[];
