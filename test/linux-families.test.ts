@@ -4,10 +4,14 @@
 // Debian's update-ca-certificates run over a tree with an anchor named as the table says. The
 // other families' tools are not installed here; their rows carry their sources in comments.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { trustCaFixes } from '../src/diagnose/fixes.js';
+import { trustContext } from '../src/fix/context.js';
+import { dockerfileSnippet } from '../src/fix/dockerfile.js';
 import { hashDirFingerprints } from '../src/fix/linux-checks.js';
+import { chooseTargets } from '../src/fix/targets.js';
 import { fileStem } from '../src/fix/plan.js';
 import { LINUX_FAMILIES, LINUX_FAMILY_NAMES } from '../src/platform/linux-families.js';
 import { parseOsRelease } from '../src/platform/os-release.js';
@@ -15,7 +19,7 @@ import { RootFs } from '../src/platform/rootfs.js';
 import { GO_CERT_FILES } from '../src/trust/store-paths.js';
 import { certificatesFromPem } from '../src/x509/load.js';
 import { opensslSubjectHash } from '../src/x509/subject-hash.js';
-import { loadScenario } from './helpers/servers.js';
+import { loadScenario, tempDir } from './helpers/servers.js';
 import { debianTree, debianTreeArgs, haveDebianTool } from './helpers/trees.js';
 
 const ca = certificatesFromPem(loadScenario('valid-rsa').caPem).certificates[0]!;
@@ -77,5 +81,35 @@ describe.skipIf(!haveDebianTool())("Debian's update-ca-certificates over a tree:
     expect(bundle).not.toContain(other.sha256);
     expect(fs.exists(`${debian.toolLinkDir}/${fileStem(ca.sha256)}.pem`)).toBe(true);
     expect(hashDirFingerprints(fs, debian.openssl.dir, opensslSubjectHash(ca.subjectRaw)).has(ca.sha256)).toBe(true);
+  });
+});
+
+describe('every consumer says the same thing per family', () => {
+  it.each(LINUX_FAMILY_NAMES)('%s: the by-hand fix, the Dockerfile block and the target name one anchor directory, one tool, one bundle', async (f) => {
+    const row = LINUX_FAMILIES[f];
+    const tool = row.tools[0]!;
+    const toolWords = [path.posix.basename(tool.path), ...tool.args].join(' ');
+
+    const byHand = trustCaFixes({ platform: 'linux', family: f }, 'corp.pem').find((x) => x.title === 'Or by hand')!.command;
+    expect(byHand).toBe(`sudo cp corp.pem ${row.anchorDir}/corp-ca${row.anchorSuffix} && sudo ${toolWords}`);
+
+    const block = dockerfileSnippet({ cas: [ca], family: f });
+    expect(block).toContain(`COPY ${fileStem(ca.sha256)}${row.anchorSuffix} ${row.anchorDir}/${fileStem(ca.sha256)}${row.anchorSuffix}`);
+    expect(block).toContain(`then ${toolWords};`);
+    expect(block).toContain(`>> ${row.goBundle}`);
+
+    const root = tempDir('ollama-tls-family-');
+    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/os-release'), `ID=${row.ids[0]}\n`);
+    mkdirSync(path.join(root, path.dirname(tool.path)), { recursive: true });
+    writeFileSync(path.join(root, tool.path), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const ctx = trustContext({ root, platform: 'linux', env: {}, overrides: { live: true, privileged: true, wsl: false, hostTool: () => false, canWrite: () => true } });
+    const target = chooseTargets(ctx).chosen.map((c) => c.target);
+    expect(target.map((t) => t.id)).toEqual([f]);
+    const plan = await target[0]!.plan(ctx, [ca]);
+    expect(plan.steps.map((s) => (s.kind === 'run' ? s.argv.join(' ') : `${s.kind} ${'path' in s ? s.path : ''}`))).toEqual([
+      `write ${row.anchorDir}/${fileStem(ca.sha256)}${row.anchorSuffix}`,
+      [tool.path, ...tool.args].join(' '),
+    ]);
   });
 });

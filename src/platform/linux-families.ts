@@ -31,7 +31,11 @@ export interface LinuxFamilyFacts {
   anchorDir: string;
   /** The file name suffix ollama-tls gives an anchor (and the by-hand fix uses). */
   anchorSuffix: '.crt';
-  /** The update tools, first one present wins; a tree's tool runs only inside a chroot of the tree. */
+  /**
+   * The update tools, first one present wins. On this system: `path args`. For a tree (`--root`,
+   * an unpacked image): the tree's own tool, as `chroot TREE path args` (linux-distro.ts), never
+   * this machine's copy over the tree; without a chroot, ca-into-tree.ts's edits instead.
+   */
   tools: readonly UpdateTool[];
   /** The package that provides the tool (what a Dockerfile or a user installs). */
   package: string;
