@@ -16,7 +16,7 @@ import { parseGoDebug } from '../trust/go-verify.js';
 import { trustContext, type TrustContext } from '../fix/context.js';
 import { PlanError, type CaRef, type Check, type Plan, type TargetId, type TrustTarget } from '../fix/plan.js';
 import { bundledRoots } from '../trust/stores.js';
-import type { BaseFamily } from '../fix/base-family.js';
+import { BASE_FAMILIES, isBaseFamily, type BaseFamily } from '../fix/base-family.js';
 import { chooseTargets, TARGET_IDS } from '../fix/targets.js';
 import { formatName, type Certificate } from '../x509/certificate.js';
 import { EXIT, UserError } from './exit.js';
@@ -376,8 +376,8 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
 
   if ((flags.print || flags.buildSecret) && action !== 'trust') throw new UserError('--print and --build-secret go with trust');
-  if (flags.baseFamily !== undefined && !['debian', 'alpine', 'rhel', 'suse', 'arch', 'shellless'].includes(flags.baseFamily)) {
-    throw new UserError(`--base-family "${flags.baseFamily}": choose debian, alpine, rhel, suse, arch or shellless`);
+  if (flags.baseFamily !== undefined && !isBaseFamily(flags.baseFamily)) {
+    throw new UserError(`--base-family "${flags.baseFamily}": choose ${BASE_FAMILIES.slice(0, -1).join(', ')} or ${BASE_FAMILIES.at(-1)}`);
   }
   // The build-secret recipe names the CA file only as a placeholder: it needs no CA to print.
   if (flags.buildSecret && action === 'trust') return printSnippet([], flags);

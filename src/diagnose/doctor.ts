@@ -17,7 +17,7 @@ import { chooseProxy, type ProxyOptions } from '../probe/proxy-env.js';
 import type { ResolveOverride } from '../probe/resolve.js';
 import { formatHostPort, httpsOrigin, isPublicHostName, parseTarget, type Target } from '../probe/target.js';
 import { detectClientPlatform, type ClientPlatform } from '../platform/host.js';
-import type { RootFs } from '../platform/rootfs.js';
+import type { DirTree } from '../platform/rootfs.js';
 import { clockFloor, type Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
 import { sortFindings, type Finding, type FindingCode } from './finding.js';
@@ -46,7 +46,7 @@ export interface DoctorOptions {
   /** Password of a PKCS#12 --ca file. */
   caPassword?: string;
   deciding: ViewName[];
-  fs: RootFs;
+  fs: DirTree;
   env: Env;
   platform: NodeJS.Platform;
   version: string;

@@ -1,22 +1,13 @@
 // The fixes doctor and explain propose, in one place so both say the same thing: how to make a CA
 // trusted for each client on each platform, and what a server's operator changes.
 import type { ClientPlatform } from '../platform/host.js';
-import type { LinuxFamily } from '../platform/os-release.js';
+import { addCaByHand, LINUX_FAMILIES } from '../platform/linux-families.js';
 import type { Fix } from './finding.js';
 
 export type { ClientPlatform };
 
 /** The one name fixes use for a CA certificate file the user has yet to get (the real name when known). */
 export const CA_FILE_PLACEHOLDER = 'corp-ca.pem';
-
-const LINUX_ADD_CA: Record<LinuxFamily, (pem: string) => string> = {
-  debian: (pem) => `sudo cp ${pem} /usr/local/share/ca-certificates/corp-ca.crt && sudo update-ca-certificates`,
-  rhel: (pem) => `sudo cp ${pem} /etc/pki/ca-trust/source/anchors/corp-ca.pem && sudo update-ca-trust extract`,
-  suse: (pem) => `sudo cp ${pem} /etc/pki/trust/anchors/corp-ca.pem && sudo update-ca-certificates`,
-  arch: (pem) => `sudo trust anchor --store ${pem}`,
-  alpine: (pem) => `sudo cp ${pem} /usr/local/share/ca-certificates/corp-ca.crt && sudo update-ca-certificates`,
-  unknown: (pem) => `sudo cp ${pem} /usr/local/share/ca-certificates/corp-ca.crt && sudo update-ca-certificates`,
-};
 
 /** Add a CA to the store Ollama reads, then restart Ollama (Go caches its roots for the life of the process). */
 export function trustCaFixes(p: ClientPlatform, pem: string): Fix[] {
@@ -36,7 +27,8 @@ export function trustCaFixes(p: ClientPlatform, pem: string): Fix[] {
     default:
       return [
         { title: 'Add the CA to the OS trust store (Go, and so Ollama, reads it; so do curl, git and apt); ollama-tls shows the plan first', command: `sudo ollama-tls trust --ca ${pem}`, side: 'client' },
-        { title: 'Or by hand', command: LINUX_ADD_CA[p.family ?? 'unknown'](pem), side: 'client' },
+        // The family's anchor and tool (linux-families.ts); an unknown family gets Debian's, the most common.
+        { title: 'Or by hand', command: addCaByHand(LINUX_FAMILIES[p.family && p.family !== 'unknown' ? p.family : 'debian'], pem), side: 'client' },
         p.systemd === false
           ? { title: 'Restart "ollama serve": Go loads its roots once per process', side: 'client' }
           : { title: 'Restart Ollama: Go loads its roots once per process', command: 'sudo systemctl restart ollama', side: 'client' },

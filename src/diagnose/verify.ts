@@ -3,7 +3,7 @@
 // doctor uses (judge-chain.ts), with the clock set to `at` for every view.
 import type { Certificate } from '../x509/certificate.js';
 import { detectClientPlatform } from '../platform/host.js';
-import type { RootFs } from '../platform/rootfs.js';
+import type { DirTree } from '../platform/rootfs.js';
 import type { Env } from '../trust/stores.js';
 import { TrustViews, type ViewName } from '../trust/views.js';
 import { sortFindings, type Finding } from './finding.js';
@@ -25,7 +25,7 @@ export interface VerifyOptions {
   /** --roots: only these files' certificates are roots, in every view. */
   rootFiles?: string[];
   password?: string;
-  fs: RootFs;
+  fs: DirTree;
   env: Env;
   platform: NodeJS.Platform;
 }

@@ -2,7 +2,9 @@
 // Ollama keeps the roots it loaded at start (Go reads them once per process), so it must restart.
 import path from 'node:path';
 import type { TrustContext } from './context.js';
+import { LINUX_FAMILIES, LINUX_FAMILY_NAMES, shellToolCommand } from '../platform/linux-families.js';
 import { redactProxyUrl } from '../platform/redact.js';
+import { GO_CERT_FILES } from '../trust/store-paths.js';
 import type { Plan } from './plan.js';
 
 export interface Advice {
@@ -10,16 +12,16 @@ export interface Advice {
   command?: string;
 }
 
-/** The bundle a Linux store ends up in, for tools pointed at a file. */
+/**
+ * The bundle a Linux store ends up in, for tools pointed at a file: the family's Go bundle
+ * (linux-families.ts), and for the native edits the first of Go's files.
+ */
 const LINUX_BUNDLE: Record<string, string> = {
-  debian: '/etc/ssl/certs/ca-certificates.crt',
-  alpine: '/etc/ssl/certs/ca-certificates.crt',
-  rhel: '/etc/pki/tls/certs/ca-bundle.crt',
-  suse: '/etc/ssl/ca-bundle.pem',
-  arch: '/etc/ssl/certs/ca-certificates.crt',
-  'linux-native': '/etc/ssl/certs/ca-certificates.crt',
+  ...Object.fromEntries(LINUX_FAMILY_NAMES.map((f) => [f, LINUX_FAMILIES[f].goBundle])),
+  'linux-native': GO_CERT_FILES[0]!,
 };
 
+const DEBIAN = LINUX_FAMILIES.debian;
 
 /** How to make a running Ollama pick up the new roots. */
 export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
@@ -41,7 +43,7 @@ export function restartAdvice(ctx: TrustContext, plans: Plan[]): Advice[] {
     if (proxy) out.push({ title: 'The containers do not inherit your HTTPS_PROXY: give the services it (and NO_PROXY for their own names) in the compose file', command: `environment: { HTTPS_PROXY: "${redactProxyUrl(proxy)}", NO_PROXY: "localhost,127.0.0.1,ollama" }` });
   }
   if (plans.some((p) => p.action === 'trust' && ['compose', 'dockerfile', 'image'].includes(p.target))) {
-    out.push({ title: 'A container already running keeps its old roots; to fix one in place (Debian/Ubuntu-based, e.g. ollama/ollama), then restart it', command: 'docker cp corp-ca.pem ollama:/usr/local/share/ca-certificates/corp-ca.crt && docker exec ollama update-ca-certificates && docker restart ollama' });
+    out.push({ title: 'A container already running keeps its old roots; to fix one in place (Debian/Ubuntu-based, e.g. ollama/ollama), then restart it', command: `docker cp corp-ca.pem ollama:${DEBIAN.anchorDir}/corp-ca${DEBIAN.anchorSuffix} && docker exec ollama ${shellToolCommand(DEBIAN)} && docker restart ollama` });
   }
   if (ids.has('bundle')) {
     const file = plans.find((p) => p.target === 'bundle')!.title.replace(/^CA bundle file /, '');

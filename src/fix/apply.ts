@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { RootFs } from '../platform/rootfs.js';
+import { DirTree, RootFs } from '../platform/rootfs.js';
 import { beginJournal, entryPath, finishInterrupted, JOURNAL_TMP, journaled, type OpenJournal, type Recovery } from './journal.js';
 import { appendBlock, stripBlock, type Plan, type Step } from './plan.js';
 
@@ -23,7 +23,7 @@ export interface StepOutcome {
 }
 
 /** Host path of the file an in-tree path finally names (bundles are often symlinks). */
-function filePath(fs: RootFs, p: string): string {
+function filePath(fs: DirTree, p: string): string {
   return fs.isHostRoot ? safeRealpath(p) : fs.resolve(p);
 }
 
@@ -89,7 +89,7 @@ function run(step: Extract<Step, { kind: 'run' }>, onSpawn?: (pid: number | unde
   }).finally(() => onSpawn?.(undefined));
 }
 
-export async function applyStep(fs: RootFs, step: Step, onSpawn?: (pid: number | undefined) => void): Promise<StepOutcome> {
+export async function applyStep(fs: DirTree, step: Step, onSpawn?: (pid: number | undefined) => void): Promise<StepOutcome> {
   switch (step.kind) {
     case 'write': {
       writeAtomic(filePath(fs, step.path), step.content, step.mode);
@@ -178,7 +178,7 @@ export async function applyPlan(plan: Plan, onStep?: (step: Step, index: number)
  * The first path of the plan that a link would take out of the tree, or undefined. Never
  * followed: the plan is refused before any change.
  */
-export function treeEscape(fs: RootFs, step: Step): { step: Step; message: string } | undefined {
+export function treeEscape(fs: DirTree, step: Step): { step: Step; message: string } | undefined {
   if (fs.isHostRoot || !('path' in step)) return undefined;
   const follows = step.kind === 'write' || step.kind === 'append-block' || step.kind === 'strip-block';
   const e = fs.escape(step.path, follows);
@@ -188,7 +188,7 @@ export function treeEscape(fs: RootFs, step: Step): { step: Step; message: strin
 /** Finish a system-store plan that a kill interrupted in this tree (see journal.ts). */
 export const recoverInterrupted = (root: string): Promise<Recovery | undefined> => finishInterrupted(root, applyStep, writeAtomic);
 
-async function applySteps(fs: RootFs, plan: Plan, outcomes: StepOutcome[], onStep?: (step: Step, index: number) => void, onSpawn?: (pid: number | undefined) => void): Promise<void> {
+async function applySteps(fs: DirTree, plan: Plan, outcomes: StepOutcome[], onStep?: (step: Step, index: number) => void, onSpawn?: (pid: number | undefined) => void): Promise<void> {
   for (const [i, step] of plan.steps.entries()) {
     onStep?.(step, i);
     try {

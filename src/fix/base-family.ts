@@ -3,9 +3,12 @@
 // well-known images are built from. Each row says why. An image no row knows is 'unknown': the
 // caller asks the user or takes --base-family; nothing is guessed silently.
 
-export type BaseFamily = 'debian' | 'alpine' | 'rhel' | 'suse' | 'arch' | 'shellless';
+import { LINUX_FAMILY_NAMES, type LinuxFamily } from '../platform/linux-families.js';
 
-export const BASE_FAMILIES: readonly BaseFamily[] = ['debian', 'alpine', 'rhel', 'suse', 'arch', 'shellless'];
+/** A Linux family (linux-families.ts), or an image without a shell (distroless, Chainguard static): no RUN. */
+export type BaseFamily = LinuxFamily | 'shellless';
+
+export const BASE_FAMILIES: readonly BaseFamily[] = [...LINUX_FAMILY_NAMES, 'shellless'];
 
 export const isBaseFamily = (s: string): s is BaseFamily => (BASE_FAMILIES as readonly string[]).includes(s);
 

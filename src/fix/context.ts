@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { readOsRelease, type OsRelease } from '../platform/os-release.js';
 import { isExecutableFile } from '../platform/executable.js';
-import { RootFs } from '../platform/rootfs.js';
+import { DirTree, RootFs } from '../platform/rootfs.js';
 import type { Env } from '../trust/stores.js';
 
 export interface TrustContext {
-  fs: RootFs;
+  fs: DirTree;
   /** Host path of the tree the plan acts on; '/' for the running system. */
   root: string;
   /** True when acting on the running system rather than a tree given with --root. */
@@ -43,7 +43,7 @@ export interface ContextOptions {
   overrides?: Partial<Omit<TrustContext, 'fs' | 'root'>>;
 }
 
-function isWsl(fs: RootFs, env: Env, platform: NodeJS.Platform): boolean {
+function isWsl(fs: DirTree, env: Env, platform: NodeJS.Platform): boolean {
   if (platform !== 'linux') return false;
   if (env.WSL_DISTRO_NAME || env.WSL_INTEROP) return true;
   try {

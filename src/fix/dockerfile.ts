@@ -38,7 +38,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DockerfileParser, type Dockerfile, type From, type Instruction, type PropertyInstruction } from 'dockerfile-ast';
+import { LINUX_FAMILIES, shellToolCommand, type LinuxFamily } from '../platform/linux-families.js';
 import type { Certificate } from '../x509/certificate.js';
+import { GO_CERT_FILES } from '../trust/store-paths.js';
 import { bundledRoots } from '../trust/stores.js';
 import { isRootUser, lookupFamily, type BaseFamily, type FamilyMatch } from './base-family.js';
 import { appendBlock, caLabel, fileStem, PlanError } from './plan.js';
@@ -126,28 +128,23 @@ export class DockerfileError extends PlanError {
 
 // --- The stores, per family -------------------------------------------------------------------
 
+// Each RUN family's anchor directory, update tool (found with `command -v`: its directory is on
+// the image's PATH, /usr/sbin included) and the bundle Go reads, appended to when the tool is not
+// installed: the family's row in platform/linux-families.ts.
 interface FamilyStore {
-  /** Where the update tool picks up an administrator's CAs (`.crt` names). */
   anchorDir: string;
-  /** The update tool, found with `command -v` (its directory is on the image's PATH, /usr/sbin included). */
+  /** The tool as the RUN calls it, with its arguments. */
   tool: string;
-  /** The file Go and OpenSSL read on this family, appended to when the tool is not installed. */
   bundle: string;
 }
 
-// Sources: each distribution's update-ca-certificates / update-ca-trust man page (as
-// linux-distro.ts), and Go's crypto/x509 root_linux.go certFiles for the bundles.
-const STORES: Record<Exclude<BaseFamily, 'shellless'>, FamilyStore> = {
-  // The .crt suffix is required: update-ca-certificates silently skips any other name there.
-  debian: { anchorDir: '/usr/local/share/ca-certificates', tool: 'update-ca-certificates', bundle: '/etc/ssl/certs/ca-certificates.crt' },
-  alpine: { anchorDir: '/usr/local/share/ca-certificates', tool: 'update-ca-certificates', bundle: '/etc/ssl/certs/ca-certificates.crt' },
-  rhel: { anchorDir: '/etc/pki/ca-trust/source/anchors', tool: 'update-ca-trust extract', bundle: '/etc/pki/tls/certs/ca-bundle.crt' },
-  suse: { anchorDir: '/etc/pki/trust/anchors', tool: 'update-ca-certificates', bundle: '/etc/ssl/ca-bundle.pem' },
-  arch: { anchorDir: '/etc/ca-certificates/trust-source/anchors', tool: 'update-ca-trust', bundle: '/etc/ssl/certs/ca-certificates.crt' },
-};
+function storeOf(family: LinuxFamily): FamilyStore {
+  const f = LINUX_FAMILIES[family];
+  return { anchorDir: f.anchorDir, tool: shellToolCommand(f), bundle: f.goBundle };
+}
 
 /** The file Go reads first on Linux, and the one distroless and Chainguard images ship. */
-export const SHELLLESS_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export const SHELLLESS_BUNDLE = GO_CERT_FILES[0]!;
 
 const OPEN = '>>> ollama-tls:';
 const CLOSE = '<<< ollama-tls';
@@ -209,7 +206,7 @@ function blockLines(opts: SnippetOptions): string[] {
   if (opts.family === 'shellless') {
     lines.push(`COPY --chmod=0644 ${bundleFileName(cas)} ${SHELLLESS_BUNDLE}`);
   } else {
-    const store = STORES[opts.family];
+    const store = storeOf(opts.family);
     const anchors = cas.map((c) => `${store.anchorDir}/${caFileName(c)}`);
     const wrap = !isRootUser(opts.user);
     if (wrap) lines.push('USER root');
@@ -273,7 +270,7 @@ export function buildSecretSnippet(opts: { family: BaseFamily; caFile?: string; 
   const eol = opts.eol ?? '\n';
   const secret = `/run/secrets/${id}.pem`;
   const bundle = '/run/ollama-tls/ca.pem';
-  const system = opts.family === 'shellless' ? STORES.debian.bundle : STORES[opts.family].bundle;
+  const system = storeOf(opts.family === 'shellless' ? 'debian' : opts.family).bundle;
   const lines = [
     '# syntax=docker/dockerfile:1',
     '# (the syntax line above must be the first line of the Dockerfile)',
@@ -651,7 +648,7 @@ export function planDockerfileTrust(input: DockerfileInput): DockerfilePlan {
     notes.push(`The image has no shell, so nothing can RUN: ${SHELLLESS_BUNDLE} (the file Go reads first) is replaced by ${bundleFileName(cas)}, holding ${roots} plus the CA. The base image's own roots are not kept; distroless and Chainguard ship Mozilla's too.`);
     notes.push('COPY --chmod=0644 keeps the bundle readable for a non-root user whatever the file mode in the context; it needs BuildKit (the default builder since Docker Engine 23) or Buildah/Podman: the legacy builder stops with "the --chmod option requires BuildKit".');
   } else {
-    const store = STORES[family];
+    const store = storeOf(family);
     notes.push(`The CA goes to ${store.anchorDir} with a .crt name (the tool skips any other name, a .pem silently), then ${store.tool} rebuilds the bundles.`);
     notes.push(`Without ${store.tool.split(' ')[0]} (no ca-certificates package${family === 'debian' ? ', as in ubuntu and debian:*-slim' : family === 'alpine' ? ', as in plain alpine' : ''}) the RUN appends the CA to ${store.bundle}; when that bundle is missing or empty it first fills it from ${ROOTS_FILE} (Mozilla's roots as bundled with Node.js), so public hosts stay trusted. The anchor stays, so installing ca-certificates later keeps the CA.`);
   }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { RootFs } from '../platform/rootfs.js';
+import { DirTree, RootFs } from '../platform/rootfs.js';
 import type { Plan, Step, TargetId } from './plan.js';
 
 /** In-tree directory of the journal; also the TMPDIR of the programs a journaled plan runs. */
@@ -69,7 +69,7 @@ function syncDir(dir: string): void {
 }
 
 /** Host path of an in-tree path, without following its last component. */
-export function entryPath(fs: RootFs, p: string): string {
+export function entryPath(fs: DirTree, p: string): string {
   if (fs.isHostRoot) return p;
   return path.join(fs.resolve(path.posix.dirname(p)), path.posix.basename(p));
 }
@@ -78,7 +78,7 @@ export function entryPath(fs: RootFs, p: string): string {
  * Write the journal for `plan` before its first step. `write` is the atomic writer of apply.ts
  * (passed in so this module does not import it back).
  */
-export function beginJournal(fs: RootFs, plan: Plan, write: (file: string, content: string, mode: number) => void): OpenJournal {
+export function beginJournal(fs: DirTree, plan: Plan, write: (file: string, content: string, mode: number) => void): OpenJournal {
   const dir = entryPath(fs, JOURNAL_DIR);
   const createdDirs: string[] = [];
   for (const d of ['/var', '/var/lib', JOURNAL_DIR, JOURNAL_TMP]) {
@@ -101,7 +101,7 @@ export function beginJournal(fs: RootFs, plan: Plan, write: (file: string, conte
   };
 }
 
-function safeResolve(fs: RootFs, p: string): string {
+function safeResolve(fs: DirTree, p: string): string {
   try {
     return fs.resolve(p);
   } catch {
@@ -110,7 +110,7 @@ function safeResolve(fs: RootFs, p: string): string {
 }
 
 /** The plan is done (or failed and said so): the journal, its temp directory and any directory it made go. */
-function endJournal(fs: RootFs, createdDirs: string[]): void {
+function endJournal(fs: DirTree, createdDirs: string[]): void {
   const dir = entryPath(fs, JOURNAL_DIR);
   rmSync(path.join(dir, FILE), { force: true });
   syncDir(dir);
@@ -168,7 +168,7 @@ export interface Recovery {
  */
 export async function finishInterrupted(
   root: string,
-  apply: (fs: RootFs, step: Step) => Promise<unknown>,
+  apply: (fs: DirTree, step: Step) => Promise<unknown>,
   write: (file: string, content: string, mode: number) => void,
 ): Promise<Recovery | undefined> {
   const fs = new RootFs(root);

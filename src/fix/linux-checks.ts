@@ -5,7 +5,7 @@ import { RootFs } from '../platform/rootfs.js';
 import { readOsRelease } from '../platform/os-release.js';
 import { goParseErrors, parseGoDebug } from '../trust/go-verify.js';
 import { readSystemdService } from '../ollama/systemd.js';
-import { OPENSSL_DEFAULTS } from '../trust/store-paths.js';
+import { familyFacts } from '../platform/linux-families.js';
 import { loadUnixRoots, type Env } from '../trust/stores.js';
 import { certificatesFromPem } from '../x509/load.js';
 import { opensslSubjectHash } from '../x509/subject-hash.js';
@@ -82,7 +82,7 @@ export async function linuxStoreChecks(root: string, refs: CaRef[], want: 'prese
     }))),
   ].map((v) => ({ ...v, bySha: new Map(v.store.certificates.map((c) => [c.sha256, c])) }));
   const family = readOsRelease(fs)?.family;
-  const openssl = family && family !== 'unknown' ? OPENSSL_DEFAULTS[family] : undefined;
+  const openssl = familyFacts(family)?.openssl;
   const checks: Check[] = [];
   for (const ref of refs) {
     const name = ref.cert?.commonName ?? ref.sha256.slice(0, 16);

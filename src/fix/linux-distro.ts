@@ -3,72 +3,21 @@
 // the tool again). The family comes from /etc/os-release ID/ID_LIKE and is confirmed by the tool
 // being there, at an absolute path: /usr/sbin is not on every PATH (sudo, cron, containers).
 // A tree's own programs run only inside a chroot of that tree (never on this machine: an image's
-// update-ca-certificates is the image's code); without one, the bundles are written directly.
+// update-ca-certificates is the image's code); without one, the bundles are written directly
+// (ca-into-tree.ts). Each family's anchor directory, tools, links and interrupted-run facts are
+// its row in platform/linux-families.ts, with their sources.
 import path from 'node:path';
-import type { LinuxFamily } from '../platform/os-release.js';
+import { LINUX_FAMILIES, LINUX_FAMILY_NAMES, type LinuxFamily, type LinuxFamilyFacts } from '../platform/linux-families.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { TrustContext } from './context.js';
 import { linuxStoreChecks } from './linux-checks.js';
+import { anchorEdits, anchorPath } from './ca-into-tree.js';
 import { nativeTrustSteps, nativeUndoSteps } from './linux-native.js';
 import { GO_CERT_FILES } from '../trust/store-paths.js';
 import { certificatesFromPem } from '../x509/load.js';
 import { javaChecks, javaHook } from './java-checks.js';
 import { JOURNAL_TMP } from './journal.js';
 import { caLabel, fileStem, hasBlock, type CaRef, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
-
-type Family = Exclude<LinuxFamily, 'unknown'>;
-
-interface DistroStore {
-  title: string;
-  /** Where an administrator's CAs go; the tool picks up every file in it. */
-  anchorDir: string;
-  /** Debian's tool only reads files ending in .crt there. */
-  suffix: '.crt';
-  /** The update tools, first one present wins. */
-  tools: { path: string; args: string[] }[];
-  /** The directory the tool fills with <name>.pem links and subject-hash links, when it does. */
-  linkDir?: string;
-  /**
-   * After a kill: what the tool leaves half-written (in-tree paths; its next run would append to
-   * it), and the arguments that rebuild everything rather than only what it thinks changed.
-   */
-  interrupted?: { leftovers: string[]; rebuildArgs: string[] };
-}
-
-// Sources: mkcert truststore_linux.go (github.com/FiloSottile/mkcert), smallstep/truststore
-// truststore_linux.go, and each distribution's update-ca-certificates / update-ca-trust man page.
-const DISTROS: Record<Family, DistroStore> = {
-  debian: {
-    title: 'Debian/Ubuntu system store',
-    anchorDir: '/usr/local/share/ca-certificates', suffix: '.crt',
-    tools: [{ path: '/usr/sbin/update-ca-certificates', args: [] }],
-    linkDir: '/etc/ssl/certs',
-    // The script builds ca-certificates.crt.new with >> and renames it at the end; its links and
-    // `openssl rehash` run only when it sees a new link, so a re-run after a kill needs --fresh.
-    interrupted: { leftovers: ['/etc/ssl/certs/ca-certificates.crt.new'], rebuildArgs: ['--fresh'] },
-  },
-  alpine: {
-    title: 'Alpine system store',
-    anchorDir: '/usr/local/share/ca-certificates', suffix: '.crt',
-    tools: [{ path: '/usr/sbin/update-ca-certificates', args: [] }],
-    linkDir: '/etc/ssl/certs',
-  },
-  rhel: {
-    title: 'RHEL/Fedora/CentOS/Rocky/Alma/Amazon Linux system store (ca-trust)',
-    anchorDir: '/etc/pki/ca-trust/source/anchors', suffix: '.crt',
-    tools: [{ path: '/usr/bin/update-ca-trust', args: ['extract'] }, { path: '/bin/update-ca-trust', args: ['extract'] }],
-  },
-  suse: {
-    title: 'SUSE system store',
-    anchorDir: '/etc/pki/trust/anchors', suffix: '.crt',
-    tools: [{ path: '/usr/sbin/update-ca-certificates', args: [] }],
-  },
-  arch: {
-    title: 'Arch Linux system store (p11-kit trust)',
-    anchorDir: '/etc/ca-certificates/trust-source/anchors', suffix: '.crt',
-    tools: [{ path: '/usr/bin/update-ca-trust', args: [] }, { path: '/usr/bin/trust', args: ['extract-compat'] }],
-  },
-};
 
 const CHROOT = ['/usr/sbin/chroot', '/usr/bin/chroot'];
 const OPENSSL = ['/usr/bin/openssl', '/bin/openssl'];
@@ -79,7 +28,7 @@ type Runner =
   | { mode: 'chroot'; argv: string[]; prefix: string[] }
   | { mode: 'native'; why: string };
 
-function runner(ctx: TrustContext, d: DistroStore): Runner {
+function runner(ctx: TrustContext, d: LinuxFamilyFacts): Runner {
   const tool = d.tools.find((t) => ctx.hasTool(t.path));
   if (!tool) return { mode: 'native', why: `${d.tools.map((t) => t.path).join(' or ')} is not installed` };
   if (ctx.live) return { mode: 'host', argv: [tool.path, ...tool.args], prefix: [] };
@@ -93,12 +42,12 @@ function runner(ctx: TrustContext, d: DistroStore): Runner {
 }
 
 /** The run step of the tool, with what a later run needs if this one is killed. */
-function toolStep(d: DistroStore, r: Extract<Runner, { argv: string[] }>, why: string): Step {
+function toolStep(d: LinuxFamilyFacts, r: Extract<Runner, { argv: string[] }>, why: string): Step {
   return {
     kind: 'run', argv: r.argv, why,
     // Its temp files go to the journal's directory, which the next run may clear.
     env: { TMPDIR: JOURNAL_TMP },
-    ...(d.interrupted ? { leftovers: d.interrupted.leftovers, recover: [...r.argv, ...d.interrupted.rebuildArgs] } : {}),
+    ...(d.interrupted ? { leftovers: [...d.interrupted.leftovers], recover: [...r.argv, ...d.interrupted.rebuildArgs] } : {}),
   };
 }
 
@@ -116,10 +65,6 @@ function goBundleHasAll(ctx: TrustContext, cas: Certificate[]): boolean {
   return cas.every((ca) => inFile.has(ca.sha256) || hasBlock(text, ca.sha256));
 }
 
-function anchorPath(d: DistroStore, sha256: string): string {
-  return `${d.anchorDir}/${fileStem(sha256)}${d.suffix}`;
-}
-
 function readAnchor(ctx: TrustContext, p: string): string | undefined {
   try {
     return ctx.fs.readFile(p).toString('latin1');
@@ -128,8 +73,8 @@ function readAnchor(ctx: TrustContext, p: string): string | undefined {
   }
 }
 
-function distroTarget(family: Family): TrustTarget {
-  const d = DISTROS[family];
+function distroTarget(family: LinuxFamily): TrustTarget {
+  const d = LINUX_FAMILIES[family];
   const id = family as TargetId;
   const base = (ctx: TrustContext, action: 'trust' | 'untrust', r: Runner): Omit<Plan, 'steps' | 'unchanged' | 'notes'> => ({
     target: id, action, root: ctx.root,
@@ -151,20 +96,16 @@ function distroTarget(family: Family): TrustTarget {
       const steps: Step[] = [];
       const unchanged: string[] = [];
       const notes: string[] = [];
-      for (const ca of cas) {
-        const p = anchorPath(d, ca.sha256);
-        if (readAnchor(ctx, p) === ca.toPem()) {
-          unchanged.push(`"${caLabel(ca)}" is already in ${p}`);
-          continue;
-        }
-        steps.push({ kind: 'write', path: p, content: ca.toPem(), mode: 0o644, why: `the CA "${caLabel(ca)}" as an anchor (${d.suffix} is required)` });
-      }
+      // The anchor, in every mode: the same edit as an image's (ca-into-tree.ts).
+      const anchors = anchorEdits(ctx.fs, family, cas);
+      steps.push(...anchors.steps);
+      unchanged.push(...anchors.unchanged);
       if (r.mode === 'native') {
         // The anchor stays for the image's own tool; the bundles are brought up to date now.
         const set = nativeTrustSteps(ctx.fs, family, cas);
         steps.push(...set.steps);
         notes.push(...set.notes, `${r.why}: the bundles and links are written directly; the anchor makes the image's own tool keep the CA when it next runs.`);
-        if (d.linkDir && ctx.fs.exists('/etc/ca-certificates/update.d/jks-keystore')) notes.push("Java's cacerts in the tree is not updated: its hook runs only with the tree's own tool.");
+        if (d.toolLinkDir && ctx.fs.exists('/etc/ca-certificates/update.d/jks-keystore')) notes.push("Java's cacerts in the tree is not updated: its hook runs only with the tree's own tool.");
         // "Already there" only when neither the anchor nor the bundles need anything.
         if (steps.length > 0) unchanged.length = 0;
         else unchanged.push(...set.unchanged);
@@ -180,7 +121,7 @@ function distroTarget(family: Family): TrustTarget {
       const notes: string[] = [];
       let removedAnchor = false;
       for (const ref of refs) {
-        const p = anchorPath(d, ref.sha256);
+        const p = anchorPath(family, ref.sha256);
         const label = ref.cert ? caLabel(ref.cert) : ref.sha256.slice(0, 16);
         if (readAnchor(ctx, p) !== undefined) {
           steps.push({ kind: 'remove', path: p, why: `the anchor ollama-tls wrote for "${label}"` });
@@ -188,7 +129,7 @@ function distroTarget(family: Family): TrustTarget {
         } else if (r.mode !== 'native') {
           unchanged.push(`"${label}" was not added by ollama-tls here (no ${p}); nothing to remove`);
         }
-        if (d.linkDir && r.mode !== 'native') steps.push(...staleLinks(ctx, d.linkDir, ref.sha256));
+        if (d.toolLinkDir && r.mode !== 'native') steps.push(...staleLinks(ctx, d.toolLinkDir, ref.sha256));
       }
       if (r.mode === 'native') {
         const set = nativeUndoSteps(ctx.fs, family, refs);
@@ -197,17 +138,17 @@ function distroTarget(family: Family): TrustTarget {
         notes.push(...set.notes);
       } else if (removedAnchor) {
         steps.push(toolStep(d, r, 'rebuild the bundle without it'));
-        if (d.linkDir && hashCollision(ctx, d.linkDir, steps)) {
+        if (d.toolLinkDir && hashCollision(ctx, d.toolLinkDir, steps)) {
           // The tree's openssl in its chroot: the host's would follow the tree's links on the host.
           const openssl = OPENSSL.find((p) => (r.mode === 'host' ? ctx.hostTool(p) : ctx.hasTool(p)));
-          if (openssl) steps.push({ kind: 'run', argv: [...r.prefix, openssl, 'rehash', d.linkDir], why: 'renumber the subject-hash links it shared with another CA' });
-          else notes.push(`No openssl to renumber the subject-hash links in ${d.linkDir}; \`openssl rehash ${d.linkDir}\` in the system does it.`);
+          if (openssl) steps.push({ kind: 'run', argv: [...r.prefix, openssl, 'rehash', d.toolLinkDir], why: 'renumber the subject-hash links it shared with another CA' });
+          else notes.push(`No openssl to renumber the subject-hash links in ${d.toolLinkDir}; \`openssl rehash ${d.toolLinkDir}\` in the system does it.`);
         }
         // Debian's tool tells its hooks only about links it removes itself (never a local anchor's):
         // the hooks (Java's cacerts) are told here, as the tool would have ("-<link>" on stdin).
-        const hook = d.linkDir ? javaHook(ctx) : undefined;
+        const hook = d.toolLinkDir ? javaHook(ctx) : undefined;
         if (hook) {
-          const lines = refs.filter((ref) => readAnchor(ctx, anchorPath(d, ref.sha256)) !== undefined).map((ref) => `-${d.linkDir}/${fileStem(ref.sha256)}.pem\n`).join('');
+          const lines = refs.filter((ref) => readAnchor(ctx, anchorPath(family, ref.sha256)) !== undefined).map((ref) => `-${d.toolLinkDir}/${fileStem(ref.sha256)}.pem\n`).join('');
           steps.push({ kind: 'run', argv: [...r.prefix, hook], stdin: lines, env: { TMPDIR: JOURNAL_TMP }, why: `tell ${hook} the CA is gone, so it leaves Java's cacerts too (the tool only reports links it removes itself)` });
         }
       }
@@ -265,9 +206,9 @@ function hashCollision(ctx: TrustContext, dir: string, steps: Step[]): boolean {
 }
 
 /** Whether the tool already made its link for every anchor (otherwise it still has to run). */
-function allLinked(ctx: TrustContext, d: DistroStore, cas: Certificate[]): boolean {
-  if (!d.linkDir) return true;
-  return cas.every((ca) => ctx.fs.exists(`${d.linkDir}/${fileStem(ca.sha256)}.pem`));
+function allLinked(ctx: TrustContext, d: LinuxFamilyFacts, cas: Certificate[]): boolean {
+  if (!d.toolLinkDir) return true;
+  return cas.every((ca) => ctx.fs.exists(`${d.toolLinkDir}/${fileStem(ca.sha256)}.pem`));
 }
 
-export const DISTRO_TARGETS: TrustTarget[] = (Object.keys(DISTROS) as Family[]).map(distroTarget);
+export const DISTRO_TARGETS: TrustTarget[] = LINUX_FAMILY_NAMES.map(distroTarget);

@@ -4,14 +4,13 @@
 // added. Appending to a bundle that did not exist would leave one holding the CA alone, and Go
 // (Ollama) would then trust no public root: the pull from the real registry would break.
 //
-// The three implementations, kept to this one decision:
-// - src/fix/image/trust-files.ts (`trust --image`): the new layer's bundle starts from
-//   seedRootsPem() when needsSeed() says so;
+// The two places it is implemented, kept to this one decision:
+// - src/fix/ca-into-tree.ts, the edits for `trust --root` without the update tool (linux-native,
+//   a distribution target's native mode) and `trust --image` alike: the bundle is first written
+//   as seedBlock(), marked with what the file was, so that untrust gives back exactly that
+//   (seededAs(): the file removed again, or emptied again; an image's untrust drops the layer);
 // - src/fix/dockerfile.ts (`trust --dockerfile`): the block COPYs ROOTS_FILE (seedRootsPem())
-//   and its RUN runs seedShellTest(), the same test in sh, before appending the CA;
-// - src/fix/linux-native.ts (`trust --root` or the live system without the update tool): the
-//   bundle is first written as seedBlock(), marked with what the file was, so that untrust
-//   gives back exactly that (seededAs(): the file removed again, or emptied again).
+//   and its RUN runs seedShellTest(), the same test in sh, before appending the CA.
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
 
@@ -29,7 +28,7 @@ export const needsSeed = (bundle: string | Buffer | undefined): boolean => bundl
 /** The same decision in sh: seed `bundle` from `rootsPath` unless it exists with content. */
 export const seedShellTest = (bundle: string, rootsPath: string): string => `{ [ -s ${bundle} ] || cat ${rootsPath} > ${bundle}; }`;
 
-// A seed written into a tree's own bundle (linux-native) is marked, with what the file was before,
+// A seed written into a tree's own bundle (ca-into-tree.ts) is marked, with what the file was before,
 // so untrust can give the tree back exactly. Go and OpenSSL skip the text between PEM blocks.
 const SEED_HEAD = /^# ollama-tls seeded this bundle \(it was (absent|empty)\)[^\n]*\n/;
 const SEED_END = '# ollama-tls end of seeded roots\n';

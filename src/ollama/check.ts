@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { statSync } from 'node:fs';
-import { RootFs } from '../platform/rootfs.js';
+import { RootFs, type DirTree } from '../platform/rootfs.js';
 import { GO_CERT_FILES } from '../trust/store-paths.js';
 import { advisoriesFor, affectedRange, type Advisory } from './advisories.js';
 import { clientAddress, isPublicBind, ollamaUrl, parseOllamaHost, type OllamaHost } from './host.js';
@@ -17,7 +17,7 @@ import { findOllamaServers, SERVER_ENV_NAMES, type OllamaProcess } from './serve
 import { readSystemdService, type SystemdService } from './systemd.js';
 
 export interface CheckOllamaOptions {
-  fs: RootFs;
+  fs: DirTree;
   env: NodeJS.ProcessEnv;
   now: Date;
   timeoutMs: number;

@@ -1,11 +1,11 @@
 // The machine a fix is meant for: its OS, its Linux family, whether systemd runs services.
 import { promises as fsp } from 'node:fs';
-import { readOsRelease, type LinuxFamily } from './os-release.js';
+import { readOsRelease, type OsRelease } from './os-release.js';
 import type { RootFs } from './rootfs.js';
 
 export interface ClientPlatform {
   platform: NodeJS.Platform;
-  family?: LinuxFamily;
+  family?: OsRelease['family'];
   /** Ollama is installed as a systemd service (the Linux install script does this). */
   systemd?: boolean;
 }

@@ -1,23 +1,15 @@
-// Which Linux family a tree belongs to, from /etc/os-release ID and ID_LIKE.
+// Which Linux family a tree belongs to, from /etc/os-release ID and ID_LIKE (the IDs are the
+// families' rows in linux-families.ts).
+import { familyOfIds, type LinuxFamily } from './linux-families.js';
 import type { RootFs } from './rootfs.js';
-
-export type LinuxFamily = 'debian' | 'rhel' | 'suse' | 'arch' | 'alpine' | 'unknown';
 
 export interface OsRelease {
   id: string;
   idLike: string[];
   prettyName: string;
-  family: LinuxFamily;
+  /** 'unknown' when no family's row names the ID or ID_LIKE. */
+  family: LinuxFamily | 'unknown';
 }
-
-// ID or ID_LIKE values, first match wins (ID is checked before ID_LIKE).
-const FAMILY_BY_ID: Record<string, LinuxFamily> = {
-  debian: 'debian', ubuntu: 'debian', linuxmint: 'debian', pop: 'debian', raspbian: 'debian', kali: 'debian',
-  rhel: 'rhel', fedora: 'rhel', centos: 'rhel', rocky: 'rhel', almalinux: 'rhel', amzn: 'rhel', ol: 'rhel',
-  suse: 'suse', opensuse: 'suse', 'opensuse-leap': 'suse', 'opensuse-tumbleweed': 'suse', sles: 'suse', sled: 'suse',
-  arch: 'arch', manjaro: 'arch', endeavouros: 'arch',
-  alpine: 'alpine',
-};
 
 export function parseOsRelease(text: string): OsRelease {
   const fields: Record<string, string> = {};
@@ -27,7 +19,7 @@ export function parseOsRelease(text: string): OsRelease {
   }
   const id = (fields.ID ?? '').toLowerCase();
   const idLike = (fields.ID_LIKE ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  const family = [id, ...idLike].map((x) => FAMILY_BY_ID[x]).find(Boolean) ?? 'unknown';
+  const family = familyOfIds(id, idLike) ?? 'unknown';
   return { id, idLike, prettyName: fields.PRETTY_NAME ?? id, family };
 }
 

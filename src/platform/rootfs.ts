@@ -6,8 +6,33 @@
 //
 // Reads are synchronous on purpose: a trust store is hundreds of small files, which cost a few
 // milliseconds to read directly and tens of milliseconds through the promise machinery.
-import { readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+/** One name in a directory of a tree, as `readdir` gives it (a node:fs Dirent is one). */
+export interface TreeEntry {
+  name: string;
+  isSymbolicLink(): boolean;
+}
+
+/**
+ * A Linux tree, read: the one interface the rules that read a tree or compute edits to it are
+ * written against. Paths are absolute inside the tree; links are followed inside it. Two
+ * implementations: `DirTree` below (the running system, or a `--root` directory), and the
+ * image's merged layers (`fix/image/rootfs-view.ts` `imageTree`), so that putting a CA into a
+ * tree is one rule whatever the tree (`fix/ca-into-tree.ts`).
+ */
+export interface RootFs {
+  /** Where `p` really is once links are followed inside the tree (for a directory tree, the host path). */
+  resolve(p: string): string;
+  readFile(p: string): Buffer;
+  readdir(p: string): TreeEntry[];
+  /** readlink on the last component itself (no following). */
+  readlink(p: string): string;
+  exists(p: string): boolean;
+  /** The permission bits of the file `p` names, or undefined when there is none. */
+  mode(p: string): number | undefined;
+}
 
 const MAX_LINKS = 40;
 
@@ -19,7 +44,8 @@ export class TreeEscapeError extends Error {
   }
 }
 
-export class RootFs {
+/** A tree that is a directory on this machine: `/` (the running system) or a `--root DIR`. */
+export class DirTree implements RootFs {
   /** Absolute host path of the tree, or '/' for the running system. */
   readonly root: string;
   /** True for the running system's own root: paths are used as they are. */
@@ -93,13 +119,21 @@ export class RootFs {
     return readFileSync(this.resolve(p));
   }
 
-  readdir(p: string): Dirent[] {
+  readdir(p: string): TreeEntry[] {
     return readdirSync(this.resolve(p), { withFileTypes: true });
   }
 
   /** readlink on the last component itself (no following). */
   readlink(p: string): string {
     return readlinkSync(path.join(this.resolve(path.posix.dirname(p)), path.posix.basename(p)));
+  }
+
+  mode(p: string): number | undefined {
+    try {
+      return statSync(this.resolve(p)).mode & 0o7777;
+    } catch {
+      return undefined;
+    }
   }
 
   exists(p: string): boolean {
@@ -112,3 +146,6 @@ export class RootFs {
     }
   }
 }
+
+/** `new RootFs(dir)`: the directory tree, the implementation most callers construct. */
+export const RootFs = DirTree;

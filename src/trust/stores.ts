@@ -7,9 +7,10 @@ import type { Certificate } from '../x509/certificate.js';
 import { pemBlocks, type PemBlock } from '../x509/der.js';
 import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
 import { readCertificateFile } from '../x509/files.js';
-import type { RootFs } from '../platform/rootfs.js';
+import type { DirTree, RootFs } from '../platform/rootfs.js';
 import { readOsRelease } from '../platform/os-release.js';
-import { GO_CERT_DIRECTORIES, GO_CERT_FILES, OPENSSL_DEFAULTS } from './store-paths.js';
+import { GO_CERT_DIRECTORIES, GO_CERT_FILES } from './store-paths.js';
+import { familyFacts } from '../platform/linux-families.js';
 
 export interface StoreSource {
   path: string;
@@ -210,7 +211,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
  */
 export async function loadLinuxSystemRoots(fs: RootFs): Promise<TrustStore> {
   const release = readOsRelease(fs);
-  const defaults = release ? OPENSSL_DEFAULTS[release.family] : undefined;
+  const defaults = familyFacts(release?.family)?.openssl;
   if (!defaults || !fs.exists(defaults.file)) return loadUnixRoots(fs, {}, 'openssl');
   const store = await loadUnixRoots(fs, { SSL_CERT_FILE: defaults.file, SSL_CERT_DIR: defaults.dir }, 'openssl');
   // These paths are the distribution's defaults, not settings from the environment.
@@ -319,7 +320,7 @@ async function loadWindowsRoots(): Promise<TrustStore> {
 }
 
 /** The OS store on this platform. Newer Node reads macOS/Windows stores natively (tls.getCACertificates). */
-export async function loadOsRoots(fs: RootFs, env: Env, platform: NodeJS.Platform): Promise<TrustStore> {
+export async function loadOsRoots(fs: DirTree, env: Env, platform: NodeJS.Platform): Promise<TrustStore> {
   if (platform === 'darwin' || platform === 'win32') {
     const native = (tls as unknown as { getCACertificates?: (type: string) => string[] }).getCACertificates;
     if (native && fs.isHostRoot) {

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Certificate } from '../x509/certificate.js';
-import type { RootFs } from '../platform/rootfs.js';
+import type { DirTree } from '../platform/rootfs.js';
 import { parseIp } from '../platform/ip.js';
 import { GoCertPool, goTlsErrorText, goVerifyServer, parseGoDebug, type GoError, type GoVerifyResult } from './go-verify.js';
 import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
@@ -68,7 +68,7 @@ export const VIEW_DESCRIPTIONS: Record<ViewName, string> = {
 };
 
 export interface TrustContext {
-  fs: RootFs;
+  fs: DirTree;
   env: Env;
   platform: NodeJS.Platform;
   now: Date;

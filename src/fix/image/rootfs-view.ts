@@ -6,6 +6,7 @@
 // /etc/ssl/certs/ca-bundle.crt on a RHEL image is found to be
 // /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, the file that must really change.
 import path from 'node:path';
+import type { RootFs } from '../../platform/rootfs.js';
 import type { LayerRecord } from './layer-scan.js';
 
 const WHITEOUT = '.wh.';
@@ -199,4 +200,44 @@ export class RootfsView {
     const n = this.at(p);
     return n?.kind === 'symlink' ? n.target : undefined;
   }
+}
+
+const fsError = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+
+/**
+ * The merged view as a `RootFs` (platform/rootfs.ts), so the rule that puts a CA into a tree
+ * (fix/ca-into-tree.ts) reads an image as it reads a directory. Links resolve inside the image.
+ * A file's bytes are those the layer scan kept (or a caller fetched into the node beforehand):
+ * reading any other file fails, as an unreadable file does.
+ */
+export function imageTree(view: RootfsView): RootFs {
+  const resolved = (p: string, follow = true): Resolved => {
+    const r = view.resolve(p, follow);
+    if (!r) throw fsError('ELOOP', `${p} cannot be resolved in the image (a symlink loop, or a file where a directory should be)`);
+    return r;
+  };
+  return {
+    resolve: (p) => resolved(p).path,
+    readFile(p) {
+      const f = view.file(p);
+      if (!f) throw fsError('ENOENT', `${p} is not a file in the image`);
+      if (!f.node.content) throw fsError('EAGAIN', `${p}: its bytes were not read from the layer`);
+      return f.node.content;
+    },
+    readdir(p) {
+      const node = resolved(p).node;
+      if (node?.kind !== 'dir') throw fsError('ENOTDIR', `${p} is not a directory in the image`);
+      return [...node.children].map(([name, n]) => ({ name, isSymbolicLink: () => n.kind === 'symlink' }));
+    },
+    readlink(p) {
+      const node = resolved(p, false).node;
+      if (node?.kind !== 'symlink') throw fsError('EINVAL', `${p} is not a symlink in the image`);
+      return node.target;
+    },
+    exists: (p) => view.resolve(p)?.node !== undefined,
+    mode(p) {
+      const f = view.file(p);
+      return f ? f.node.mode & 0o7777 : undefined;
+    },
+  };
 }

@@ -1,36 +1,30 @@
 // Where an image keeps its trust, read from the merged view, and the files one new layer must
-// hold so that the image trusts more CAs. The same rules as the linux-native target (the bundle
-// Go reads first, OpenSSL's default bundle, the CA in the certificate directory with its OpenSSL
-// subject-hash link) plus the distribution's anchor, so that an update-ca-certificates or
-// update-ca-trust run by a later build step keeps the CA. Every path is resolved through the
-// image's own symlinks first: a file is written where the link points, never over the link.
+// hold so that the image trusts more CAs. The edits are fix/ca-into-tree.ts's, the same rule as
+// `trust --root` without the update tool (the family's anchor, the bundle Go reads first and
+// OpenSSL's default, a missing or empty one seeded with Mozilla's roots, the CA in the
+// certificate directory with its OpenSSL subject-hash link), computed over the view as a
+// `RootFs` (rootfs-view.ts imageTree); this module turns them into the layer's entries. Every
+// path is resolved through the image's own symlinks first: a file is written where the link
+// points, never over the link.
+import path from 'node:path';
 import tls from 'node:tls';
-import { parseOsRelease, type LinuxFamily } from '../../platform/os-release.js';
-import { GO_CERT_FILES, OPENSSL_DEFAULTS } from '../../trust/store-paths.js';
+import { familyFacts, LINUX_FAMILIES, LINUX_FAMILY_NAMES, type LinuxFamily } from '../../platform/linux-families.js';
+import { parseOsRelease } from '../../platform/os-release.js';
+import { GO_CERT_FILES } from '../../trust/store-paths.js';
 import type { Certificate } from '../../x509/certificate.js';
 import { certificatesFromPem } from '../../x509/load.js';
-import { opensslSubjectHash } from '../../x509/subject-hash.js';
-import { appendBlock, caLabel, fileStem, hasBlock } from '../plan.js';
-import { needsSeed, seedRootsPem } from '../seed-roots.js';
-import type { RootfsView } from './rootfs-view.js';
+import { anchorEdits, bundleFiles, caIntoTree, filesRead, type TreeTrust } from '../ca-into-tree.js';
+import { appendBlock, type Step } from '../plan.js';
+import { imageTree, type RootfsView } from './rootfs-view.js';
 
-export type ImageFamily = LinuxFamily | 'none';
-
-// The anchor directories of src/fix/linux-distro.ts (where each distribution's update tool
-// picks up an administrator's CAs), by family.
-const ANCHOR_DIRS: Partial<Record<LinuxFamily, string>> = {
-  debian: '/usr/local/share/ca-certificates',
-  alpine: '/usr/local/share/ca-certificates',
-  rhel: '/etc/pki/ca-trust/source/anchors',
-  suse: '/etc/pki/trust/anchors',
-  arch: '/etc/ca-certificates/trust-source/anchors',
-};
+/** The image's family: a Linux family, 'unknown' (os-release names none), 'none' (no os-release). */
+export type ImageFamily = LinuxFamily | 'unknown' | 'none';
 
 /** Files whose bytes the layer scan keeps, whatever the image: the rest is metadata only. */
 export const TRUST_FILES: readonly string[] = [
   '/etc/os-release', '/usr/lib/os-release',
   ...GO_CERT_FILES,
-  ...Object.values(OPENSSL_DEFAULTS).map((d) => d.file),
+  ...LINUX_FAMILY_NAMES.flatMap((f) => [LINUX_FAMILIES[f].goBundle, LINUX_FAMILIES[f].openssl.file]),
   // Where the usual bundle symlinks lead (Arch, RHEL's extracted tree, Debian's /usr/lib/ssl).
   '/etc/ca-certificates/extracted/tls-ca-bundle.pem',
   '/etc/pki/ca-trust/extracted/openssl/ca-bundle.trust.crt',
@@ -88,7 +82,8 @@ export async function locateTrust(view: RootfsView, env: string[] | null | undef
     osName = rel.prettyName || undefined;
     break;
   }
-  const defaults = family === 'none' || family === 'unknown' ? undefined : OPENSSL_DEFAULTS[family];
+  const facts = familyFacts(family);
+  const defaults = facts?.openssl;
 
   // Go: SSL_CERT_FILE replaces its list; otherwise the first file of the list that exists.
   const envFile = envValue(env, 'SSL_CERT_FILE');
@@ -103,7 +98,7 @@ export async function locateTrust(view: RootfsView, env: string[] | null | undef
 
   const envDir = envValue(env, 'SSL_CERT_DIR')?.split(':').find(Boolean);
   const certDir = pair(view, envDir ?? defaults?.dir ?? '/etc/ssl/certs');
-  const anchorNamed = family === 'none' || family === 'unknown' ? undefined : ANCHOR_DIRS[family];
+  const anchorNamed = facts?.anchorDir;
   const anchorDir = anchorNamed ? pair(view, anchorNamed) : undefined;
 
   const bundleCas = new Set<string>();
@@ -142,8 +137,6 @@ export interface TrustFiles {
   notes: string[];
 }
 
-const HASH_LINK = /^([0-9a-f]{8})\.(\d+)$/;
-
 /**
  * The files that make the image trust `cas` (sorted by fingerprint, so the same CAs always give
  * the same layer). Nothing when the image already trusts them all.
@@ -157,54 +150,26 @@ export async function trustFiles(view: RootfsView, where: TrustLocations, cas: C
     return !there;
   });
   if (toAdd.length === 0) return out;
-  const files = new Map<string, LayerFile>();
-  const put = (f: LayerFile) => files.set(f.path, f);
 
-  // The bundles: the one Go reads and OpenSSL's default, once per real file.
-  const bundles: { real: string; text: string; meta: { mode: number; uid: number; gid: number } }[] = [];
-  if (where.goBundle) {
-    for (const b of [where.goBundle, where.opensslBundle]) {
-      if (!b || bundles.some((x) => x.real === b.real)) continue;
-      const node = view.file(b.named)!.node;
-      const text = (await read(b.named))?.toString('latin1');
-      if (text === undefined) throw new Error(`could not read ${b.named} from the image`);
-      // The rule of seed-roots.ts: an empty bundle is seeded as a missing one is.
-      if (needsSeed(text)) out.notes.push(`${b.named} is empty in the image: it is seeded with Node.js ${process.version}'s Mozilla roots before the CAs.`);
-      bundles.push({ real: b.real, text: needsSeed(text) ? seedRootsPem() : text, meta: { mode: node.mode, uid: node.uid, gid: node.gid } });
-    }
-  } else {
-    // No bundle at all (scratch, distroless static, a slim image without ca-certificates):
-    // Go would trust nothing. The rule of seed-roots.ts: start from Node's bundled Mozilla roots,
-    // so public hosts keep working, in the file the family's OpenSSL reads (Go's list has it too).
-    const named = where.family === 'none' || where.family === 'unknown' ? GO_CERT_FILES[0]! : OPENSSL_DEFAULTS[where.family]?.file ?? GO_CERT_FILES[0]!;
-    const real = pair(view, named).real;
-    bundles.push({ real, text: seedRootsPem(), meta: { mode: 0o644, uid: 0, gid: 0 } });
-    out.notes.push(`The image has no CA bundle: ${named} is created with Node.js ${process.version}'s ${tls.rootCertificates.length} Mozilla roots plus the CAs.`);
+  // The rule reads the tree synchronously: the bytes it will look at are fetched first (a bundle
+  // under a name the scan did not keep is read again from its layer).
+  const tree = imageTree(view);
+  const at: TreeTrust = { family: where.family, goBundle: where.goBundle?.named, certDir: where.certDir.named };
+  const bundles = bundleFiles(tree, at);
+  for (const p of filesRead(tree, at, toAdd)) {
+    if (view.file(p) && (await read(p)) === undefined && bundles.includes(p)) throw new Error(`could not read ${p} from the image`);
   }
-  for (const b of bundles) {
-    let text = b.text;
-    for (const ca of toAdd) if (!hasBlock(text, ca.sha256)) text = appendBlock(text, ca.sha256, ca.toPem(), caLabel(ca));
-    put({ path: b.real, type: 'file', ...b.meta, content: Buffer.from(text, 'latin1') });
+  const family = familyFacts(where.family) ? (where.family as LinuxFamily) : undefined;
+  const edits = caIntoTree(tree, at, toAdd);
+  const steps = [...(family ? anchorEdits(tree, family, toAdd).steps : []), ...edits.steps];
+  for (const { file, was } of edits.seeded) {
+    out.notes.push(was === 'empty'
+      ? `${file} is empty in the image: it is seeded with Node.js ${process.version}'s Mozilla roots before the CAs.`
+      : where.goBundle
+        ? `${file} is not in the image: it is created with Node.js ${process.version}'s ${tls.rootCertificates.length} Mozilla roots plus the CAs.`
+        : `The image has no CA bundle: ${file} is created with Node.js ${process.version}'s ${tls.rootCertificates.length} Mozilla roots plus the CAs.`);
   }
-
-  // The certificate directory: the CA under its ollama-tls name and its subject-hash link.
-  const dir = where.certDir.real;
-  const names = new Set(view.list(dir));
-  for (const ca of toAdd) {
-    const stem = fileStem(ca.sha256);
-    put({ path: `${dir}/${stem}.pem`, type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(ca.toPem(), 'latin1') });
-    const hash = opensslSubjectHash(ca.subjectRaw);
-    const linked = [...names].some((n) => HASH_LINK.exec(n)?.[1] === hash && view.linkTarget(`${dir}/${n}`) === `${stem}.pem`);
-    if (!linked) {
-      let n = 0;
-      while (names.has(`${hash}.${n}`)) n++;
-      names.add(`${hash}.${n}`);
-      put({ path: `${dir}/${hash}.${n}`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: `${stem}.pem` });
-    }
-    if (where.anchorDir) {
-      put({ path: `${where.anchorDir.real}/${stem}.crt`, type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(ca.toPem(), 'latin1') });
-    }
-  }
+  const files = layerFiles(view, tree, steps);
   out.files = [...files.keys()].sort();
 
   // Parent directories as entries, with the image's own mode and owner where it has them.
@@ -215,9 +180,46 @@ export async function trustFiles(view: RootfsView, where: TrustLocations, cas: C
       if (files.has(p)) continue;
       const node = view.at(p);
       const known = node?.kind === 'dir' && !node.implicit;
-      put({ path: p, type: 'directory', mode: known ? node.mode : 0o755, uid: known ? node.uid : 0, gid: known ? node.gid : 0 });
+      files.set(p, { path: p, type: 'directory', mode: known ? node.mode : 0o755, uid: known ? node.uid : 0, gid: known ? node.gid : 0 });
     }
   }
   out.entries = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
+}
+
+/**
+ * The steps as the layer's entries, by real path: a write is the file's new bytes (an existing
+ * file keeps its mode and owner), an appended block is appended to what the layer already holds
+ * for that file or else to the image's file, a link is a symlink entry.
+ */
+function layerFiles(view: RootfsView, tree: ReturnType<typeof imageTree>, steps: Step[]): Map<string, LayerFile> {
+  const files = new Map<string, LayerFile>();
+  const meta = (named: string, mode: number) => {
+    const node = view.file(named)?.node;
+    return node ? { mode: node.mode, uid: node.uid, gid: node.gid } : { mode, uid: 0, gid: 0 };
+  };
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'write': {
+        const real = tree.resolve(step.path);
+        files.set(real, { path: real, type: 'file', ...meta(step.path, step.mode), content: Buffer.from(step.content, 'latin1') });
+        break;
+      }
+      case 'append-block': {
+        const real = tree.resolve(step.path);
+        const before = files.get(real) ?? { path: real, type: 'file' as const, ...meta(step.path, 0o644), content: tree.readFile(step.path) };
+        const text = appendBlock(before.content!.toString('latin1'), step.fingerprint, step.pem, step.label);
+        files.set(real, { ...before, content: Buffer.from(text, 'latin1') });
+        break;
+      }
+      case 'symlink': {
+        const real = `${tree.resolve(path.posix.dirname(step.path))}/${path.posix.basename(step.path)}`.replace(/^\/\//, '/');
+        files.set(real, { path: real, type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: step.target });
+        break;
+      }
+      default:
+        throw new Error(`internal error: an image layer cannot hold a ${step.kind} step`);
+    }
+  }
+  return files;
 }
