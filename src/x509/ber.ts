@@ -1,7 +1,7 @@
 // BER (DER plus indefinite lengths, as Windows and Java exports write PKCS#7 and PKCS#12), with
 // exact offsets, so every certificate inside comes out byte for byte as it was stored. Built on
 // der.ts's tags and decoders; der.ts itself reads strict DER (certificates).
-import { DerError, TAG, decodeInteger, decodeOid } from './der.js';
+import { DerError, TAG, decodeInteger, decodeOid, readTlv } from './der.js';
 
 export interface Ber {
   tag: number;
@@ -25,7 +25,7 @@ export function ber(buf: Buffer, offset: number, limit: number, depth = 0): Ber 
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not supported');
   const first = buf[offset + 1]!;
-  let body = offset + 2;
+  const body = offset + 2;
   if (first === 0x80) {
     if (!(tag & 0x20)) throw new DerError('indefinite length on a primitive element');
     let at = body;
@@ -41,18 +41,9 @@ export function ber(buf: Buffer, offset: number, limit: number, depth = 0): Ber 
       at = ber(buf, at, limit, depth + 1).end;
     }
   }
-  let len = first;
-  if (first & 0x80) {
-    const n = first & 0x7f;
-    if (n > 4) throw new DerError('length too long');
-    if (body + n > limit) throw new DerError('truncated length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[body + i]!;
-    body += n;
-  }
-  const end = body + len;
-  if (end > limit) throw new DerError('element runs past its container');
-  return { tag, start: offset, body, contentEnd: end, end };
+  // A definite length is read exactly as DER reads it (one long-form reader: der.ts readTlv).
+  const t = readTlv(buf, offset, limit);
+  return { tag, start: offset, body: t.body, contentEnd: t.end, end: t.end };
 }
 
 export function berChildren(buf: Buffer, parent: Ber): Ber[] {
