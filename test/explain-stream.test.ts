@@ -12,6 +12,7 @@ import { FOLLOWING_CONTEXT, SIGNATURES } from '../src/diagnose/catalogue.js';
 import { explainLines, MAX_LINE, messagesOf, readLines, type ExplainReport } from '../src/diagnose/explain.js';
 import { explainStream, gateRequirement, gateTexts } from '../src/diagnose/explain-stream.js';
 import { requiredTexts } from '../src/diagnose/required-text.js';
+import { TextScanner, type ScanText } from '../src/diagnose/text-scan.js';
 import { clockFloor } from '../src/trust/stores.js';
 import { captureCorpus, type Corpus } from './helpers/corpus.js';
 import { WORDINGS } from './helpers/explain-wordings.js';
@@ -133,6 +134,31 @@ describe('required texts: what every match of an expression contains', () => {
       }
     }
     expect(matched).toBeGreaterThan(400);
+  });
+});
+
+describe('the multi-text scanner', () => {
+  it('finds the first line holding any of the texts, as a plain search line by line does', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = rng(seed);
+      const alphabet = 'abAB:x509 \n';
+      const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(random() * (alphabet.length - 1))]).join('');
+      const texts: ScanText[] = Array.from({ length: 1 + Math.floor(random() * 12) }, () => ({ text: word(2 + Math.floor(random() * 9)), ignoreCase: random() < 0.3 }));
+      const input = Buffer.from(Array.from({ length: 3000 }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+      const scanner = new TextScanner(texts, random() < 0.5 ? input.subarray(0, 500) : undefined);
+      const lines = input.toString('latin1').split('\n');
+      const holds = (line: string) => texts.some((t) => (t.ignoreCase ? line.toLowerCase().includes(t.text.toLowerCase()) : line.includes(t.text)));
+      let start = 0;
+      for (let i = 0; i < lines.length; i++) {
+        // From each line start: the line of what is found is the first line that holds a text.
+        const to = input.length;
+        const found = scanner.find(input, start, to);
+        const firstHolding = lines.findIndex((l, j) => j >= i && holds(l));
+        if (firstHolding < 0) expect(found, `seed ${seed}`).toBe(-1);
+        else expect(input.subarray(0, found).toString('latin1').split('\n').length - 1, `seed ${seed}`).toBe(firstHolding);
+        start += lines[i]!.length + 1;
+      }
+    }
   });
 });
 
