@@ -118,6 +118,7 @@ describe('required texts: what every match of an expression contains', () => {
 
   it('in every real message a pattern matches, one of its required texts is there', () => {
     let matched = 0;
+    const gate = gateTexts()!;
     const material = [...WORDINGS.map((w) => w.text), ...corpusTexts(), ...explainTestTexts()];
     for (const text of material) {
       for (const line of text.split('\n')) {
@@ -129,6 +130,8 @@ describe('required texts: what every match of an expression contains', () => {
             const r = gateRequirement(p)!;
             const fold = (s: string) => (r.ignoreCase ? s.toLowerCase() : s);
             expect(r.texts.some((t) => fold(m[0]).includes(fold(t))), `${p} in ${message}`).toBe(true);
+            // And the gate, all patterns' texts together, looks for one that is there.
+            expect(gate.some((t) => (t.ignoreCase ? message.toLowerCase().includes(t.text.toLowerCase()) : message.includes(t.text))), `gate: ${message}`).toBe(true);
           }
         }
       }
