@@ -19,22 +19,28 @@ async function* linesOfArguments(text: string[]): AsyncGenerator<string> {
 }
 
 /**
- * A log file in large reads into one buffer, used again for each read: a log is read through
- * once, each read is a round trip to the thread pool, and a fresh megabyte per read costs more
- * than the read. A chunk is valid until the next one is asked for (explainStream copies what it keeps).
+ * A log file in large reads, each into one of two buffers used in turn: the next read runs in
+ * the thread pool while the current chunk is scanned (a fresh megabyte per read would cost more
+ * than the read). A chunk is valid until the one after next is asked for; explainStream copies
+ * what it keeps.
  */
 async function* fileChunks(file: string, size = 1 << 20): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`--file ${file}: cannot read it (${err.code ?? err.message})`);
   });
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let turn = 0;
+  let next = handle.read(buffers[turn]!, 0, size, null);
   try {
-    const buf = Buffer.allocUnsafe(size);
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, size, null);
+      const { bytesRead, buffer } = await next;
       if (bytesRead === 0) return;
-      yield buf.subarray(0, bytesRead);
+      turn ^= 1;
+      next = handle.read(buffers[turn]!, 0, size, null);
+      yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    await next.catch(() => undefined);
     await handle.close();
   }
 }
