@@ -33,7 +33,8 @@ export interface ExplainOptions {
   clockFloor: Date;
 }
 
-const MAX_LINE = 64 * 1024;
+/** The longest line explain reads; longer ones are cut into lines of this many characters. */
+export const MAX_LINE = 64 * 1024;
 const MAX_EVIDENCE = 3;
 const MAX_HOSTS = 20;
 const EVIDENCE_CHARS = 400;
@@ -70,7 +71,7 @@ export async function* readLines(stream: AsyncIterable<Buffer | string>, max = M
   }
 }
 
-function pushCut(batch: string[], line: string, max: number): void {
+export function pushCut(batch: string[], line: string, max: number): void {
   if (line.length <= max) {
     batch.push(line);
     return;
@@ -204,8 +205,23 @@ function creditIn(m: Mention, block: Block): ClientId {
   return block.named.find((n) => WRAPS.get(n)?.includes(m.client)) ?? m.client;
 }
 
-/** Explain lines: plain strings, or batches of them as readLines yields. */
-export async function explainLines(lines: AsyncIterable<string | string[]> | Iterable<string | string[]>, opts: ExplainOptions): Promise<ExplainReport> {
+/**
+ * The judge of one input, line by line: `take` reads the next line; `skip` stands for lines known
+ * to hold nothing the catalogue can match (see `take` for what that requires); `report` ends it.
+ */
+export interface LineJudge {
+  take(line: string): void;
+  /**
+   * `count` lines that hold no failure and name no program, while no block is open (`open()` is
+   * false): they are only counted. `lastText` is the last of them that is not blank, trimmed.
+   */
+  skip(count: number, lastText: string | undefined): void;
+  /** A block is open: the lines that follow may end it, so each must go through `take`. */
+  open(): boolean;
+  report(): ExplainReport;
+}
+
+export function lineJudge(opts: ExplainOptions): LineJudge {
   const groups = new Map<string, Group>();
   let count = 0;
   let block: Block = { mentions: [], named: [], last: 0 };
@@ -257,17 +273,20 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
     block = { mentions: [], named: [], last: 0 };
   };
 
+  const open = () => block.mentions.length > 0 || block.named.length > 0;
+
   /**
    * Every line goes through here, in order: it is counted, may end the open block, and is
    * classified only when the cheap keyword gate (mayMatch) or a context stem (FOLLOWING_STEMS)
    * lets it through. The gate's contract: a line that fails both can hold no failure and name no
-   * program, so skipping its classification changes nothing. A faster path that skips such lines
-   * in bulk must still count them, and must end the open block (flush) where a skipped stretch is
-   * longer than BLOCK_GAP or holds a line that starts an event (STARTS_EVENT).
+   * program, so skipping its classification changes nothing. A faster path that skips lines in
+   * bulk (explain-stream.ts) may skip only lines whose messages match no signature and no
+   * FOLLOWING_CONTEXT pattern, and only while no block is open: an open block's end depends on
+   * each line (BLOCK_GAP, STARTS_EVENT, STACK_FRAME), so those lines come through here.
    */
   const take = (line: string) => {
     count++;
-    if (block.mentions.length || block.named.length) {
+    if (open()) {
       if (STACK_FRAME.test(line)) block.last = count;
       else if (count - block.last > BLOCK_GAP) flush();
       else if (STARTS_EVENT.test(line) && !CHAINED.test(previous)) flush();
@@ -288,14 +307,29 @@ export async function explainLines(lines: AsyncIterable<string | string[]> | Ite
       block.last = count;
     }
   };
-  for await (const item of lines) {
-    if (typeof item === 'string') take(item);
-    else for (const line of item) take(line);
-  }
-  flush();
 
-  const findings = [...groups.values()].map((g) => toFinding(g, opts));
-  return { schema: 1, findings, lines: count };
+  const skip = (lines: number, lastText: string | undefined) => {
+    if (open()) throw new Error('lines skipped while a block is open');
+    count += lines;
+    if (lastText) previous = lastText;
+  };
+
+  const report = (): ExplainReport => {
+    flush();
+    const findings = [...groups.values()].map((g) => toFinding(g, opts));
+    return { schema: 1, findings, lines: count };
+  };
+  return { take, skip, open, report };
+}
+
+/** Explain lines: plain strings, or batches of them as readLines yields. Each line goes through `take`. */
+export async function explainLines(lines: AsyncIterable<string | string[]> | Iterable<string | string[]>, opts: ExplainOptions): Promise<ExplainReport> {
+  const judge = lineJudge(opts);
+  for await (const item of lines) {
+    if (typeof item === 'string') judge.take(item);
+    else for (const line of item) judge.take(line);
+  }
+  return judge.report();
 }
 
 function toFinding(g: Group, opts: ExplainOptions): ExplainFinding {
