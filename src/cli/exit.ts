@@ -2,8 +2,10 @@
 
 export const EXIT = { OK: 0, PROBLEM: 1, USAGE: 2, BUG: 3 } as const;
 
+import { InputError } from '../platform/input-error.js';
+
 /** Something the user can fix: printed as one line, exit 2, never a stack trace. */
-export class UserError extends Error {}
+export class UserError extends InputError {}
 
 export const BUG_REPORT_URL = 'https://github.com/ollama-tls/ollama-tls/issues';
 

@@ -20,11 +20,12 @@ import { parseGoDebug } from '../trust/go-verify.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { DoctorFlags } from './doctor-command.js';
 import { EXIT, UserError } from './exit.js';
-import { normaliseFingerprint } from './from-host.js';
+import { normaliseFingerprint } from '../fix/from-host.js';
+import { finishEarlierRun } from '../fix/trust-run.js';
 import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans } from './render-plan.js';
 import { styleFor, type Style } from './style.js';
 import { canPrompt } from './terminal.js';
-import { finishEarlierRun, jsonPlan } from './trust-command.js';
+import { jsonPlan, jsonResults } from './render-trust.js';
 import { toolVersion } from './version.js';
 import { runnableReport } from './invocation.js';
 
@@ -249,7 +250,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
       else log(renderOutcome(r.plan, r.outcomes, r.checks, s));
     }
   }
-  const resultsJson = results.map((r) => ({ target: r.plan.target, steps: r.outcomes.map((o) => ({ kind: o.step.kind, result: o.result })), checks: r.checks, ...(r.error ? { error: r.error } : {}) }));
+  const resultsJson = jsonResults(results);
   if (results.some((r) => r.error)) {
     json({ ok: false, before: before.report, plans: plans.map(jsonPlan), results: resultsJson, after: null });
     return EXIT.PROBLEM;

@@ -1,7 +1,8 @@
 // The command line. Only commander loads up front; each command imports its own modules when it
 // runs, so `ollama-tls --help` and `--version` stay as fast as Node itself.
 import { Command, CommanderError } from 'commander';
-import { EXIT, reportBug, UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT, reportBug } from './exit.js';
 import { toolVersion } from './version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -257,7 +258,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       // Help and version are successes; every other parse problem is a usage error.
       exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
-    } else if (err instanceof UserError) {
+    } else if (err instanceof InputError) {
       process.stderr.write(`ollama-tls: ${err.message}\n`);
       exitCode = EXIT.USAGE;
     } else {
