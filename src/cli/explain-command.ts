@@ -5,7 +5,8 @@ import { explainLines, readLines } from '../diagnose/explain.js';
 import { detectClientPlatform } from '../platform/host.js';
 import { RootFs } from '../platform/rootfs.js';
 import { clockFloor } from '../trust/stores.js';
-import { EXIT, UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
 import { runnableReport } from './invocation.js';
 
@@ -20,11 +21,11 @@ async function* linesOfArguments(text: string[]): AsyncGenerator<string> {
 
 export async function explainCommand(text: string[], flags: ExplainFlags): Promise<number> {
   let lines: AsyncIterable<string | string[]>;
-  if (flags.file !== undefined && text.length > 0) throw new UserError('give the error as TEXT or --file LOG, not both');
+  if (flags.file !== undefined && text.length > 0) throw new InputError('give the error as TEXT or --file LOG, not both');
   if (flags.file !== undefined && flags.file !== '-') {
     const info = await stat(flags.file).catch(() => undefined);
-    if (!info) throw new UserError(`--file ${flags.file}: no such file`);
-    if (info.isDirectory()) throw new UserError(`--file ${flags.file}: that is a directory; give a log file`);
+    if (!info) throw new InputError(`--file ${flags.file}: no such file`);
+    if (info.isDirectory()) throw new InputError(`--file ${flags.file}: that is a directory; give a log file`);
     // Large reads: a log is read through once, and each read is a round trip to the thread pool.
     lines = readLines(createReadStream(flags.file, { highWaterMark: 1 << 20 }));
   } else if (text.length > 0) {
@@ -32,7 +33,7 @@ export async function explainCommand(text: string[], flags: ExplainFlags): Promi
   } else if (flags.file === '-' || !process.stdin.isTTY) {
     lines = readLines(process.stdin);
   } else {
-    throw new UserError('nothing to explain: paste the error as an argument (quote it), pipe a log in, or use --file LOG');
+    throw new InputError('nothing to explain: paste the error as an argument (quote it), pipe a log in, or use --file LOG');
   }
 
   const report = runnableReport(await explainLines(lines, {

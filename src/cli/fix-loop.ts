@@ -8,9 +8,9 @@
 // the user gave (their own choice; no fingerprint needed). Everything else stays advice.
 import { restartAdvice } from '../fix/advice.js';
 import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
-import { CaInputError, checkCas, readCaFile } from '../fix/ca-input.js';
+import { checkCas, readCaFile } from '../fix/ca-input.js';
 import { trustContext } from '../fix/context.js';
-import { PlanError, type Check, type Plan, type TrustTarget } from '../fix/plan.js';
+import { type Check, type Plan, type TrustTarget } from '../fix/plan.js';
 import { chooseTargets } from '../fix/targets.js';
 import { DROP_IN, serviceEnvPlan, serviceEnvWanted } from '../fix/service-env.js';
 import { readSystemdService } from '../ollama/systemd.js';
@@ -19,7 +19,8 @@ import type { DoctorReport } from '../diagnose/report.js';
 import { parseGoDebug } from '../trust/go-verify.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { DoctorFlags } from './doctor-command.js';
-import { EXIT, UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
 import { normaliseFingerprint } from '../fix/from-host.js';
 import { finishEarlierRun } from '../fix/trust-run.js';
 import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans } from './render-plan.js';
@@ -69,14 +70,9 @@ export async function caOffers(run: DoctorRun, caFiles: string[]): Promise<CaOff
 
 /** The CAs of the --ca files, held to the same checks as `trust --ca` (a CA Go cannot use is refused). */
 async function readUserCas(files: string[]): Promise<Certificate[]> {
-  try {
-    const read = [];
-    for (const f of files) read.push(await readCaFile(f));
-    return checkCas(read, { now: new Date(), force: false, godebug: parseGoDebug(process.env.GODEBUG) });
-  } catch (e) {
-    if (e instanceof CaInputError) throw new UserError(e.message);
-    throw e;
-  }
+  const read = [];
+  for (const f of files) read.push(await readCaFile(f));
+  return checkCas(read, { now: new Date(), force: false, godebug: parseGoDebug(process.env.GODEBUG) });
 }
 
 async function ask<T>(question: Record<string, unknown>): Promise<T> {
@@ -128,7 +124,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
   const fingerprints = (flags.fingerprint ?? []).map((f) => {
     const fp = normaliseFingerprint(f);
-    if (!fp) throw new UserError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
+    if (!fp) throw new InputError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
     return fp;
   });
   const render = async (report: DoctorReport) => {
@@ -160,7 +156,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     return EXIT.PROBLEM;
   }
   const stray = fingerprints.filter((fp) => !offers.some((o) => o.cert.sha256 === fp));
-  if (stray.length) throw new UserError(`--fingerprint ${stray.join(', ')} matches no CA this check found (${offers.map((o) => o.cert.sha256).join(', ')}): nothing changed`);
+  if (stray.length) throw new InputError(`--fingerprint ${stray.join(', ')} matches no CA this check found (${offers.map((o) => o.cert.sha256).join(', ')}): nothing changed`);
 
   if (!flags.json && offers.length) {
     log(`${s.bold('Fix')}: trust ${offers.length === 1 ? 'this CA' : `these ${offers.length} CAs`} where Ollama (Go) reads its roots\n`);
@@ -172,10 +168,10 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   // Who says yes. A CA off the network is only trusted on a person's word or the fingerprint they were given.
   const interactive = !flags.yes && canPrompt() && !flags.json;
   if (!interactive && !flags.dryRun) {
-    if (!flags.yes) throw new UserError('doctor --fix needs a yes to change anything: run again with --yes (or --dry-run to only print the plan)');
+    if (!flags.yes) throw new InputError('doctor --fix needs a yes to change anything: run again with --yes (or --dry-run to only print the plan)');
     const unconfirmed = offers.filter((o) => o.source === 'network' && !fingerprints.includes(o.cert.sha256));
     if (unconfirmed.length) {
-      throw new UserError(`doctor --fix --yes trusts a CA taken from the network only with its fingerprint: add ${unconfirmed.map((o) => `--fingerprint ${o.cert.sha256}`).join(' ')} (confirm that value with your IT team first): nothing changed`);
+      throw new InputError(`doctor --fix --yes trusts a CA taken from the network only with its fingerprint: add ${unconfirmed.map((o) => `--fingerprint ${o.cert.sha256}`).join(' ')} (confirm that value with your IT team first): nothing changed`);
     }
   }
   if (interactive) {
@@ -201,17 +197,12 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   if (!flags.json) for (const note of earlier) log(`${s.dim('note')} ${note}\n`);
   const choice = offers.length ? chooseTargets(ctx) : { chosen: [], skipped: [] };
   if (offers.length && choice.chosen.length === 0) {
-    throw new UserError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; use ollama-tls trust --ca FILE --bundle-out FILE instead`);
+    throw new InputError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; use ollama-tls trust --ca FILE --bundle-out FILE instead`);
   }
   const cas = offers.map((o) => o.cert);
   const planned: { target: TrustTarget; plan: Plan }[] = [];
   for (const c of choice.chosen) {
-    try {
-      planned.push({ target: c.target, plan: await c.target.plan(ctx, cas) });
-    } catch (e) {
-      if (e instanceof PlanError) throw new UserError(e.message);
-      throw e;
-    }
+    planned.push({ target: c.target, plan: await c.target.plan(ctx, cas) });
   }
   if (envPlan) planned.push({ target: serviceTarget(envWant), plan: envPlan });
   const plans = planned.map((p) => p.plan);
@@ -229,7 +220,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   }
   if (pending.some((p) => p.plan.needsPrivilege)) {
     const confirmFlags = offers.filter((o) => o.source === 'network').flatMap((o) => ['--fingerprint', o.cert.sha256]);
-    throw new UserError(`the plan needs root; nothing changed. To apply it, run: ${asRootCommand(confirmFlags)}`);
+    throw new InputError(`the plan needs root; nothing changed. To apply it, run: ${asRootCommand(confirmFlags)}`);
   }
 
   const refs = cas.map((c) => ({ sha256: c.sha256, cert: c }));

@@ -237,7 +237,7 @@ export async function finishEarlierRun(ctx: TrustContext, opts: { dryRun: boolea
       notes.push(`An earlier ${what}: finished it first (${r.journal.steps.length} steps again${r.removed.length ? `; removed what it left half-written: ${r.removed.join(', ')}` : ''}).`);
     }
   } catch (e) {
-    if (e instanceof JournalBusy) throw new InputError(e.message);
+    if (e instanceof JournalBusy) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
       notes.push('An interrupted ollama-tls run left a journal that only root can finish; run this as root to finish it first.');

@@ -5,6 +5,7 @@
 // Keys are read by Node's own crypto (RSA, EC, Ed25519, encrypted PEM) and only ever handed to
 // Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
 // PKCS#12 (and in --cert) are read by the one certificate-file reader (src/x509/files.ts).
+import { InputError } from '../platform/input-error.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InputFileError, readInputFile } from '../platform/input-file.js';
 import * as tls from 'node:tls';
@@ -19,7 +20,7 @@ import { hostHeader } from './target.js';
 import { alertName, type TlsAlert } from './tls-wire.js';
 
 /** A mistake the user can fix (a missing file, a wrong password, a key that is not the certificate's). */
-export class ClientCertError extends Error {
+export class ClientCertError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'ClientCertError';
