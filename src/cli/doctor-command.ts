@@ -12,37 +12,15 @@ import { parseCredentials } from '../upstream/requests.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { InputError } from '../platform/input-error.js';
 import { EXIT } from './exit.js';
-import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
+import { parseNetworkFlags } from './network-flags.js';
 import { styleFor, useColour } from './style.js';
 import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
 import { runnableReport } from './invocation.js';
+import type { FlagsOf } from './options.js';
 
-export interface DoctorFlags extends NetworkFlags {
-  json?: boolean;
-  ca?: string[];
-  decide?: string;
-  saveChain?: string;
-  saveCa?: string;
-  compareDirect?: boolean;
-  verbose?: boolean;
-  root?: string;
-  model?: string;
-  ai?: boolean;
-  user?: string;
-  bearer?: string;
-  bearerFile?: string;
-  /** --cert/--key or --pkcs12 (+ --password): a client certificate for servers that ask for one. */
-  cert?: string;
-  key?: string;
-  pkcs12?: string;
-  password?: string;
-  /** doctor --fix: offer, apply and re-check the fixes this tool can carry out. */
-  fix?: boolean;
-  yes?: boolean;
-  dryRun?: boolean;
-  fingerprint?: string[];
-}
+/** The flags, typed from the one options table (options.ts). */
+export type DoctorFlags = FlagsOf<'doctor'>;
 
 /** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
 async function clientIdentityFlags(flags: DoctorFlags): Promise<ClientIdentity | undefined> {

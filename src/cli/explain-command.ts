@@ -9,11 +9,10 @@ import { InputError } from '../platform/input-error.js';
 import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
 import { runnableReport } from './invocation.js';
+import type { FlagsOf } from './options.js';
 
-export interface ExplainFlags {
-  file?: string;
-  json?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type ExplainFlags = FlagsOf<'explain'>;
 
 async function* linesOfArguments(text: string[]): AsyncGenerator<string> {
   for (const line of text.join(' ').split(/\r?\n/)) yield line;

@@ -4,12 +4,10 @@ import { readCertificateFile } from '../x509/files.js';
 import { InputError } from '../platform/input-error.js';
 import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
+import type { FlagsOf } from './options.js';
 
-export interface InspectFlags {
-  password?: string;
-  json?: boolean;
-  verbose?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type InspectFlags = FlagsOf<'inspect'>;
 
 export async function inspectCommand(files: string[], flags: InspectFlags): Promise<number> {
   if (files.filter((f) => f === '-').length > 1) throw new InputError('"-" (standard input) can be given once');

@@ -5,15 +5,10 @@ import { parseProxyUrl } from '../probe/proxy-env.js';
 import { parseResolveOption, type ResolveOverride } from '../probe/resolve.js';
 import { ipVersion } from '../platform/ip.js';
 import { InputError } from '../platform/input-error.js';
+import type { FlagsOf } from './options.js';
 
-export interface NetworkFlags {
-  timeout?: string;
-  resolve?: string[];
-  servername?: string;
-  dnsServer?: string[];
-  /** commander: --proxy URL gives a string, --no-proxy gives false. */
-  proxy?: string | boolean;
-}
+/** The network flags (options.ts NETWORK_OPTIONS); commander: --proxy URL gives a string, --no-proxy gives false. */
+export type NetworkFlags = Pick<FlagsOf<'doctor'>, 'timeout' | 'resolve' | 'servername' | 'dnsServer' | 'proxy'>;
 
 export interface NetworkOptions {
   timeoutMs: number;

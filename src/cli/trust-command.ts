@@ -15,36 +15,16 @@ import { TARGET_IDS } from '../fix/targets.js';
 import { chooseCas, runTrust, type TrustAction, type TrustIo, type TrustQuestions, type TrustRequest, type TrustRun } from '../fix/trust-run.js';
 import type { Certificate } from '../x509/certificate.js';
 import { EXIT } from './exit.js';
-import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
+import { parseNetworkFlags } from './network-flags.js';
 import { asRootCommand, shellLine } from './render-plan.js';
 import { renderFromHost, renderTrustEnd, renderTrustPlan, trustRunJson } from './render-trust.js';
 import { styleFor, useColour } from './style.js';
 import { canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
+import type { FlagsOf } from './options.js';
 
-export interface TrustFlags extends NetworkFlags {
-  ca?: string[];
-  password?: string;
-  fromHost?: string;
-  fingerprint?: string[];
-  force?: boolean;
-  yes?: boolean;
-  dryRun?: boolean;
-  root?: string;
-  scope?: string;
-  bundleOut?: string;
-  only?: string;
-  json?: boolean;
-  compose?: string;
-  service?: string[];
-  dockerfile?: string;
-  context?: string;
-  baseFamily?: string;
-  print?: boolean;
-  buildSecret?: boolean;
-  image?: string;
-  output?: string;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type TrustFlags = FlagsOf<'trust'>;
 
 type Action = TrustAction;
 

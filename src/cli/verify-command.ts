@@ -9,17 +9,10 @@ import { VIEW_NAMES, type ViewName } from '../trust/views.js';
 import { InputError } from '../platform/input-error.js';
 import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
+import type { FlagsOf } from './options.js';
 
-export interface VerifyFlags {
-  host?: string;
-  roots?: string[];
-  at?: string;
-  view?: string[];
-  json?: boolean;
-  root?: string;
-  password?: string;
-  verbose?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type VerifyFlags = FlagsOf<'verify'>;
 
 /** --at: an ISO 8601 time (a bare date is midnight UTC). */
 export function parseAt(text: string | undefined): Date {
