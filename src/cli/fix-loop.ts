@@ -7,10 +7,9 @@
 // the chain shows: a person confirms its SHA-256, or --fingerprint names it) or from --ca files
 // the user gave (their own choice; no fingerprint needed). Everything else stays advice.
 import { restartAdvice } from '../fix/advice.js';
-import { ApplyError, applyPlan, type StepOutcome } from '../fix/apply.js';
 import { checkCas, readCaFile } from '../fix/ca-input.js';
 import { trustContext } from '../fix/context.js';
-import { type Check, type Plan, type TrustTarget } from '../fix/plan.js';
+import type { TrustTarget } from '../fix/plan.js';
 import { chooseTargets } from '../fix/targets.js';
 import { DROP_IN, serviceEnvPlan, serviceEnvWanted } from '../fix/service-env.js';
 import { readSystemdService } from '../ollama/systemd.js';
@@ -21,11 +20,11 @@ import type { Certificate } from '../x509/certificate.js';
 import type { DoctorFlags } from './doctor-command.js';
 import { InputError } from '../platform/input-error.js';
 import { EXIT } from './exit.js';
-import { normaliseFingerprint } from '../fix/from-host.js';
-import { finishEarlierRun } from '../fix/trust-run.js';
+import { parseFingerprints } from '../fix/from-host.js';
+import { applyPlans, finishEarlierRun, type Planned } from '../fix/trust-run.js';
 import { asRootCommand, describeCa, renderAdvice, renderOutcome, renderPlans } from './render-plan.js';
 import { styleFor, type Style } from './style.js';
-import { canPrompt } from './terminal.js';
+import { ask, canPrompt } from './terminal.js';
 import { jsonPlan, jsonResults } from './render-trust.js';
 import { toolVersion } from './version.js';
 import { runnableReport } from './invocation.js';
@@ -75,12 +74,6 @@ async function readUserCas(files: string[]): Promise<Certificate[]> {
   return checkCas(read, { now: new Date(), force: false, godebug: parseGoDebug(process.env.GODEBUG) });
 }
 
-async function ask<T>(question: Record<string, unknown>): Promise<T> {
-  const { default: inquirer } = await import('inquirer');
-  const answers = (await inquirer.prompt([{ ...question, name: 'answer' }] as never)) as { answer: T };
-  return answers.answer;
-}
-
 /** Per target: was it ok, is it ok now. */
 export function beforeAfter(before: DoctorReport, after: DoctorReport): { target: string; before: boolean; after: boolean }[] {
   return before.targets.map((t) => ({ target: t.target, before: t.ok, after: after.targets.find((a) => a.target === t.target)?.ok ?? false }));
@@ -111,22 +104,11 @@ function serviceTarget(want: ReturnType<typeof serviceEnvWanted>): TrustTarget {
   };
 }
 
-interface Applied {
-  plan: Plan;
-  outcomes: StepOutcome[];
-  checks: Check[];
-  error?: { message: string; output: string };
-}
-
 export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promise<DoctorRun>): Promise<number> {
   const s = styleFor(process.stdout);
   // As for trust: with --json, stdout carries the JSON alone; everything for people goes to stderr.
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
-  const fingerprints = (flags.fingerprint ?? []).map((f) => {
-    const fp = normaliseFingerprint(f);
-    if (!fp) throw new InputError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
-    return fp;
-  });
+  const fingerprints = parseFingerprints(flags.fingerprint);
   const render = async (report: DoctorReport) => {
     const { renderDoctor } = await import('./render-doctor.js');
     return renderDoctor(report, { style: s, verbose: Boolean(flags.verbose), now: new Date(), width: Math.min(process.stdout.columns || 100, 110) });
@@ -200,7 +182,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
     throw new InputError(`no trust store applies here${choice.skipped.length ? `: ${choice.skipped.map((x) => `${x.id} (${x.why})`).join('; ')}` : ''}; use ollama-tls trust --ca FILE --bundle-out FILE instead`);
   }
   const cas = offers.map((o) => o.cert);
-  const planned: { target: TrustTarget; plan: Plan }[] = [];
+  const planned: Planned[] = [];
   for (const c of choice.chosen) {
     planned.push({ target: c.target, plan: await c.target.plan(ctx, cas) });
   }
@@ -224,17 +206,7 @@ export async function fixLoop(flags: DoctorFlags, check: (what: string) => Promi
   }
 
   const refs = cas.map((c) => ({ sha256: c.sha256, cert: c }));
-  const results: Applied[] = [];
-  for (const { target, plan } of pending) {
-    try {
-      const outcomes = await applyPlan(plan);
-      results.push({ plan, outcomes, checks: await target.verify(ctx, refs, 'trust') });
-    } catch (e) {
-      if (!(e instanceof ApplyError)) throw e;
-      results.push({ plan, outcomes: [], checks: [], error: { message: e.message, output: e.output } });
-      break;
-    }
-  }
+  const results = await applyPlans(ctx, pending, refs);
   if (!flags.json) {
     for (const r of results) {
       if (r.error) log(`${s.red('failed')} ${r.plan.title}: ${r.error.message}\n${r.error.output ? `${r.error.output.split('\n').map((l) => `  | ${l}`).join('\n')}\n` : ''}`);

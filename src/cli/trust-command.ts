@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isExecutableFile } from '../platform/executable.js';
 import { InputError } from '../platform/input-error.js';
-import { normaliseFingerprint } from '../fix/from-host.js';
+import { parseFingerprints } from '../fix/from-host.js';
 import type { CaRef, TargetId } from '../fix/plan.js';
 import { bundledRoots } from '../trust/stores.js';
 import type { BaseFamily } from '../fix/base-family.js';
@@ -19,7 +19,7 @@ import { parseNetworkFlags } from './network-flags.js';
 import { asRootCommand, shellLine } from './render-plan.js';
 import { renderFromHost, renderTrustEnd, renderTrustPlan, trustRunJson } from './render-trust.js';
 import { styleFor, useColour } from './style.js';
-import { canPrompt, spinnerWanted } from './terminal.js';
+import { ask, canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
 import type { FlagsOf } from './options.js';
 
@@ -36,21 +36,6 @@ function parseOnly(text: string | undefined): TargetId[] | undefined {
   const bad = ids.filter((x) => !(TARGET_IDS as string[]).includes(x));
   if (bad.length || ids.length === 0) throw new InputError(`--only "${text}": choose from ${TARGET_IDS.filter((t) => t !== 'bundle').join(', ')} (comma-separated)`);
   return ids as TargetId[];
-}
-
-export function parseFingerprints(list: string[] | undefined): string[] {
-  return (list ?? []).map((f) => {
-    const fp = normaliseFingerprint(f);
-    if (!fp) throw new InputError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
-    return fp;
-  });
-}
-
-// inquirer loads only when a question is asked (it is heavy, and most runs ask nothing).
-export async function ask<T>(question: Record<string, unknown>): Promise<T> {
-  const { default: inquirer } = await import('inquirer');
-  const answers = (await inquirer.prompt([{ ...question, name: 'answer' }] as never)) as { answer: T };
-  return answers.answer;
 }
 
 const confirm = (message: string, dflt: boolean): Promise<boolean> => ask<boolean>({ type: 'confirm', message, default: dflt });

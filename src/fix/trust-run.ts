@@ -249,7 +249,7 @@ export async function finishEarlierRun(ctx: TrustContext, opts: { dryRun: boolea
   }
 }
 
-interface Planned {
+export interface Planned {
   target: TrustTarget;
   plan: Plan;
 }
@@ -274,7 +274,8 @@ async function planOne(target: TrustTarget, ctx: TrustContext, cas: Certificate[
   }
 }
 
-async function applyAll(ctx: TrustContext, planned: Planned[], refs: CaRef[], io: TrustIo): Promise<TrustResult[]> {
+/** Apply each plan in turn and read its store back; the first failure stops the rest (trust, untrust, doctor --fix). */
+export async function applyPlans(ctx: TrustContext, planned: Planned[], refs: CaRef[], io: Pick<TrustIo, 'applying'> = {}): Promise<TrustResult[]> {
   const results: TrustResult[] = [];
   for (const { target, plan } of planned) {
     const progress = await io.applying?.(plan);
@@ -345,7 +346,7 @@ export async function runTrust(req: TrustRequest, io: TrustIo): Promise<TrustRun
     return { ...run, status: 'needs-privilege', ok: false, privilege: { unixSudo } };
   }
 
-  const results = await applyAll(ctx, applying, refs, io);
+  const results = await applyPlans(ctx, applying, refs, io);
   const ok = results.every((r) => !r.error && r.checks.every((c) => c.ok)) && results.length === toApply.length;
   return {
     ...run, status: ok ? 'applied' : 'failed', results, ok,
