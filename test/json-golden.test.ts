@@ -45,6 +45,24 @@ describe('doctor --json', () => {
   });
 });
 
+describe('doctor --fix --dry-run --json', () => {
+  it('the root a --ca file holds, offered for a Debian tree without its update tool', async () => {
+    const s = loadScenario('private-root-not-sent');
+    const server = await serveChain(s);
+    servers.push(server);
+    // Its chain ends at the rogue root (the last certificate untrusted-root-sent sends), which a
+    // --ca file holds; the tree trusts only the fixtures' test root. Stable bytes: stable plan sizes.
+    const rogue = loadScenario('untrusted-root-sent').chainPem;
+    const root = storeTree(loadScenario('valid-rsa').caPem);
+    const caFile = path.join(root, 'rogue-root.pem');
+    writeFileSync(caFile, rogue.slice(rogue.lastIndexOf('-----BEGIN CERTIFICATE-----')));
+    const target = `${s.host}:${server.port}`;
+    const r = await runCli(['doctor', '--json', target, '--resolve', `${target}:127.0.0.1`, '--root', root, '--ca', caFile, '--fix', '--dry-run'], { env: ENV });
+    expect(r.code, r.stderr).toBe(1);
+    checkGolden('json/doctor-fix-dry-run.json', normaliseJson(r.stdout, { ports: [server.port], paths: [root] }));
+  });
+});
+
 describe('explain --json', () => {
   const wording = (client: string, code: string) => WORDINGS.find((w) => w.client === client && w.code === code)!.text;
   const CASES: [string, string, number][] = [
