@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../platform/input-error.js';
 import { EXIT, reportBug } from './exit.js';
-import { COMMAND_NAMES, COMMAND_OPTIONS, OPTIONS, optionHelp, optionValues, repeats, type CommandName, type OptionValues } from './options.js';
+import { COMMAND_OPTIONS, helpNeedsValues, OPTIONS, optionHelp, optionValues, repeats, type CommandName, type OptionValues } from './options.js';
 import { toolVersion } from './version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -193,11 +193,10 @@ export async function main(argv: string[]): Promise<void> {
   let exitCode: number = EXIT.OK;
   // A command's help lists allowed values from the code's own lists: loaded for that help only.
   const args = argv.slice(2);
-  const commandHelp = (COMMAND_NAMES as readonly string[]).includes(args[0] ?? '') && args.some((a) => a === '--help' || a === '-h')
-    || (args[0] === 'help' && (COMMAND_NAMES as readonly string[]).includes(args[1] ?? ''));
+  const helpOf = args[0] === 'help' ? args[1] : args.some((a) => a === '--help' || a === '-h') ? args[0] : undefined;
   const program = buildProgram((code) => {
     exitCode = code;
-  }, commandHelp ? await optionValues() : undefined);
+  }, helpOf !== undefined && helpNeedsValues(helpOf) ? await optionValues() : undefined);
   try {
     await program.parseAsync(argv);
   } catch (err) {

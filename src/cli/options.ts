@@ -183,5 +183,14 @@ export function optionHelp(command: CommandName, name: OptionName, values: Optio
   return `${HELP_PREFIX[command]?.[name] ?? ''}${filled}`;
 }
 
+/** Whether a command's help lists values from the code (so `optionValues` must be loaded first). */
+export function helpNeedsValues(command: string): boolean {
+  if (!(COMMAND_NAMES as readonly string[]).includes(command)) return false;
+  return COMMAND_OPTIONS[command as CommandName].some((name) => {
+    const spec: OptionSpec = OPTIONS[name];
+    return (typeof spec.help === 'string' ? spec.help : spec.help[command as CommandName] ?? '').includes('{');
+  });
+}
+
 /** Whether an option repeats (commander collects every value). */
 export const repeats = (name: OptionName): boolean => OPTIONS[name].kind === 'list';
