@@ -1,39 +1,19 @@
 // The human output, byte for byte, for a few representative runs. Only what legitimately varies
 // between runs is normalised: ports, fingerprints (fixtures are regenerated with fresh keys), day
 // counts, Go's "current time", and Node 24's extra hint. Set UPDATE_GOLDEN=1 to rewrite.
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INSTALLED_BIN_DIR, runCli } from './helpers/cli.js';
-import { closedPort, loadScenario, ROOT, serveChain, storeTree, type Running } from './helpers/servers.js';
+import { checkGolden, normaliseText } from './helpers/golden.js';
+import { closedPort, loadScenario, serveChain, storeTree, type Running } from './helpers/servers.js';
 
-const GOLDEN = path.join(ROOT, 'test/golden');
 const servers: Running[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-function normalise(text: string, port: number): string {
-  return text
-    .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
-    .replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT')
-    .replace(/\(\d+ days left\)/g, '(N days left)')
-    .replace(/expired \d+ days? ago/g, 'expired N days ago')
-    .replace(/current time \S+/g, 'current time T')
-    .replace(/after \d+ ms\b/g, 'after N ms')
-    .replace(/Node\.js v\d+\.\d+\.\d+ bundled roots \(\d+ certificates\)/g, 'Node.js vX.Y.Z bundled roots (NNN certificates)')
-    .replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/g, '');
-}
-
-function checkGolden(name: string, actual: string): void {
-  const file = path.join(GOLDEN, `${name}.txt`);
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, actual);
-    if (!process.env.UPDATE_GOLDEN) throw new Error(`wrote missing golden file ${file}; check it and commit it`);
-  }
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+const normalise = (text: string, port: number): string => normaliseText(text, { ports: [port] });
 
 async function runScenario(name: string): Promise<{ text: string; code: number; port: number }> {
   const s = loadScenario(name);
@@ -55,7 +35,7 @@ describe('golden text output', () => {
     it(name, async () => {
       const r = await runScenario(name);
       expect(r.code).toBe(code);
-      checkGolden(name, r.text);
+      checkGolden(`${name}.txt`, r.text);
     });
   }
 
@@ -64,6 +44,6 @@ describe('golden text output', () => {
     const r = await runCli(['doctor', `127.0.0.1:${port}`], { env: { PATH: INSTALLED_BIN_DIR } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    checkGolden('connection-refused', normalise(r.stdout, port));
+    checkGolden('connection-refused.txt', normalise(r.stdout, port));
   });
 });

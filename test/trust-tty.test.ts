@@ -1,5 +1,6 @@
 // trust on a real pseudo-terminal (util-linux `script`): the plan, then inquirer asks; an answer
-// typed at the prompt decides. --from-host shows the CA and asks before trusting it.
+// typed at the prompt decides. --from-host shows the CA and asks before trusting it; so does
+// doctor --fix, per CA and then for the plan.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -88,6 +89,27 @@ describe.skipIf(!haveScript || !haveDebianTool())('trust on a terminal', () => {
         [/the CA your IT team gave you\?/, 'n\r'],
       ]);
       expect(r.code).toBe(1);
+      expect(snapshotDiff(before, snapshot(root))).toEqual([]);
+    });
+
+    // doctor --fix asks per CA, then for the plan; the re-check decides the exit status.
+    const fix = (root: string) => `${process.execPath} ${BIN} doctor ${target} --resolve ${target}:127.0.0.1 --root ${root} --fix`;
+
+    it('doctor --fix: "y" to the CA and to the plan, then the re-check passes', async () => {
+      const root = debianTree({ withTool: true });
+      const r = await converse(fix(root), [[/Trust "Netskope Root CA"/, 'y\r'], [/Apply this plan\?/, 'y\r']]);
+      expect(r.code, r.text).toBe(0);
+      expect(r.text).toContain('After the fix');
+      expect(r.text).toMatch(/FAIL -> ok/);
+      expect(readFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), 'utf8')).toContain(rootPem.trim());
+    });
+
+    it('doctor --fix: "n" to the CA changes nothing (exit 1)', async () => {
+      const root = debianTree({ withTool: true });
+      const before = snapshot(root);
+      const r = await converse(fix(root), [[/Trust "Netskope Root CA"/, 'n\r']]);
+      expect(r.code, r.text).toBe(1);
+      expect(r.text).toContain('Nothing changed.');
       expect(snapshotDiff(before, snapshot(root))).toEqual([]);
     });
   });

@@ -1,133 +1,81 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
-import { InputFileError, readInputFile } from '../platform/input-file.js';
-import { CertificateInputError, readCertificateFile } from '../x509/files.js';
+import { readInputFile } from '../platform/input-file.js';
+import { readCertificateFile } from '../x509/files.js';
 import { access, writeFile } from 'node:fs/promises';
 import { runDoctor, type DoctorRun } from '../diagnose/doctor.js';
-import { ClientCertError, loadClientIdentity, type ClientIdentity } from '../probe/client-identity.js';
+import { loadClientIdentity, type ClientIdentity } from '../probe/client-identity.js';
 import { RootFs } from '../platform/rootfs.js';
 import { AI_HOSTS } from '../probe/known-hosts.js';
-import { parseTarget, TargetError } from '../probe/target.js';
-import { DEFAULT_MODEL, ModelNameError, parseModelName, type ModelName } from '../ollama/name.js';
-import { CredentialsError, parseCredentials } from '../upstream/requests.js';
+import { parseTarget } from '../probe/target.js';
+import { DEFAULT_MODEL, parseModelName, type ModelName } from '../ollama/name.js';
+import { parseCredentials } from '../upstream/requests.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
-import { EXIT, UserError } from './exit.js';
-import { parseNetworkFlags, type NetworkFlags } from './network-flags.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
+import { parseNetworkFlags } from './network-flags.js';
 import { styleFor, useColour } from './style.js';
 import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
 import { runnableReport } from './invocation.js';
+import type { FlagsOf } from './options.js';
 
-export interface DoctorFlags extends NetworkFlags {
-  json?: boolean;
-  ca?: string[];
-  decide?: string;
-  saveChain?: string;
-  saveCa?: string;
-  compareDirect?: boolean;
-  verbose?: boolean;
-  root?: string;
-  model?: string;
-  ai?: boolean;
-  user?: string;
-  bearer?: string;
-  bearerFile?: string;
-  /** --cert/--key or --pkcs12 (+ --password): a client certificate for servers that ask for one. */
-  cert?: string;
-  key?: string;
-  pkcs12?: string;
-  password?: string;
-  /** doctor --fix: offer, apply and re-check the fixes this tool can carry out. */
-  fix?: boolean;
-  yes?: boolean;
-  dryRun?: boolean;
-  fingerprint?: string[];
-}
+/** The flags, typed from the one options table (options.ts). */
+export type DoctorFlags = FlagsOf<'doctor'>;
 
 /** The client certificate from --cert/--key or --pkcs12; undefined when none was given. */
 async function clientIdentityFlags(flags: DoctorFlags): Promise<ClientIdentity | undefined> {
   // --password alone may be for a PKCS#12 --ca file.
   if (flags.cert === undefined && flags.key === undefined && flags.pkcs12 === undefined && (flags.password === undefined || flags.ca?.length)) return undefined;
-  try {
-    return await loadClientIdentity({
-      ...(flags.cert !== undefined ? { cert: flags.cert } : {}), ...(flags.key !== undefined ? { key: flags.key } : {}),
-      ...(flags.pkcs12 !== undefined ? { pkcs12: flags.pkcs12 } : {}), ...(flags.password !== undefined ? { password: flags.password } : {}),
-    });
-  } catch (e) {
-    if (e instanceof ClientCertError) throw new UserError(e.message);
-    throw e;
-  }
+  return loadClientIdentity({
+    ...(flags.cert !== undefined ? { cert: flags.cert } : {}), ...(flags.key !== undefined ? { key: flags.key } : {}),
+    ...(flags.pkcs12 !== undefined ? { pkcs12: flags.pkcs12 } : {}), ...(flags.password !== undefined ? { password: flags.password } : {}),
+  });
 }
 
 function parseDecide(text: string | undefined): ViewName[] {
   if (text === undefined) return ['go'];
   const views = text.split(',').map((v) => v.trim()).filter(Boolean);
   const unknown = views.filter((v) => !(VIEW_NAMES as readonly string[]).includes(v));
-  if (unknown.length || views.length === 0) throw new UserError(`--decide "${text}": choose from ${VIEW_NAMES.join(', ')} (comma-separated)`);
+  if (unknown.length || views.length === 0) throw new InputError(`--decide "${text}": choose from ${VIEW_NAMES.join(', ')} (comma-separated)`);
   return views as ViewName[];
 }
 
 export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): Promise<number> {
-  let targets;
-  try {
-    targets = targetArgs.map(parseTarget);
-  } catch (e) {
-    if (e instanceof TargetError) throw new UserError(e.message);
-    throw e;
-  }
+  const targets = targetArgs.map(parseTarget);
   // No target (and no --ai) is the pull path of the default model; --model asks for it by name.
-  let pull: { name: ModelName } | undefined;
-  if (flags.model !== undefined || (targets.length === 0 && !flags.ai)) {
-    try {
-      pull = { name: parseModelName(flags.model ?? DEFAULT_MODEL) };
-    } catch (e) {
-      if (e instanceof ModelNameError) throw new UserError(e.message);
-      throw e;
-    }
-  }
+  const pull: { name: ModelName } | undefined = flags.model !== undefined || (targets.length === 0 && !flags.ai)
+    ? { name: parseModelName(flags.model ?? DEFAULT_MODEL) } : undefined;
   const aiTargets = flags.ai ? AI_HOSTS.map((h) => parseTarget(h.host)) : [];
   let bearerFileText: string | undefined;
   if (flags.bearerFile !== undefined) {
-    bearerFileText = (await readInputFile(flags.bearerFile, `--bearer-file ${flags.bearerFile}`).catch((e: unknown) => {
-      throw e instanceof InputFileError ? new UserError(e.message) : e;
-    })).toString('utf8');
+    bearerFileText = (await readInputFile(flags.bearerFile, `--bearer-file ${flags.bearerFile}`)).toString('utf8');
   }
-  let credentials;
-  try {
-    credentials = parseCredentials({
-      ...(flags.user !== undefined ? { user: flags.user } : {}), ...(flags.bearer !== undefined ? { bearer: flags.bearer } : {}),
-      ...(bearerFileText !== undefined ? { bearerFileText } : {}),
-    });
-  } catch (e) {
-    if (e instanceof CredentialsError) throw new UserError(e.message);
-    throw e;
-  }
+  const credentials = parseCredentials({
+    ...(flags.user !== undefined ? { user: flags.user } : {}), ...(flags.bearer !== undefined ? { bearer: flags.bearer } : {}),
+    ...(bearerFileText !== undefined ? { bearerFileText } : {}),
+  });
   if (credentials && !targets.some((t) => /^https:\/\//i.test(t.input))) {
-    throw new UserError(`${flags.user !== undefined ? '--user' : flags.bearer !== undefined ? '--bearer' : '--bearer-file'} is for https:// URL targets (a service behind a proxy); give one, e.g. https://ollama.example.com/`);
+    throw new InputError(`${flags.user !== undefined ? '--user' : flags.bearer !== undefined ? '--bearer' : '--bearer-file'} is for https:// URL targets (a service behind a proxy); give one, e.g. https://ollama.example.com/`);
   }
   const net = parseNetworkFlags(flags);
   const clientIdentity = await clientIdentityFlags(flags);
   const deciding = parseDecide(flags.decide);
   const extraCaFiles = flags.ca ?? [];
-  if (deciding.includes('extra') && extraCaFiles.length === 0) throw new UserError('--decide extra needs at least one --ca FILE');
+  if (deciding.includes('extra') && extraCaFiles.length === 0) throw new InputError('--decide extra needs at least one --ca FILE');
   for (const file of extraCaFiles) {
     // Read and decoded whole now, so a damaged or oversized file is refused before any probe.
-    try {
-      await readCertificateFile(file, { flag: `--ca ${file}`, ...(flags.password !== undefined ? { password: flags.password } : {}) });
-    } catch (e) {
-      if (e instanceof CertificateInputError) throw new UserError(e.message);
-      throw e;
-    }
+    await readCertificateFile(file, { flag: `--ca ${file}`, ...(flags.password !== undefined ? { password: flags.password } : {}) });
   }
   if (!flags.fix && (flags.yes || flags.dryRun || flags.fingerprint?.length)) {
-    throw new UserError(`${flags.yes ? '--yes' : flags.dryRun ? '--dry-run' : '--fingerprint'} goes with doctor --fix`);
+    throw new InputError(`${flags.yes ? '--yes' : flags.dryRun ? '--dry-run' : '--fingerprint'} goes with doctor --fix`);
   }
   if (flags.root) {
     await access(flags.root).catch(() => {
-      throw new UserError(`--root ${flags.root}: no such directory`);
+      throw new InputError(`--root ${flags.root}: no such directory`);
     });
   }
   // A name override makes sense for one host at a time, as with openssl s_client -servername.
-  if (flags.servername !== undefined && (targets.length !== 1 || pull || aiTargets.length)) throw new UserError('--servername applies to a single target; give one target');
+  if (flags.servername !== undefined && (targets.length !== 1 || pull || aiTargets.length)) throw new InputError('--servername applies to a single target; give one target');
   const labels = [...(pull ? [`the pull path of ${flags.model ?? DEFAULT_MODEL}`] : []), ...targets.map((t) => t.label), ...(aiTargets.length ? ['the AI API hosts'] : [])];
   const count = targets.length + aiTargets.length + (pull ? 2 : 0);
 
@@ -170,11 +118,11 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
       .filter(([, certs]) => certs.length > 0)
       .map(([label, certs]) => `# ${label}: ${certs.length} certificate(s), as the server sent them\n${certs.map((c) => c.toPem()).join('')}`)
       .join('\n');
-    if (!text) throw new UserError(`--save-chain ${flags.saveChain}: no server sent a certificate, nothing to save`);
+    if (!text) throw new InputError(`--save-chain ${flags.saveChain}: no server sent a certificate, nothing to save`);
     try {
       await writeFile(flags.saveChain, text);
     } catch (e) {
-      throw new UserError(`--save-chain ${flags.saveChain}: ${(e as Error).message}`);
+      throw new InputError(`--save-chain ${flags.saveChain}: ${(e as Error).message}`);
     }
     if (!flags.json) process.stderr.write(`Saved the presented chain to ${flags.saveChain}\n`);
   }
@@ -183,7 +131,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     // The same decision as the interception finding: its CA, or its words for why there is none.
     const missing = [...run.interceptionCaMissing.entries()].map(([label, why]) => `${label}: ${why}`);
     if (run.interceptionCas.size === 0) {
-      throw new UserError(missing.length
+      throw new InputError(missing.length
         ? `--save-ca ${flags.saveCa}: interception was found, but there is no CA certificate to save.\n${missing.join('\n')}`
         : `--save-ca ${flags.saveCa}: no interception CA was found, nothing to save`);
     }
@@ -194,7 +142,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     try {
       await writeFile(flags.saveCa, text);
     } catch (e) {
-      throw new UserError(`--save-ca ${flags.saveCa}: ${(e as Error).message}`);
+      throw new InputError(`--save-ca ${flags.saveCa}: ${(e as Error).message}`);
     }
     for (const c of new Set(run.interceptionCas.values())) {
       process.stderr.write(`Saved "${c.commonName ?? c.sha256}" to ${flags.saveCa}; SHA-256 ${c.sha256}: confirm it with your IT team before trusting it\n`);

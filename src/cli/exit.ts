@@ -1,9 +1,8 @@
-// Exit codes (contract): 0 all good, 1 a problem was found, 2 usage or input error, 3 our bug.
+// Exit codes (contract): 0 all good, 1 a problem was found, 2 usage or input error (an InputError,
+// src/platform/input-error.ts, mapped once in main.ts), 3 our bug.
 
 export const EXIT = { OK: 0, PROBLEM: 1, USAGE: 2, BUG: 3 } as const;
 
-/** Something the user can fix: printed as one line, exit 2, never a stack trace. */
-export class UserError extends Error {}
 
 export const BUG_REPORT_URL = 'https://github.com/ollama-tls/ollama-tls/issues';
 

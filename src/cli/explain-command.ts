@@ -5,14 +5,14 @@ import { explainStream } from '../diagnose/explain-stream.js';
 import { detectClientPlatform } from '../platform/host.js';
 import { RootFs } from '../platform/rootfs.js';
 import { clockFloor } from '../trust/stores.js';
-import { EXIT, UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
 import { runnableReport } from './invocation.js';
+import type { FlagsOf } from './options.js';
 
-export interface ExplainFlags {
-  file?: string;
-  json?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type ExplainFlags = FlagsOf<'explain'>;
 
 async function* linesOfArguments(text: string[]): AsyncGenerator<string> {
   for (const line of text.join(' ').split(/\r?\n/)) yield line;
@@ -26,7 +26,7 @@ async function* linesOfArguments(text: string[]): AsyncGenerator<string> {
  */
 async function* fileChunks(file: string, size = 1 << 20): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`--file ${file}: cannot read it (${err.code ?? err.message})`);
+    throw new InputError(`--file ${file}: cannot read it (${err.code ?? err.message})`);
   });
   const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   let turn = 0;
@@ -47,19 +47,19 @@ async function* fileChunks(file: string, size = 1 << 20): AsyncGenerator<Buffer>
 
 export async function explainCommand(text: string[], flags: ExplainFlags): Promise<number> {
   let explain: (opts: ExplainOptions) => Promise<ExplainReport>;
-  if (flags.file !== undefined && text.length > 0) throw new UserError('give the error as TEXT or --file LOG, not both');
+  if (flags.file !== undefined && text.length > 0) throw new InputError('give the error as TEXT or --file LOG, not both');
   if (flags.file !== undefined && flags.file !== '-') {
     const file = flags.file;
     const info = await stat(file).catch(() => undefined);
-    if (!info) throw new UserError(`--file ${file}: no such file`);
-    if (info.isDirectory()) throw new UserError(`--file ${file}: that is a directory; give a log file`);
+    if (!info) throw new InputError(`--file ${file}: no such file`);
+    if (info.isDirectory()) throw new InputError(`--file ${file}: that is a directory; give a log file`);
     explain = (opts) => explainStream(fileChunks(file), opts);
   } else if (text.length > 0) {
     explain = (opts) => explainLines(linesOfArguments(text), opts);
   } else if (flags.file === '-' || !process.stdin.isTTY) {
     explain = (opts) => explainStream(process.stdin, opts);
   } else {
-    throw new UserError('nothing to explain: paste the error as an argument (quote it), pipe a log in, or use --file LOG');
+    throw new InputError('nothing to explain: paste the error as an argument (quote it), pipe a log in, or use --file LOG');
   }
 
   const report = runnableReport(await explain({

@@ -1,28 +1,22 @@
 // `ollama-tls inspect FILE...`: dump and lint the certificates of any certificate file.
 import { inspectFile, type InspectedFile } from '../diagnose/inspect.js';
-import { CertificateInputError, readCertificateFile } from '../x509/files.js';
-import { EXIT, UserError } from './exit.js';
+import { readCertificateFile } from '../x509/files.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
+import type { FlagsOf } from './options.js';
 
-export interface InspectFlags {
-  password?: string;
-  json?: boolean;
-  verbose?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type InspectFlags = FlagsOf<'inspect'>;
 
 export async function inspectCommand(files: string[], flags: InspectFlags): Promise<number> {
-  if (files.filter((f) => f === '-').length > 1) throw new UserError('"-" (standard input) can be given once');
+  if (files.filter((f) => f === '-').length > 1) throw new InputError('"-" (standard input) can be given once');
   const now = new Date();
   const inspected: InspectedFile[] = [];
   // Every file is read before anything is printed: an unreadable one is exit 2 with its reason.
   for (const path of files) {
-    try {
-      const file = await readCertificateFile(path, flags.password !== undefined ? { password: flags.password } : {});
-      inspected.push(await inspectFile(file, now));
-    } catch (e) {
-      if (e instanceof CertificateInputError) throw new UserError(e.message);
-      throw e;
-    }
+    const file = await readCertificateFile(path, flags.password !== undefined ? { password: flags.password } : {});
+    inspected.push(await inspectFile(file, now));
   }
   const report = { schema: 1 as const, files: inspected };
   if (flags.json) {

@@ -2,18 +2,13 @@
 // meaning, the same checks and the same messages in both.
 import type { ProxyOptions } from '../probe/proxy-env.js';
 import { parseProxyUrl } from '../probe/proxy-env.js';
-import { parseResolveOption, ResolveOptionError, type ResolveOverride } from '../probe/resolve.js';
+import { parseResolveOption, type ResolveOverride } from '../probe/resolve.js';
 import { ipVersion } from '../platform/ip.js';
-import { UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import type { FlagsOf } from './options.js';
 
-export interface NetworkFlags {
-  timeout?: string;
-  resolve?: string[];
-  servername?: string;
-  dnsServer?: string[];
-  /** commander: --proxy URL gives a string, --no-proxy gives false. */
-  proxy?: string | boolean;
-}
+/** The network flags (options.ts NETWORK_OPTIONS); commander: --proxy URL gives a string, --no-proxy gives false. */
+export type NetworkFlags = Pick<FlagsOf<'doctor'>, 'timeout' | 'resolve' | 'servername' | 'dnsServer' | 'proxy'>;
 
 export interface NetworkOptions {
   timeoutMs: number;
@@ -26,24 +21,18 @@ export interface NetworkOptions {
 export function parseNetworkFlags(flags: NetworkFlags): NetworkOptions {
   const text = flags.timeout;
   if (text !== undefined && (!/^\d+$/.test(text) || Number(text) < 1)) {
-    throw new UserError(`--timeout "${text}": give milliseconds as a whole number, e.g. --timeout 5000`);
+    throw new InputError(`--timeout "${text}": give milliseconds as a whole number, e.g. --timeout 5000`);
   }
-  let overrides: ResolveOverride[];
-  try {
-    overrides = (flags.resolve ?? []).map(parseResolveOption);
-  } catch (e) {
-    if (e instanceof ResolveOptionError) throw new UserError(e.message);
-    throw e;
-  }
+  const overrides: ResolveOverride[] = (flags.resolve ?? []).map(parseResolveOption);
   if (typeof flags.proxy === 'string') {
     const url = parseProxyUrl(flags.proxy);
     if (!url || !['http:', 'https:', 'socks5:', 'socks5h:'].includes(url.protocol)) {
-      throw new UserError(`--proxy "${flags.proxy}": give http://, https://, socks5:// or socks5h:// with a host, e.g. --proxy http://proxy.example:3128`);
+      throw new InputError(`--proxy "${flags.proxy}": give http://, https://, socks5:// or socks5h:// with a host, e.g. --proxy http://proxy.example:3128`);
     }
   }
   for (const server of flags.dnsServer ?? []) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d+)?$/.test(server) && !ipVersion(server)) {
-      throw new UserError(`--dns-server "${server}": give an IP address, optionally with :port (e.g. 1.1.1.1 or [::1]:5353)`);
+      throw new InputError(`--dns-server "${server}": give an IP address, optionally with :port (e.g. 1.1.1.1 or [::1]:5353)`);
     }
   }
   return {

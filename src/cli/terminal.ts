@@ -15,3 +15,10 @@ export function spinnerWanted(json: boolean | undefined): boolean {
 export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
 }
+
+/** One question (inquirer's shape, without `name`). inquirer loads only when a question is asked: it is heavy, and most runs ask nothing. */
+export async function ask<T>(question: Record<string, unknown>): Promise<T> {
+  const { default: inquirer } = await import('inquirer');
+  const answers = (await inquirer.prompt([{ ...question, name: 'answer' }] as never)) as { answer: T };
+  return answers.answer;
+}

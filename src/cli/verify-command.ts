@@ -3,29 +3,23 @@ import { access } from 'node:fs/promises';
 import { RootFs } from '../platform/rootfs.js';
 import { runVerify } from '../diagnose/verify.js';
 import type { TargetReport } from '../diagnose/report.js';
-import { CertificateInputError, readCertificateFile } from '../x509/files.js';
+import { readCertificateFile } from '../x509/files.js';
 import type { Certificate } from '../x509/certificate.js';
 import { VIEW_NAMES, type ViewName } from '../trust/views.js';
-import { EXIT, UserError } from './exit.js';
+import { InputError } from '../platform/input-error.js';
+import { EXIT } from './exit.js';
 import { styleFor } from './style.js';
+import type { FlagsOf } from './options.js';
 
-export interface VerifyFlags {
-  host?: string;
-  roots?: string[];
-  at?: string;
-  view?: string[];
-  json?: boolean;
-  root?: string;
-  password?: string;
-  verbose?: boolean;
-}
+/** The flags, typed from the one options table (options.ts). */
+export type VerifyFlags = FlagsOf<'verify'>;
 
 /** --at: an ISO 8601 time (a bare date is midnight UTC). */
 export function parseAt(text: string | undefined): Date {
   if (text === undefined) return new Date();
   const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim());
   const at = new Date(text.trim().length === 10 ? `${text.trim()}T00:00:00Z` : text.trim());
-  if (!ok || Number.isNaN(at.getTime())) throw new UserError(`--at "${text}": give an ISO 8601 time, e.g. 2027-01-31T12:00:00Z or 2027-01-31`);
+  if (!ok || Number.isNaN(at.getTime())) throw new InputError(`--at "${text}": give an ISO 8601 time, e.g. 2027-01-31T12:00:00Z or 2027-01-31`);
   return at;
 }
 
@@ -34,14 +28,14 @@ function parseViews(given: string[] | undefined): ViewName[] | undefined {
   const views = given.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   const allowed = VIEW_NAMES.filter((v) => v !== 'extra');
   const unknown = views.filter((v) => !(allowed as readonly string[]).includes(v));
-  if (unknown.length || views.length === 0) throw new UserError(`--view ${unknown.join(',') || '""'}: choose from ${allowed.join(', ')} (repeatable)`);
+  if (unknown.length || views.length === 0) throw new InputError(`--view ${unknown.join(',') || '""'}: choose from ${allowed.join(', ')} (repeatable)`);
   return [...new Set(views)] as ViewName[];
 }
 
 /** The name to verify when --host is not given: the leaf's first DNS or IP name, else its Common Name. */
 function defaultHost(leaf: Certificate): string {
   const name = leaf.san?.dns?.[0] ?? leaf.san?.ip?.[0] ?? leaf.commonName;
-  if (!name) throw new UserError('the leaf names no host (no DNS or IP SAN, no Common Name): give --host NAME');
+  if (!name) throw new InputError('the leaf names no host (no DNS or IP SAN, no Common Name): give --host NAME');
   return name.replace(/^\*\./, 'www.');
 }
 
@@ -50,19 +44,13 @@ export async function verifyCommand(chainFile: string, flags: VerifyFlags): Prom
   const views = parseViews(flags.view);
   if (flags.root) {
     await access(flags.root).catch(() => {
-      throw new UserError(`--root ${flags.root}: no such directory`);
+      throw new InputError(`--root ${flags.root}: no such directory`);
     });
   }
   const password = flags.password !== undefined ? { password: flags.password } : {};
-  let presented: Certificate[];
-  try {
-    presented = (await readCertificateFile(chainFile, password)).entries.map((e) => e.cert);
-    // Every --roots file read now, so a damaged one is refused before any judging.
-    for (const file of flags.roots ?? []) await readCertificateFile(file, { flag: `--roots ${file}`, ...password });
-  } catch (e) {
-    if (e instanceof CertificateInputError) throw new UserError(e.message);
-    throw e;
-  }
+  const presented: Certificate[] = (await readCertificateFile(chainFile, password)).entries.map((e) => e.cert);
+  // Every --roots file read now, so a damaged one is refused before any judging.
+  for (const file of flags.roots ?? []) await readCertificateFile(file, { flag: `--roots ${file}`, ...password });
   const host = flags.host ?? defaultHost(presented[0]!);
   // Go decides, as for the doctor; --view VIEW... makes those views the deciding ones.
   const deciding: ViewName[] = views ?? ['go'];

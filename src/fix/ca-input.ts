@@ -7,12 +7,14 @@ import { CertificateInputError, readCertificateFile, certificateFileFromBytes, t
 import { formatName, type Certificate } from '../x509/certificate.js';
 import { EKU } from '../x509/oids.js';
 import { goParseErrors, type GoDebug } from '../trust/go-verify.js';
+import { InputError } from '../platform/input-error.js';
 
 export type CaInputErrorKind =
   | 'unreadable' | 'empty' | 'garbage' | 'key-only' | 'password-required' | 'bad-password'
   | 'not-a-ca' | 'expired' | 'not-yet-valid' | 'go-unparsable' | 'unsupported';
 
-export class CaInputError extends Error {
+/** A CA file that cannot be used: the user's to fix (exit 2). */
+export class CaInputError extends InputError {
   constructor(readonly kind: CaInputErrorKind, message: string) {
     super(message);
     this.name = 'CaInputError';

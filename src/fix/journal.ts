@@ -4,6 +4,7 @@
 // block appended once, a link, a removal), and a program that may have been cut off is re-run in
 // a form that repairs whatever it had half done (Debian's tool with --fresh). The journal also
 // holds the previous state's digests, which say what the interrupted run found.
+import { InputError } from '../platform/input-error.js';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -42,7 +43,7 @@ export interface OpenJournal {
 }
 
 /** Another ollama-tls is changing the same store right now. */
-export class JournalBusy extends Error {}
+export class JournalBusy extends InputError {}
 
 function describe(host: string): string {
   try {

@@ -4,6 +4,7 @@
 import type { Certificate } from '../x509/certificate.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { certificatesFromPem } from '../x509/load.js';
+import { InputError } from '../platform/input-error.js';
 import type { TrustContext } from './context.js';
 
 export type TargetId =
@@ -51,7 +52,9 @@ export interface Plan {
 }
 
 /** A problem with the user's input found while planning (a file that cannot be read, a name that is not there). */
-export class PlanError extends Error {}
+export class PlanError extends InputError {
+  override name = 'PlanError';
+}
 
 /** What a check after applying found, in words. */
 export interface Check {

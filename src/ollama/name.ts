@@ -2,6 +2,8 @@
 // split from the right, so "x/y" is namespace/model and a registry host needs all three parts.
 // Defaults: registry.ollama.ai, library, latest; always https for the doctor (Ollama's
 // --insecure only switches to plain http, which is never a TLS question).
+import { InputError } from '../platform/input-error.js';
+
 
 export interface ModelName {
   host: string;
@@ -15,7 +17,7 @@ export const DEFAULT_REGISTRY = 'registry.ollama.ai';
 /** A small public model: its manifest is fetched, never its layers. */
 export const DEFAULT_MODEL = 'all-minilm';
 
-export class ModelNameError extends Error {}
+export class ModelNameError extends InputError {}
 
 export function parseModelName(text: string): ModelName {
   let rest = text.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');

@@ -1,6 +1,7 @@
 // Reading a file the user names (--ca, --cert, --key, --pkcs12, --bearer-file): one size cap,
 // enforced while reading, because the size a path reports is no bound (/dev/zero and pipes
 // report 0, a FIFO never ends). Logs are not read here: explain reads them as streams.
+import { InputError } from './input-error.js';
 import { open } from 'node:fs/promises';
 
 /**
@@ -10,7 +11,7 @@ import { open } from 'node:fs/promises';
 export const MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024;
 const CAP_WORDS = '16 MiB';
 
-export class InputFileError extends Error {
+export class InputFileError extends InputError {
   constructor(readonly kind: 'unreadable' | 'too-big', message: string) {
     super(message);
     this.name = 'InputFileError';

@@ -4,6 +4,7 @@
 // Keys are read by Node's own crypto (RSA, EC, Ed25519, encrypted PEM) and only ever handed to
 // Node's TLS; PKCS#12 goes to Node's TLS as is (pfx + passphrase). The certificates inside a
 // PKCS#12 (and in --cert) are read by the one certificate-file reader (src/x509/files.ts).
+import { InputError } from '../platform/input-error.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InputFileError, readInputFile } from '../platform/input-file.js';
 import * as tls from 'node:tls';
@@ -11,7 +12,7 @@ import { CertificateInputError, certificateFileFromBytes, type CertificateFile }
 import { formatName, type Certificate } from '../x509/certificate.js';
 import { certificateFromDer } from '../x509/load.js';
 /** A mistake the user can fix (a missing file, a wrong password, a key that is not the certificate's). */
-export class ClientCertError extends Error {
+export class ClientCertError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'ClientCertError';

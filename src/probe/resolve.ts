@@ -1,6 +1,7 @@
 // Name resolution that says where each address came from: `--resolve` (curl's meaning), the
 // hosts file, or DNS. A stale hosts-file entry or a forced address is a classic reason a chain
 // "suddenly" belongs to someone else, so provenance is reported, not just the answer.
+import { InputError } from '../platform/input-error.js';
 import { lookup, Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +21,7 @@ export interface ResolveOverride {
   addresses: string[];
 }
 
-export class ResolveOptionError extends Error {}
+export class ResolveOptionError extends InputError {}
 
 /** Parse `HOST:PORT:ADDR[,ADDR...]` (addresses may be [bracketed] IPv6, HOST may be '*'). */
 export function parseResolveOption(text: string): ResolveOverride {

@@ -1,5 +1,6 @@
 // What the user asked us to check: `host`, `host:port`, `[v6]:port`, a bare IPv6 literal, or an
 // https:// URL. Anything else is a usage error (exit 2) with a message saying what is accepted.
+import { InputError } from '../platform/input-error.js';
 import { ipVersion } from '../platform/ip.js';
 import { hasPrivateSuffix } from '../platform/address.js';
 
@@ -15,7 +16,7 @@ export interface Target {
   label: string;
 }
 
-export class TargetError extends Error {}
+export class TargetError extends InputError {}
 
 export function formatHostPort(host: string, port: number): string {
   return `${ipVersion(host) === 6 ? `[${host}]` : host}:${port}`;

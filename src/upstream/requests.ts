@@ -1,11 +1,12 @@
 // What the doctor asks an upstream service (a self-hosted Ollama behind nginx or Caddy, an AI API)
 // once TLS is up: the path the user gave, or Ollama's /api/version then /api/tags. Credentials go
 // only over a connection whose certificate the deciding views trust, and never into a report.
+import { InputError } from '../platform/input-error.js';
 import type { HttpRequest, NextRequest } from '../probe/http.js';
 
 export type Credentials = { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string };
 
-export class CredentialsError extends Error {}
+export class CredentialsError extends InputError {}
 
 /** --user USER:PASS (curl's meaning: split at the first colon), --bearer TOKEN, --bearer-file FILE. */
 export function parseCredentials(flags: { user?: string; bearer?: string; bearerFileText?: string }): Credentials | undefined {

@@ -1,9 +1,11 @@
 // Why a user's certificate file (--ca, --cert, --pkcs12, --roots, inspect, verify) cannot be read.
 // The message names the file and says what to do; `kind` lets callers choose an exit path.
+import { InputError } from '../platform/input-error.js';
+
 export type CertificateInputErrorKind =
   | 'unreadable' | 'empty' | 'garbage' | 'key-only' | 'password-required' | 'bad-password' | 'unsupported';
 
-export class CertificateInputError extends Error {
+export class CertificateInputError extends InputError {
   constructor(readonly kind: CertificateInputErrorKind, message: string) {
     super(message);
     this.name = 'CertificateInputError';

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DoctorReport } from '../../src/diagnose/report.js';
 import { ROOT } from './servers.js';
 
 export const BIN = path.join(ROOT, 'bin/ollama-tls.js');
@@ -69,34 +70,8 @@ export async function runJson<T>(command: string, args: string[], env: Record<st
 export const runDoctorJson = (args: string[], env: Record<string, string> = {}): Promise<{ result: CliResult; report: DoctorJson }> =>
   runJson<DoctorJson>('doctor', args, env);
 
-export interface DoctorJson {
-  schema: number;
-  tool: { name: string; version: string };
-  ok: boolean;
-  targets: {
-    target: string; host: string; port: number; servername: string | null; address: string | null; proxy: null;
-    addresses: { address: string; source: string }[];
-    tls: { protocol: string; cipher: string; alpn: string | null } | null;
-    chain: { index: number; subject: string; issuer: string; sha256: string; pem: string; san: string[]; isCA: boolean; selfSigned: boolean; keyType: string; keyBits: number; signatureAlgorithm: string }[];
-    verdicts: { view: string; ok: boolean; code: string | null; message: string }[];
-    findings: { code: string; severity: string; title: string; detail: string; evidence: string[]; fixes: { title: string; command?: string }[] }[];
-    ok: boolean;
-    role?: string;
-    http?: {
-      exchanges: {
-        method: string; url: string; status: number; statusText: string; location?: string; contentType?: string; server?: string; auth?: string;
-        protocol: 'h2' | 'http/1.1' | 'http/1.0'; connection?: number;
-      }[];
-      connections?: { reason: string; alpn: string | null; chain: 'same' | 'different'; verdicts?: { view: string; ok: boolean; code: string | null; message: string }[] }[];
-      failure?: { kind: string; message: string };
-      credentialsWithheld?: string;
-      ollamaVersion?: string;
-    } | null;
-  }[];
-  findings: { code: string; severity: string; title: string; detail: string; evidence: string[]; fixes: { title: string; command?: string }[] }[];
-  pull?: { model: string; registry: string; manifest: string; digest: string | null; hosts: string[]; fallback: string | null };
-  ollama?: Record<string, unknown>;
-}
+/** What `doctor --json` prints: the report type itself (JSON.stringify of a `DoctorReport`). */
+export type DoctorJson = DoctorReport;
 
 /** The Go reference programs, test/go/<name>.go. */
 export const GO_PROGRAMS = ['tlsclient', 'httpsget', 'mtlsserve', 'httpsserve', 'limboverify', 'ipclass'] as const;

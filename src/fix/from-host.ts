@@ -3,30 +3,31 @@
 // chain the host sends. Trusting a CA fetched over the network is only safe once a person has
 // checked its fingerprint, so the caller must confirm it or be given it (--fingerprint).
 import { chainFacts } from '../diagnose/chain-facts.js';
-import { runDoctor } from '../diagnose/doctor.js';
+import { runDoctor, type DoctorOptions } from '../diagnose/doctor.js';
+import { InputError } from '../platform/input-error.js';
 import { RootFs } from '../platform/rootfs.js';
 import { parseTarget, TargetError } from '../probe/target.js';
 import { formatName, type Certificate } from '../x509/certificate.js';
-import { UserError } from './exit.js';
-import type { NetworkOptions } from './network-flags.js';
-import { toolVersion } from './version.js';
+
+/** How to reach the host: the network flags doctor takes too (--timeout, --resolve, --proxy...). */
+export type HostOptions = Pick<DoctorOptions, 'timeoutMs' | 'overrides' | 'proxy' | 'servername' | 'dnsServers'>;
 
 export type FromHost =
   | { kind: 'candidate'; cert: Certificate; label: string; why: string; chain: Certificate[] }
   | { kind: 'already-trusted'; label: string }
   | { kind: 'failed'; label: string; problem: string };
 
-export async function caFromHost(spec: string, net: NetworkOptions, root: string | undefined): Promise<FromHost> {
+export async function caFromHost(spec: string, net: HostOptions, root: string | undefined, version: string): Promise<FromHost> {
   let target;
   try {
     target = parseTarget(spec);
   } catch (e) {
-    if (e instanceof TargetError) throw new UserError(`--from-host ${e.message}`);
+    if (e instanceof TargetError) throw new InputError(`--from-host ${e.message}`);
     throw e;
   }
   const run = await runDoctor({
     targets: [target], extraCaFiles: [], deciding: ['go'], ...net,
-    fs: new RootFs(root ?? '/'), env: process.env, platform: process.platform, version: toolVersion(),
+    fs: new RootFs(root ?? '/'), env: process.env, platform: process.platform, version,
   });
   const report = run.report.targets[0]!;
   const chain = run.chains.get(target.label) ?? [];
@@ -49,6 +50,15 @@ export async function caFromHost(spec: string, net: NetworkOptions, root: string
     kind: 'failed', label: target.label,
     problem: `${target.label} sends only its own certificate, issued by "${formatName(top.issuer)}", which it does not send: get that CA from your IT team and use --ca`,
   };
+}
+
+/** --fingerprint values (trust, untrust, doctor --fix), normalised; a malformed one is the user's to fix. */
+export function parseFingerprints(list: string[] | undefined): string[] {
+  return (list ?? []).map((f) => {
+    const fp = normaliseFingerprint(f);
+    if (!fp) throw new InputError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
+    return fp;
+  });
 }
 
 /** A SHA-256 fingerprint as users paste it (colons, spaces, any case) in the form the tool prints. */
