@@ -46,19 +46,19 @@ describe('the checker sees what it must refuse', () => {
     expect(specifiers(text)).toEqual(['../fix/ca-input.js', '../diagnose/finding.js', './x.js', '../cli/main.js']);
   });
 
-  it('an upward import (trust -> diagnose, even type-only), a sideways one (fix -> diagnose), a folder with no layer', () => {
+  it('an upward import (trust -> diagnose, even type-only), a sideways one (probe -> trust), a folder with no layer', () => {
     const { graph, errors } = graphOf({
       'trust/views.ts': "import type { FindingCode } from '../diagnose/finding.js';",
       'diagnose/finding.ts': "import { x } from '../platform/ip.js';",
       'platform/ip.ts': '',
-      'fix/plan.ts': "const f = await import('../diagnose/finding.js');",
+      'probe/probe.ts': "const v = await import('../trust/views.js');",
       'extra/thing.ts': "import '../platform/ip.js';",
     });
     expect(errors).toEqual([]);
     expect(layerViolations(graph, layers)).toEqual([
       'extra/ is not in ARCHITECTURE.md\'s Layers table',
       'trust/views.ts -> diagnose/finding.ts (trust/ is layer 2, diagnose/ is layer 4)',
-      'fix/plan.ts -> diagnose/finding.ts (fix/ is layer 4, diagnose/ is layer 4)',
+      'probe/probe.ts -> trust/views.ts (probe/ is layer 2, trust/ is layer 2)',
     ]);
   });
 

@@ -92,6 +92,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, opts: { s
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, out: `${stdout}${stderr}`.trim() });
     });
+    // A program that exits without reading its input closes the pipe first: that EPIPE is not a failure.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.stdin ?? '');
   });
 }
