@@ -41,7 +41,9 @@ if (one === '--version' || one === '-V') {
 } else if (help) {
   print(help);
 } else {
-  import('../dist/bundle/cli.js').then((m) => m.main(process.argv)).catch((err) => {
+  // doctor has one file of its own (scripts/bundle.mjs says why); the same main() as cli.js's.
+  const bundle = args[0] === 'doctor' ? '../dist/bundle/doctor.js' : '../dist/bundle/cli.js';
+  import(bundle).then((m) => m.main(process.argv)).catch((err) => {
     console.error(`ollama-tls: could not start (${err && err.message ? err.message : err}). Run "npm ci" (it builds dist/) and try again.`);
     process.exit(3);
   });
