@@ -95,7 +95,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   external: ['@peculiar/x509', 'reflect-metadata'],
-  banner,
+  // Names of its own: the chunks folded in keep their banners' __cr and require (esbuild renames
+  // those apart), and this text is not parsed, so it must not collide with them.
+  banner: { js: "import{createRequire as __laterCr}from'node:module';const __laterRequire=__laterCr(import.meta.url);" },
   plugins: [{
     name: 'doctor-path',
     setup(b) {
@@ -106,7 +108,7 @@ await build({
         if (args.path === 'node:module' || !folded.has(file) || doctorPath.has(file)) return undefined;
         return { path: args.path, namespace: 'later-builtin' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'later-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'later-builtin' }, (args) => ({ contents: `module.exports = __laterRequire(${JSON.stringify(args.path)});`, loader: 'js' }));
       b.onResolve({ filter: /^\.\/[^/]+\.js$/ }, (args) => {
         const file = path.basename(args.path);
         const otherCommand = args.kind === 'dynamic-import' && path.basename(args.importer) === 'cli.js' && file !== doctorChunk;
