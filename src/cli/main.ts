@@ -17,7 +17,12 @@ function networkOptions(cmd: Command, prefix: string): Command {
     .option('--no-proxy', `${prefix}connect directly, whatever HTTPS_PROXY says`);
 }
 
-function buildProgram(setExit: (code: number) => void): Command {
+/**
+ * `only`: the command this run is for, when the rest cannot matter (`doctor` as the first
+ * argument: commander dispatches to it without looking at the others, whose ~70 options cost a
+ * doctor run ~5 ms to define). Every other run defines them all (top-level help, suggestions).
+ */
+function buildProgram(setExit: (code: number) => void, only?: 'doctor'): Command {
   const program = new Command('ollama-tls')
     .description(
       'A doctor for TLS trust between your machine and the model you want. It connects the way Ollama does, ' +
@@ -91,6 +96,7 @@ Examples:
       const { doctorCommand } = await import('./doctor-command.js');
       setExit(await doctorCommand(targets, flags));
     });
+  if (only === 'doctor') return program;
 
   program
     .command('explain')
@@ -250,7 +256,7 @@ export async function main(argv: string[]): Promise<void> {
   let exitCode: number = EXIT.OK;
   const program = buildProgram((code) => {
     exitCode = code;
-  });
+  }, argv[2] === 'doctor' ? 'doctor' : undefined);
   try {
     await program.parseAsync(argv);
   } catch (err) {
