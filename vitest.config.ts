@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The CLI's cache goes to a temporary directory, not the home directory (test/helpers/cache-dir.ts).
+    globalSetup: ['test/helpers/cache-dir.ts'],
   },
 });

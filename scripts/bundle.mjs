@@ -1,6 +1,7 @@
 // The product: the CLI bundled and minified into dist/bundle/, loaded by bin/ollama-tls.js.
 // One entry (src/cli/main.ts); every `await import()` in the source becomes its own chunk, so a
 // command loads only the modules on its own path (--help loads commander and main alone).
+// `doctor`, the command run most, gets one file of its own (dist/bundle/doctor.js, see below).
 // tsc remains the type check; this only transforms.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -10,7 +11,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const outdir = path.join(root, 'dist/bundle');
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
+const banner = { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" };
+const split = await build({
+  absWorkingDir: root,
   entryPoints: { cli: path.join(root, 'src/cli/main.ts') },
   outdir,
   bundle: true,
@@ -22,13 +25,99 @@ await build({
   // Chunks sit beside the entry: src/cli/version.ts finds package.json at ../../ from either.
   chunkNames: '[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
-  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  banner,
   legalComments: 'none',
   logLevel: 'warning',
   // inspect's extension detail (x509/extension-detail.ts) is loaded from node_modules as it ships:
   // bundled, its CommonJS build lost its exports (`X509Certificate is not a constructor`), and it
   // is loaded by one command only, so bundling it saves nothing.
   external: ['@peculiar/x509', 'reflect-metadata'],
+  metafile: true,
+});
+
+// The doctor's path as one file. Split, it is cli.js plus ~20 chunks (esbuild places each module
+// by the set of entries that use it, and most of the doctor's modules are shared with some other
+// command), and Node's ESM loader pays per file: resolving, reading, compiling and linking them cost
+// ~32 ms of CPU against ~25 ms for the same code in one file. So a second pass bundles the split
+// output again from cli.js with doctor-command folded in, and with every chunk a doctor run may
+// load later (the renderer, --fix and what it loads, HTTP/2) folded in too: a module must exist
+// once per process, or a class (UserError, Certificate) from one copy would fail `instanceof` in
+// the other. Left as separate files: cli.js's imports of the other commands (never run by a doctor
+// run) and lazily loaded chunks holding only third-party packages (ora, inquirer), which share no
+// state with our modules. The launcher loads doctor.js for `doctor` and cli.js for the rest.
+const outputs = split.metafile.outputs;
+const outKey = (file) => path.relative(root, path.join(outdir, file));
+const imports = (file, kind) => (outputs[outKey(file)]?.imports ?? []).filter((i) => i.kind === kind && !i.external).map((i) => path.basename(i.path));
+function staticClosure(starts) {
+  const seen = new Set();
+  const todo = [...starts];
+  while (todo.length) {
+    const f = todo.pop();
+    if (seen.has(f)) continue;
+    seen.add(f);
+    todo.push(...imports(f, 'import-statement'));
+  }
+  return seen;
+}
+const holdsOurCode = (files) => [...files].some((f) => Object.keys(outputs[outKey(f)].inputs).some((i) => i.startsWith('src/')));
+const doctorChunk = path.basename(Object.entries(outputs).find(([, o]) => o.entryPoint === 'src/cli/doctor-command.ts')[0]);
+const doctorPath = staticClosure(['cli.js', doctorChunk]);
+const folded = new Set(doctorPath);
+const separate = new Set();
+const later = [...folded].filter((f) => f !== 'cli.js').flatMap((f) => imports(f, 'dynamic-import'));
+while (later.length) {
+  const target = later.pop();
+  if (folded.has(target) || separate.has(target)) continue;
+  const closure = staticClosure([target]);
+  if (!holdsOurCode(closure)) {
+    separate.add(target);
+    continue;
+  }
+  for (const f of closure) {
+    folded.add(f);
+    later.push(...imports(f, 'dynamic-import'));
+  }
+}
+for (const target of separate) {
+  // esbuild's own helpers (the chunk with no module of ours or of a package) hold no state.
+  const shared = [...staticClosure([target])].filter((f) => folded.has(f) && Object.keys(outputs[outKey(f)].inputs).some((i) => i !== '<runtime>'));
+  if (shared.length) throw new Error(`doctor.js: ${target} would load ${shared.join(', ')} a second time`);
+}
+await build({
+  absWorkingDir: root,
+  entryPoints: { doctor: path.join(outdir, 'cli.js') },
+  outdir,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  external: ['@peculiar/x509', 'reflect-metadata'],
+  // Names of its own: the chunks folded in keep their banners' __cr and require (esbuild renames
+  // those apart), and this text is not parsed, so it must not collide with them.
+  banner: { js: "import{createRequire as __laterCr}from'node:module';const __laterRequire=__laterCr(import.meta.url);" },
+  plugins: [{
+    name: 'doctor-path',
+    setup(b) {
+      // What the folded-in later chunks import from Node (http2, zlib...) is loaded when they run,
+      // as it was when they were files of their own: through require(), inside their lazy start.
+      b.onResolve({ filter: /^node:/ }, (args) => {
+        const file = path.basename(args.importer);
+        if (args.path === 'node:module' || !folded.has(file) || doctorPath.has(file)) return undefined;
+        return { path: args.path, namespace: 'later-builtin' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'later-builtin' }, (args) => ({ contents: `module.exports = __laterRequire(${JSON.stringify(args.path)});`, loader: 'js' }));
+      b.onResolve({ filter: /^\.\/[^/]+\.js$/ }, (args) => {
+        const file = path.basename(args.path);
+        const otherCommand = args.kind === 'dynamic-import' && path.basename(args.importer) === 'cli.js' && file !== doctorChunk;
+        if (otherCommand || separate.has(file)) return { path: `./${file}`, external: true };
+        if (!folded.has(file)) throw new Error(`doctor.js: ${args.importer} imports ${file}, which is neither folded in nor left out`);
+        return undefined;
+      });
+    },
+  }],
 });
 
 // The top-level help as the CLI prints it on a pipe (no terminal width, no colour): the launcher

@@ -18,6 +18,8 @@ import { spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
 import { runnableReport } from './invocation.js';
 import type { FlagsOf } from './options.js';
+import { useOutlineCache } from '../x509/load.js';
+import { OutlineCache, outlineCacheFile, parserIdentity } from '../x509/outline-cache.js';
 
 /** The flags, typed from the one options table (options.ts). */
 export type DoctorFlags = FlagsOf<'doctor'>;
@@ -82,6 +84,10 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const spinnerFor = async (text: string) => spinnerWanted(flags.json)
     ? (await import('ora')).default({ text, stream: process.stderr, discardStdin: false, color: useColour(process.stderr) ? 'cyan' : false }).start()
     : undefined;
+  // The trust stores' certificates as earlier runs found them (x509/outline-cache.ts).
+  const cacheFile = outlineCacheFile(process.env);
+  const outlines = cacheFile ? new OutlineCache(cacheFile, parserIdentity(toolVersion())).load() : undefined;
+  useOutlineCache(outlines);
   /** One run of every check; doctor --fix runs it again, the same way, after applying its plan. */
   const check = async (what: string): Promise<DoctorRun> => {
     const spinner = await spinnerFor(`${what} ${labels.join(', ')}`);
@@ -96,7 +102,10 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
         if (spinner && remaining > 0) spinner.text = `${what} ... ${remaining} to go`;
         else if (spinner) spinner.text = `${what} ...`;
       },
-    }).finally(() => spinner?.stop());
+    }).finally(() => {
+      spinner?.stop();
+      outlines?.save();
+    });
   };
   if (flags.fix) {
     const { fixLoop } = await import('./fix-loop.js');

@@ -18,7 +18,12 @@ function withOptions(cmd: Command, command: CommandName, values: OptionValues | 
   return cmd;
 }
 
-function buildProgram(setExit: (code: number) => void, values: OptionValues | undefined): Command {
+/**
+ * `only`: the command this run is for, when the rest cannot matter (`doctor` as the first
+ * argument: commander dispatches to it without looking at the others, whose ~70 options cost a
+ * doctor run ~5 ms to define). Every other run defines them all (top-level help, suggestions).
+ */
+function buildProgram(setExit: (code: number) => void, values: OptionValues | undefined, only?: 'doctor'): Command {
   const program = new Command('ollama-tls')
     .description(
       'A doctor for TLS trust between your machine and the model you want. It connects the way Ollama does, ' +
@@ -71,6 +76,7 @@ Examples:
       const { doctorCommand } = await import('./doctor-command.js');
       setExit(await doctorCommand(targets, flags));
     });
+  if (only === 'doctor') return program;
 
   const explain = program
     .command('explain')
@@ -196,7 +202,7 @@ export async function main(argv: string[]): Promise<void> {
   const helpOf = args[0] === 'help' ? args[1] : args.some((a) => a === '--help' || a === '-h') ? args[0] : undefined;
   const program = buildProgram((code) => {
     exitCode = code;
-  }, helpOf !== undefined && helpNeedsValues(helpOf) ? await optionValues() : undefined);
+  }, helpOf !== undefined && helpNeedsValues(helpOf) ? await optionValues() : undefined, argv[2] === 'doctor' ? 'doctor' : undefined);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -125,6 +125,8 @@ export class DirTree implements RootFs {
 
   /** readlink on the last component itself (no following). */
   readlink(p: string): string {
+    // A plain absolute host path needs no rewriting (a certificate directory holds hundreds of links).
+    if (this.isHostRoot && p.startsWith('/') && !p.endsWith('/') && !p.includes('//') && !p.includes('/.')) return readlinkSync(p);
     return readlinkSync(path.join(this.resolve(path.posix.dirname(p)), path.posix.basename(p)));
   }
 

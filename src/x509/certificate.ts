@@ -66,6 +66,12 @@ export interface Extension {
   value: Buffer;
 }
 
+/** The TBSCertificate fields an outline records, in its order (extensions: tag 0 when absent). */
+export const OUTLINE_FIELDS = ['serial', 'innerSigAlg', 'issuer', 'validity', 'subject', 'spki', 'sigAlg', 'extensions'] as const;
+
+/** version, TBS start and end, then tag/start/body/end of each of OUTLINE_FIELDS: 35 numbers. */
+export type CertificateOutline = ArrayLike<number>;
+
 export class Certificate {
   readonly der: Buffer;
   readonly tbs: Buffer;
@@ -80,8 +86,24 @@ export class Certificate {
   private native?: X509Certificate;
   private key?: KeyObject;
 
-  constructor(der: Buffer) {
+  /**
+   * `outline`: where this very DER's fields are, as `outline` gave it for the same bytes in an
+   * earlier run (x509/outline-cache.ts): the walk and the structural checks below passed then and
+   * would pass again, so they are skipped.
+   */
+  constructor(der: Buffer, outline?: CertificateOutline) {
     this.der = der;
+    if (outline) {
+      const version = outline[0]!, tbsStart = outline[1]!, tbsEnd = outline[2]!;
+      const tlv = (k: number): Tlv => ({ tag: outline[3 + 4 * k]!, start: outline[4 + 4 * k]!, body: outline[5 + 4 * k]!, end: outline[6 + 4 * k]! });
+      this.version = version;
+      this.tbs = der.subarray(tbsStart, tbsEnd);
+      const [serial, innerSigAlg, issuer, validity, subject, spki, sigAlg, extensions] = OUTLINE_FIELDS.map((_, k) => tlv(k));
+      this.at = { serial: serial!, innerSigAlg: innerSigAlg!, issuer: issuer!, validity: validity!, subject: subject!, spki: spki!, sigAlg: sigAlg!, ...(extensions!.tag ? { extensions } : {}) };
+      this.issuerRaw = whole(der, issuer!);
+      this.subjectRaw = whole(der, subject!);
+      return;
+    }
     const outer = expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Certificate SEQUENCE');
     if (outer.end !== der.length) throw new DerError('trailing data after certificate');
     const [tbsTlv, sigAlgTlv] = children(der, outer);
@@ -118,6 +140,17 @@ export class Certificate {
     for (const t of times) decodeTime(der, t);
     const sigOid = children(der, sigAlgTlv!)[0];
     if (!sigOid || sigOid.tag !== TAG.OID || sigOid.end === sigOid.body) throw new DerError('expected signature OID');
+  }
+
+  /** Where the fields are, as numbers (the constructor takes them back for the same DER). */
+  get outline(): number[] {
+    const tbsStart = this.tbs.byteOffset - this.der.byteOffset;
+    const out = [this.version, tbsStart, tbsStart + this.tbs.length];
+    for (const field of OUTLINE_FIELDS) {
+      const t = this.at[field];
+      out.push(t?.tag ?? 0, t?.start ?? 0, t?.body ?? 0, t?.end ?? 0);
+    }
+    return out;
   }
 
   private lazy<T>(name: string, compute: () => T): T {

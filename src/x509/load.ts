@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Certificate } from './certificate.js';
 import { DerError, pemBlocks, readTlv, type PemBlock } from './der.js';
+import type { OutlineCache } from './outline-cache.js';
 
 // Keyed by the last bytes of the DER (the signature, unique per certificate) and confirmed by a
 // full comparison: hashing whole certificates as map keys cost more than parsing them. Real
@@ -26,6 +27,13 @@ function remember(key: string, bucket: Bucket | undefined, cert: Certificate): v
   if (bucket.list.length >= CROWDED) bucket.byDigest = new Map(bucket.list.map((c) => [digestOf(c.der), c]));
 }
 
+let outlines: OutlineCache | undefined;
+
+/** Outlines of certificates met in earlier runs (the CLI turns this on; see outline-cache.ts). */
+export function useOutlineCache(cache: OutlineCache | undefined): void {
+  outlines = cache;
+}
+
 /** Parse (or reuse) the certificate with this DER; undefined if it does not parse at all. */
 export function certificateFromDer(der: Buffer): Certificate | undefined {
   const got = certificateOrReason(der);
@@ -43,7 +51,10 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; user
   let cert = cached(bucket, der);
   if (!cert) {
     try {
-      cert = new Certificate(der);
+      const outline = outlines?.get(der);
+      cert = new Certificate(der, outline);
+      // Store roots (read for their outline only) are what runs meet again and again.
+      if (!outline && !opts.decoded && !opts.userFile) outlines?.add(der, cert.outline);
     } catch (err) {
       if (err instanceof DerError) return err.message;
       if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
