@@ -775,6 +775,21 @@ describe.skipIf(!haveTools)('the layer index', () => {
     expect((await analyseImage(src)).images[0]!.bundleCertificates).toBe(12);
   });
 
+  it('an archive that cannot be read leaves no copy behind (the copy starts before the layers are read)', async () => {
+    const dir = path.join(work, 'broken-archive');
+    const staging = path.join(dir, 'staging');
+    mkdirSync(path.join(staging, 'l1'), { recursive: true });
+    const layer = Buffer.alloc(2048, 0x41); // not a tar: its first header fails its checksum
+    writeFileSync(path.join(staging, 'l1/layer.tar'), layer);
+    const config = JSON.stringify({ os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } });
+    writeFileSync(path.join(staging, 'config.json'), config);
+    writeFileSync(path.join(staging, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['broken:latest'], Layers: ['l1/layer.tar'] }]));
+    const src = path.join(dir, 'broken.tar');
+    run('tar', ['-cf', src, '-C', staging, 'config.json', 'l1', 'manifest.json']);
+    await expect(trustImage(src, path.join(dir, 'out.tar'), [ca])).rejects.toThrow(/corrupt/);
+    expect(readdirSync(dir).sort()).toEqual(['broken.tar', 'staging']);
+  });
+
   it('never makes a changed image look unchanged: a new layer under the same tag, a blob rewritten under its old name', async () => {
     const src = path.join(work, 'reindexed');
     buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);
