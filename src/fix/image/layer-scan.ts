@@ -58,7 +58,7 @@ async function sniff(fh: FileHandle, at: number): Promise<Compression> {
 }
 
 // Large chunks: fewer trips between zlib's thread and JavaScript for a layer of big files.
-const CHUNK = 4 << 20;
+const CHUNK = 1 << 20;
 
 function decompressor(kind: Compression, label: string): Transform {
   if (kind === 'gzip') return zlib.createGunzip({ chunkSize: CHUNK });
