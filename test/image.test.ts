@@ -6,12 +6,13 @@
 // umoci, and the unpacked root filesystems are judged by a real Go client and by openssl.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, writeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyWhole } from '../src/fix/image/archive-write.js';
 import { analyseImage, trustImage, untrustImage } from '../src/fix/image/index.js';
 import { applyEdits, appendItem, member, removeLastItem, scan } from '../src/fix/image/json-spans.js';
 import { configWithLayer, configWithoutTopLayer } from '../src/fix/image/image-json.js';
@@ -298,6 +299,19 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
     // Cut inside the big file: an error naming the layer, not a short list.
     writeFileSync(`${plain}.cut.gz`, zlib.gzipSync(readFileSync(plain).subarray(0, 5 << 20)));
     await expect(of(`${plain}.cut.gz`)).rejects.toThrow(/^layer .*cut\.gz: the tar stream ends inside an entry/);
+  });
+
+  it('copies a large archive whole, byte for byte (through the system cp above 64 MiB)', async () => {
+    const big = path.join(work, 'large.bin');
+    const fd = openSync(big, 'w');
+    // Sparse with data here and there: a hole-aware copy must still give the same bytes.
+    for (const at of [0, 5 << 20, 40 << 20, (70 << 20) - 100]) writeSync(fd, Buffer.from(`data at ${at}`.repeat(10)), 0, undefined, at);
+    closeSync(fd);
+    const copy = path.join(work, 'large-copy.bin');
+    await copyWhole(big, copy, statSync(big).size);
+    expect(sha256(readFileSync(copy))).toBe(sha256(readFileSync(big)));
+    rmSync(big);
+    rmSync(copy);
   });
 
   it('reads zstd layers where Node has zstd, and says what is missing where it has not', async () => {

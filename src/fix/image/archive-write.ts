@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isExecutableFile } from '../../platform/executable.js';
 import type { Source } from './archive-source.js';
 import { END_OF_ARCHIVE, padding, ustarHeader } from './tar-format.js';
 
@@ -53,8 +54,10 @@ const CP_THRESHOLD = 64 << 20;
  * at the kernel's own pace, as it does for any copy.
  */
 export async function copyWhole(from: string, to: string, size: number): Promise<void> {
-  if (process.platform === 'linux' && size >= CP_THRESHOLD) {
-    const copied = await new Promise<boolean>((resolve) => execFile('cp', ['--', from, to], (err) => resolve(!err)));
+  // The system's own cp, not whatever a PATH (a shim, a wrapper) offers under that name.
+  const cp = process.platform === 'linux' && size >= CP_THRESHOLD ? ['/usr/bin/cp', '/bin/cp'].find(isExecutableFile) : undefined;
+  if (cp) {
+    const copied = await new Promise<boolean>((resolve) => execFile(cp, ['--', from, to], (err) => resolve(!err)));
     if (copied) return;
   }
   // FICLONE where the filesystem can (btrfs, XFS): a copy that costs no space or time.
