@@ -194,6 +194,9 @@ export async function* walkTar(fh: FileHandle, start: number, end: number): Asyn
   }
 }
 
+// PAX records and GNU long names: a few hundred bytes in practice; more is a broken or hostile tar.
+const MAX_EXTENSION = 1 << 20;
+
 /**
  * The same reading over a stream (an inflated layer), fed chunk by chunk: headers are decoded
  * as they go by and file data is passed over without being copied, unless `onEntry` returns a
@@ -243,7 +246,10 @@ export class TarStreamReader {
       this.headFill = 0;
       const block = this.decoder.decode(this.head, this.offset + i - BLOCK);
       if (block.kind === 'end') this.ended = true;
-      else if (block.kind === 'extension') this.take(block.size, (data) => this.decoder.extension(block.flag, data));
+      else if (block.kind === 'extension') {
+        if (block.size > MAX_EXTENSION) throw new Error(`an extended header of ${block.size} bytes at offset ${this.offset + i - BLOCK}`);
+        this.take(block.size, (data) => this.decoder.extension(block.flag, data));
+      }
       else {
         const sink = this.onEntry(block.header);
         if (sink) this.take(block.header.size, sink);
