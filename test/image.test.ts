@@ -804,6 +804,19 @@ describe.skipIf(!haveTools)('the layer index', () => {
     expect(readdirSync(dir).sort()).toEqual(['broken.tar', 'staging']);
   });
 
+  it('a reading is reused by the write only while the source is unchanged', async () => {
+    const src = path.join(work, 'reused');
+    buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);
+    const a = await analyseImage(src, { cas: [ca] });
+    // Retagged (index.json rewritten, same stamp no more): the analysis is refused, the latest one re-read.
+    run('umoci', ['tag', '--image', `${src}:latest`, 'other']);
+    await expect(trustImage(src, src, [ca], { analysis: a })).rejects.toThrow(/changed since it was analysed/);
+    const r = await trustImage(src, src, [ca], { reuseLatest: true });
+    // Both tags name one manifest: the write saw the new one, and moved it too.
+    expect(r.images.map((i) => [i.ref, i.action])).toEqual([['latest, other', 'added']]);
+    expect(tagged(src, 'other').digest).toBe(r.images[0]!.newManifestDigest);
+  });
+
   it('never makes a changed image look unchanged: a new layer under the same tag, a blob rewritten under its old name', async () => {
     const src = path.join(work, 'reindexed');
     buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);

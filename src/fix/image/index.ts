@@ -10,7 +10,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Certificate } from '../../x509/certificate.js';
-import { openSource, type ImageFormat, type Skipped, type Source } from './archive-source.js';
+import { openSource, stampOf, type ImageFormat, type Skipped, type Source } from './archive-source.js';
 import { checkLayoutTarget, copyBytes, copyLayout, copyWhole, sameTarget, startTarballCopy, writeLayout, writeTarball, type TarballCopy } from './archive-write.js';
 import { loadStates, scanBytes, type ImageState, type LayerScans } from './image-state.js';
 import { outputChanges } from './output-plan.js';
@@ -217,12 +217,14 @@ interface Session extends Loaded {
 
 async function openForWrite(src: string, dst: string, opts: WriteOptions): Promise<Session> {
   const given = opts.analysis && path.resolve(opts.analysis.src) === path.resolve(src) ? loadedFor.get(opts.analysis) : undefined;
-  const source = await openSource(src);
-  if (given && source.stamp !== given.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
+  // A reading of SRC is reused when SRC has the same stamp: then nothing is read again.
+  const stamp = await stampOf(src);
+  if (given && stamp !== given.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
   // Asked for: this process's latest analysis of SRC, if SRC has not changed since.
   const last = !given && opts.reuseLatest ? analysisOf(src) : undefined;
   const remembered = last ? loadedFor.get(last) : undefined;
-  const reused = given ?? (remembered && remembered.src.stamp === source.stamp ? remembered : undefined);
+  const reused = given ?? (remembered && remembered.src.stamp === stamp ? remembered : undefined);
+  const source = reused?.src ?? await openSource(src);
   const layout = source.format === 'oci-layout';
   const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => undefined);
   if (!layout && dstIsDir) throw new Error(`${dst} is a directory, but ${src} is an archive: the output keeps the input's format, give a file name`);
@@ -237,7 +239,7 @@ async function openForWrite(src: string, dst: string, opts: WriteOptions): Promi
   // the new layer is made (the changes are written over the copy's end).
   const tarCopy = !layout && !sameTarget(source, dst) ? startTarballCopy(source, dst) : undefined;
   const session: Session = {
-    src: reused?.src ?? source, states: [], scans: reused?.scans ?? new Map(), dst, progress,
+    src: source, states: [], scans: reused?.scans ?? new Map(), dst, progress,
     ...(copied ? { copied } : {}), ...(tarCopy ? { tarCopy } : {}),
   };
   try {
