@@ -5,7 +5,7 @@
 // manifest.json and repositories beside the layout). The results are read back by skopeo and
 // umoci, and the unpacked root filesystems are judged by a real Go client and by openssl.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, cpSync, existsSync, openSync, writeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -758,6 +758,15 @@ describe.skipIf(!haveTools)('a two-platform index (amd64 and arm64 sharing layer
 // cache directory, so that a second reading of a big image inflates nothing.
 describe.skipIf(!haveTools)('the layer index', () => {
   const bundleOf = (n: number) => `# ${n} roots\n${hostCerts().slice(0, n).map((c) => c.toPem()).join('')}`;
+  // Layers under 1 MiB are read again rather than indexed: these carry 1.5 MiB of random bytes.
+  const filler = (root: string, name: string) => writeFileSync(path.join(root, name), randomBytes(3 << 19));
+  const layers = [(root: string) => {
+    alpineBase(root);
+    filler(root, 'base.bin');
+  }, (root: string) => {
+    writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12));
+    filler(root, 'app.bin');
+  }];
   let cache: string;
   beforeAll(() => {
     cache = path.join(work, 'index-cache');
@@ -770,15 +779,15 @@ describe.skipIf(!haveTools)('the layer index', () => {
 
   it('a second reading comes from the index and finds what the layers hold', async () => {
     const src = path.join(work, 'indexed');
-    buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);
-    const layers = tagged(src, 'latest').manifest.layers.map((l) => l.digest.slice(7));
+    buildLayout(src, 'latest', layers);
+    const digests = tagged(src, 'latest').manifest.layers.map((l) => l.digest.slice(7));
     const first = await analyseImage(src, { cas: [ca] });
     expect(first.images[0]).toMatchObject({ family: 'alpine', bundleCertificates: 12 });
-    expect(entries().map((n) => n.split('-')[0]).sort()).toEqual([...layers].sort());
+    expect(entries().map((n) => n.split('-')[0]).sort()).toEqual([...digests].sort());
     const again = await analyseImage(src, { cas: [ca] });
     expect(again).toEqual(first);
     // What the index says is what a reading finds (shown by changing the entry itself).
-    const top = path.join(cache, 'ollama-tls/layers', entries().find((n) => n.startsWith(layers[1]!))!);
+    const top = path.join(cache, 'ollama-tls/layers', entries().find((n) => n.startsWith(digests[1]!))!);
     const stored = readFileSync(top, 'utf8');
     const entry = JSON.parse(stored) as { records: unknown[][] };
     const bundle = entry.records.find((r) => r[0] === '/etc/ssl/certs/ca-certificates.crt')!;
@@ -806,7 +815,7 @@ describe.skipIf(!haveTools)('the layer index', () => {
 
   it('a reading is reused by the write only while the source is unchanged', async () => {
     const src = path.join(work, 'reused');
-    buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);
+    buildLayout(src, 'latest', layers);
     const a = await analyseImage(src, { cas: [ca] });
     // Retagged (index.json rewritten, same stamp no more): the analysis is refused, the latest one re-read.
     run('umoci', ['tag', '--image', `${src}:latest`, 'other']);
@@ -819,7 +828,7 @@ describe.skipIf(!haveTools)('the layer index', () => {
 
   it('never makes a changed image look unchanged: a new layer under the same tag, a blob rewritten under its old name', async () => {
     const src = path.join(work, 'reindexed');
-    buildLayout(src, 'latest', [alpineBase, (root) => writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12))]);
+    buildLayout(src, 'latest', layers);
     const r = await trustImage(src, src, [ca]);
     expect(r.images[0]!.action).toBe('added');
     expect((await analyseImage(src)).images[0]).toMatchObject({ bundleCertificates: 12, hasCas: [ca.sha256] });
@@ -836,13 +845,15 @@ describe.skipIf(!haveTools)('the layer index', () => {
     expect((await analyseImage(src)).images[0]).toMatchObject({ bundleCertificates: 5, hasCas: [ca.sha256] });
     await untrustImage(src, src, []);
     // A layer blob rewritten in place under its old name (its digest now a lie): read again, not
-    // taken from the index kept for the name.
-    const layers = tagged(src, 'latest').manifest.layers;
-    const blob = path.join(src, 'blobs/sha256', layers.at(-1)!.digest.slice(7));
+    // taken from the index kept for the name. The layer with the 12-root bundle (indexed: over
+    // 1 MiB) now says the image is Debian; umoci's layer above it still holds the 5-root bundle.
+    const blob = path.join(src, 'blobs/sha256', tagged(src, 'latest').manifest.layers[1]!.digest.slice(7));
+    expect(entries().some((n) => n.startsWith(path.basename(blob)))).toBe(true);
     const root = path.join(work, 'rewritten-root');
-    mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
-    writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(7));
-    writeFileSync(blob, zlib.gzipSync(execFileSync('tar', ['-C', root, '-cf', '-', 'etc'])));
-    expect((await analyseImage(src)).images[0]!.bundleCertificates).toBe(7);
+    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/os-release'), 'ID=debian\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+    filler(root, 'app.bin');
+    writeFileSync(blob, zlib.gzipSync(execFileSync('tar', ['-C', root, '-cf', '-', 'etc', 'app.bin'], { maxBuffer: 16 << 20 })));
+    expect((await analyseImage(src)).images[0]).toMatchObject({ family: 'debian', bundleCertificates: 5 });
   });
 });

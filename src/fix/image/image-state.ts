@@ -40,6 +40,9 @@ export interface ScanReuse {
   indexDir?: string | null;
 }
 
+// Layers smaller than this are not kept in the layer index.
+const INDEXED_FROM = 1 << 20;
+
 // Layers read at the same time: gzip inflates on libuv's thread pool, so several layers overlap.
 const CONCURRENT_LAYERS = 4;
 
@@ -70,9 +73,10 @@ export async function loadStates(src: Source, progress: Progress, reuse: ScanReu
   const want: Want = (p) => wanted.has(p) || OUR_FILE.test(p);
   const indexDir = reuse.indexDir === undefined ? layerIndexDir() : reuse.indexDir ?? undefined;
   const index = indexDir ? new LayerIndex(indexDir, wanted, OUR_FILE) : undefined;
-  // A layer is looked up in the index (layer-index.ts) before it is read, and kept there after.
+  // A layer is looked up in the index (layer-index.ts) before it is read, and kept there after;
+  // a small one (ollama-tls's own, a config-only step) is read again sooner than looked up.
   const scan = async (l: LayerRef): Promise<LayerRecord[]> => {
-    if (!index) return scanLayer(l.loc, want, progress);
+    if (!index || l.loc.end - l.loc.start < INDEXED_FROM) return scanLayer(l.loc, want, progress);
     const indexed = await index.get(l.digest, l.loc);
     if (indexed) {
       progress(l.loc.end - l.loc.start);
