@@ -4,6 +4,10 @@
 //   trust --image ARCHIVE --output DST, a ~1 GiB docker save / cp of the archive
 // The images are synthetic: one layer of random bytes (BENCH_IMAGE_MIB, default 1024) under a
 // small Debian-like layer. BENCH_RUNS pairs (default 5); BENCH_DIR for the images (a few GiB).
+// The in-place figure runs with the layer index (src/fix/image/layer-index.ts) the warm-up pair
+// filled, as every run after the first on an image does; a second figure, for reference, gives
+// each run an empty index (the first run on an image). BENCH_BASE_BIN: another build's launcher
+// measured on the same images in the same run, figure by figure (before/after a change).
 import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { paired, summary, type Figure, type Run } from './paired.js';
 const ROOT = path.resolve(import.meta.dirname, '..');
 // BENCH_BIN: another build's launcher (a checkout before a change), for before/after figures.
 const BIN = process.env.BENCH_BIN ?? path.join(ROOT, 'bin/ollama-tls.js');
+const BASE_BIN = process.env.BENCH_BASE_BIN;
 const CA = path.join(ROOT, 'fixtures/scenarios/valid-rsa/ca.pem');
 
 const sha = () => createHash('sha256');
@@ -143,8 +148,9 @@ function restoreLayout(pristine: string, work: string): void {
   settle();
 }
 
-const trustRun = (args: string[], before: () => void): Run => ({
-  argv: [process.execPath, BIN, 'trust', '--ca', CA, ...args, '--yes'], env: { ...process.env, NO_COLOR: '1' }, before,
+/** The CLI's trust; `cache` is its XDG cache directory (where the layer index lives). */
+const trustRun = (bin: string, args: string[], cache: string, before: () => void): Run => ({
+  argv: [process.execPath, bin, 'trust', '--ca', CA, ...args, '--yes'], env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cache }, before,
 });
 
 async function main(): Promise<void> {
@@ -162,23 +168,39 @@ async function main(): Promise<void> {
     const figures: Figure[] = [];
     const bigWork = path.join(dir, 'big-work');
     const smallWork = path.join(dir, 'small-work');
-    figures.push(await paired(
-      `trust --image in place: ${mib} MiB OCI layout / 5 MiB`,
-      trustRun(['--image', bigWork], () => restoreLayout(big.layout, bigWork)),
-      trustRun(['--image', smallWork], () => restoreLayout(small.layout, smallWork)),
-      1.5, runs, 1,
-    ));
     const out = path.join(dir, 'out.tar');
     const fresh = () => {
       rmSync(out, { force: true });
       settle();
     };
-    figures.push(await paired(
-      `trust --image docker-archive --output: ${mib} MiB / cp of the archive`,
-      trustRun(['--image', big.archive, '--output', out], fresh),
-      { argv: ['cp', big.archive, out], before: fresh },
-      1.5, runs, 1,
-    ));
+    const builds: [string, string][] = [['', BIN], ...(BASE_BIN ? [[' (base build)', BASE_BIN] as [string, string]] : [])];
+    for (const [label, bin] of builds) {
+      const cache = path.join(dir, `cache${label ? '-base' : ''}`);
+      figures.push(await paired(
+        `trust --image in place: ${mib} MiB OCI layout / 5 MiB${label}`,
+        trustRun(bin, ['--image', bigWork], cache, () => restoreLayout(big.layout, bigWork)),
+        trustRun(bin, ['--image', smallWork], cache, () => restoreLayout(small.layout, smallWork)),
+        1.5, runs, 1,
+      ));
+      // The first run on an image: an empty layer index each time.
+      const cold = path.join(dir, 'cache-cold');
+      const emptied = (layout: string, work: string) => () => {
+        rmSync(cold, { recursive: true, force: true });
+        restoreLayout(layout, work);
+      };
+      figures.push(await paired(
+        `trust --image in place, empty layer index: ${mib} MiB / 5 MiB${label}`,
+        trustRun(bin, ['--image', bigWork], cold, emptied(big.layout, bigWork)),
+        trustRun(bin, ['--image', smallWork], cold, emptied(small.layout, smallWork)),
+        undefined, runs, 1,
+      ));
+      figures.push(await paired(
+        `trust --image docker-archive --output: ${mib} MiB / cp of the archive${label}`,
+        trustRun(bin, ['--image', big.archive, '--output', out], cache, fresh),
+        { argv: ['cp', big.archive, out], before: fresh },
+        1.5, runs, 1,
+      ));
+    }
     summary(figures);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,13 +5,14 @@
 // manifest.json and repositories beside the layout). The results are read back by skopeo and
 // umoci, and the unpacked root filesystems are judged by a real Go client and by openssl.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, cpSync, existsSync, openSync, writeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyWhole } from '../src/fix/image/archive-write.js';
 import { analyseImage, trustImage, untrustImage } from '../src/fix/image/index.js';
 import { applyEdits, appendItem, member, removeLastItem, scan } from '../src/fix/image/json-spans.js';
 import { configWithLayer, configWithoutTopLayer } from '../src/fix/image/image-json.js';
@@ -45,6 +46,8 @@ let work: string;
 beforeAll(async () => {
   server = await serveChain(scenario);
   work = tempDir('ollama-tls-image-');
+  // The layer index (layer-index.ts) of this run, in its own cache directory.
+  process.env.XDG_CACHE_HOME = path.join(work, 'cache');
   // Go's SSL_CERT_DIR for checks that must see only the image's bundle.
   mkdirSync(path.join(work, 'empty-dir'));
 });
@@ -263,6 +266,52 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
       const records = await scanLayer({ file, start: 0, end: statSync(file).size, label: file }, (p) => p.endsWith('file.pem'));
       expect(records.find((r) => r.path === `/${long}`)?.content?.toString()).toBe('gnu');
     }
+  });
+
+  it('reads a gzip layer as it reads the plain tar: long names, links, data across chunks, a truncated stream refused', async () => {
+    const long = `opt/${'deep/'.repeat(40)}ca.pem`;
+    const pack = tar.pack();
+    pack.entry({ name: 'etc/', type: 'directory', mode: 0o755 });
+    // Larger than the inflate chunks, with an odd size: the headers after it fall mid-chunk.
+    const big = Buffer.alloc((9 << 20) + 333, 7);
+    pack.entry({ name: 'var/big.bin', size: big.length }, big);
+    pack.entry({ name: long, uid: 1000, gid: 1000, mode: 0o600 }, 'deep pem');
+    pack.entry({ name: 'etc/ssl/certs/ca-certificates.crt' }, 'bundle');
+    pack.entry({ name: 'etc/ssl/cert.pem', type: 'symlink', linkname: 'certs/ca-certificates.crt' });
+    pack.entry({ name: 'etc/ssl/hard.pem', type: 'link', linkname: 'etc/ssl/certs/ca-certificates.crt' });
+    pack.entry({ name: 'etc/.wh.motd', size: 0 }, '');
+    pack.entry({ name: 'empty.pem', size: 0 }, '');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const plain = path.join(work, 'stream-layer.tar');
+    writeFileSync(plain, Buffer.concat(chunks));
+    const gz = zlib.gzipSync(readFileSync(plain), { level: 1 });
+    writeFileSync(`${plain}.gz`, gz);
+    const want = (p: string) => p.endsWith('.pem') || p.endsWith('.crt');
+    const of = (file: string) => scanLayer({ file, start: 0, end: statSync(file).size, label: file }, want);
+    const byPosition = await of(plain);
+    expect(byPosition.map((r) => `${r.type} ${r.path} ${r.content?.toString() ?? '-'}`)).toEqual([
+      'directory /etc -', 'file /var/big.bin -', `file /${long} deep pem`, 'file /etc/ssl/certs/ca-certificates.crt bundle',
+      'symlink /etc/ssl/cert.pem -', 'link /etc/ssl/hard.pem -', 'file /etc/.wh.motd -', 'file /empty.pem ',
+    ]);
+    expect(await of(`${plain}.gz`)).toEqual(byPosition);
+    // Cut inside the big file: an error naming the layer, not a short list.
+    writeFileSync(`${plain}.cut.gz`, zlib.gzipSync(readFileSync(plain).subarray(0, 5 << 20)));
+    await expect(of(`${plain}.cut.gz`)).rejects.toThrow(/^layer .*cut\.gz: the tar stream ends inside an entry/);
+  });
+
+  it('copies a large archive whole, byte for byte (through the system cp above 64 MiB)', async () => {
+    const big = path.join(work, 'large.bin');
+    const fd = openSync(big, 'w');
+    // Sparse with data here and there: a hole-aware copy must still give the same bytes.
+    for (const at of [0, 5 << 20, 40 << 20, (70 << 20) - 100]) writeSync(fd, Buffer.from(`data at ${at}`.repeat(10)), 0, undefined, at);
+    closeSync(fd);
+    const copy = path.join(work, 'large-copy.bin');
+    await copyWhole(big, copy, statSync(big).size);
+    expect(sha256(readFileSync(copy))).toBe(sha256(readFileSync(big)));
+    rmSync(big);
+    rmSync(copy);
   });
 
   it('reads zstd layers where Node has zstd, and says what is missing where it has not', async () => {
@@ -702,5 +751,109 @@ describe.skipIf(!haveTools)('a two-platform index (amd64 and arm64 sharing layer
     expect(u.images.every((i) => i.exact)).toBe(true);
     expect(readFileSync(path.join(src, 'index.json'), 'utf8')).toBe(indexJson);
     expect(blobNames(src)).toEqual(names);
+  });
+});
+
+// The layer index (src/fix/image/layer-index.ts): what a layer holds, kept by digest in the
+// cache directory, so that a second reading of a big image inflates nothing.
+describe.skipIf(!haveTools)('the layer index', () => {
+  const bundleOf = (n: number) => `# ${n} roots\n${hostCerts().slice(0, n).map((c) => c.toPem()).join('')}`;
+  // Layers under 1 MiB are read again rather than indexed: these carry 1.5 MiB of random bytes.
+  const filler = (root: string, name: string) => writeFileSync(path.join(root, name), randomBytes(3 << 19));
+  const layers = [(root: string) => {
+    alpineBase(root);
+    filler(root, 'base.bin');
+  }, (root: string) => {
+    writeFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), bundleOf(12));
+    filler(root, 'app.bin');
+  }];
+  let cache: string;
+  beforeAll(() => {
+    cache = path.join(work, 'index-cache');
+    process.env.XDG_CACHE_HOME = cache;
+  });
+  afterAll(() => {
+    process.env.XDG_CACHE_HOME = path.join(work, 'cache');
+  });
+  const entries = () => readdirSync(path.join(cache, 'ollama-tls/layers')).filter((n) => n.endsWith('.json'));
+
+  it('a second reading comes from the index and finds what the layers hold', async () => {
+    const src = path.join(work, 'indexed');
+    buildLayout(src, 'latest', layers);
+    const digests = tagged(src, 'latest').manifest.layers.map((l) => l.digest.slice(7));
+    const first = await analyseImage(src, { cas: [ca] });
+    expect(first.images[0]).toMatchObject({ family: 'alpine', bundleCertificates: 12 });
+    expect(entries().map((n) => n.split('-')[0]).sort()).toEqual([...digests].sort());
+    const again = await analyseImage(src, { cas: [ca] });
+    expect(again).toEqual(first);
+    // What the index says is what a reading finds (shown by changing the entry itself).
+    const top = path.join(cache, 'ollama-tls/layers', entries().find((n) => n.startsWith(digests[1]!))!);
+    const stored = readFileSync(top, 'utf8');
+    const entry = JSON.parse(stored) as { records: unknown[][] };
+    const bundle = entry.records.find((r) => r[0] === '/etc/ssl/certs/ca-certificates.crt')!;
+    bundle[7] = Buffer.from(bundleOf(3)).toString('base64');
+    writeFileSync(top, JSON.stringify(entry));
+    expect((await analyseImage(src)).images[0]!.bundleCertificates).toBe(3);
+    writeFileSync(top, stored);
+    expect((await analyseImage(src)).images[0]!.bundleCertificates).toBe(12);
+  });
+
+  it('an archive that cannot be read leaves no copy behind (the copy starts before the layers are read)', async () => {
+    const dir = path.join(work, 'broken-archive');
+    const staging = path.join(dir, 'staging');
+    mkdirSync(path.join(staging, 'l1'), { recursive: true });
+    const layer = Buffer.alloc(2048, 0x41); // not a tar: its first header fails its checksum
+    writeFileSync(path.join(staging, 'l1/layer.tar'), layer);
+    const config = JSON.stringify({ os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } });
+    writeFileSync(path.join(staging, 'config.json'), config);
+    writeFileSync(path.join(staging, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['broken:latest'], Layers: ['l1/layer.tar'] }]));
+    const src = path.join(dir, 'broken.tar');
+    run('tar', ['-cf', src, '-C', staging, 'config.json', 'l1', 'manifest.json']);
+    await expect(trustImage(src, path.join(dir, 'out.tar'), [ca])).rejects.toThrow(/corrupt/);
+    expect(readdirSync(dir).sort()).toEqual(['broken.tar', 'staging']);
+  });
+
+  it('a reading is reused by the write only while the source is unchanged', async () => {
+    const src = path.join(work, 'reused');
+    buildLayout(src, 'latest', layers);
+    const a = await analyseImage(src, { cas: [ca] });
+    // Retagged (index.json rewritten, same stamp no more): the analysis is refused, the latest one re-read.
+    run('umoci', ['tag', '--image', `${src}:latest`, 'other']);
+    await expect(trustImage(src, src, [ca], { analysis: a })).rejects.toThrow(/changed since it was analysed/);
+    const r = await trustImage(src, src, [ca], { reuseLatest: true });
+    // Both tags name one manifest: the write saw the new one, and moved it too.
+    expect(r.images.map((i) => [i.ref, i.action])).toEqual([['latest, other', 'added']]);
+    expect(tagged(src, 'other').digest).toBe(r.images[0]!.newManifestDigest);
+  });
+
+  it('never makes a changed image look unchanged: a new layer under the same tag, a blob rewritten under its old name', async () => {
+    const src = path.join(work, 'reindexed');
+    buildLayout(src, 'latest', layers);
+    const r = await trustImage(src, src, [ca]);
+    expect(r.images[0]!.action).toBe('added');
+    expect((await analyseImage(src)).images[0]).toMatchObject({ bundleCertificates: 12, hasCas: [ca.sha256] });
+    // (The base image's bundle: ollama-tls's layer is counted apart.) Untrusted, then changed
+    // with umoci under the same tag: the bundle now has 5 roots.
+    await untrustImage(src, src, []);
+    const bundle = path.join(work, 'reindexed-bundle');
+    run('umoci', ['unpack', ...(process.getuid?.() === 0 ? [] : ['--rootless']), '--image', `${src}:latest`, bundle]);
+    writeFileSync(path.join(bundle, 'rootfs/etc/ssl/certs/ca-certificates.crt'), bundleOf(5));
+    run('umoci', ['repack', '--image', `${src}:latest`, bundle]);
+    rmSync(bundle, { recursive: true, force: true });
+    const t = await trustImage(src, src, [ca]);
+    expect(t.images[0]!.action).toBe('added');
+    expect((await analyseImage(src)).images[0]).toMatchObject({ bundleCertificates: 5, hasCas: [ca.sha256] });
+    await untrustImage(src, src, []);
+    // A layer blob rewritten in place under its old name (its digest now a lie): read again, not
+    // taken from the index kept for the name. The layer with the 12-root bundle (indexed: over
+    // 1 MiB) now says the image is Debian; umoci's layer above it still holds the 5-root bundle.
+    const blob = path.join(src, 'blobs/sha256', tagged(src, 'latest').manifest.layers[1]!.digest.slice(7));
+    expect(entries().some((n) => n.startsWith(path.basename(blob)))).toBe(true);
+    const root = path.join(work, 'rewritten-root');
+    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/os-release'), 'ID=debian\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+    filler(root, 'app.bin');
+    writeFileSync(blob, zlib.gzipSync(execFileSync('tar', ['-C', root, '-cf', '-', 'etc', 'app.bin'], { maxBuffer: 16 << 20 })));
+    expect((await analyseImage(src)).images[0]).toMatchObject({ family: 'debian', bundleCertificates: 5 });
   });
 });

@@ -194,7 +194,7 @@ async function openLayout(dir: string): Promise<Source> {
     // By digest, or by path in the layout ("blobs/sha256/<hex>").
     has: (n) => sizes.has(isDigest(n) ? n : `sha256:${n.replace(/^blobs\/sha256\//, '')}`),
     readSmall: async (d) => (sizes.has(d) ? readFile(path.join(dir, blobPath(d))) : undefined),
-    stamp: `${indexStat.mtimeMs}:${indexStat.size}`,
+    stamp: stampText(indexStat),
   };
   const store: BlobStore = {
     locate: (d) => (sizes.has(d) ? { file: path.join(dir, blobPath(d)), start: 0, end: sizes.get(d)!, label: d } : undefined),
@@ -214,7 +214,7 @@ async function openTarball(file: string): Promise<Source> {
   try {
     const s = await fh.stat();
     size = s.size;
-    stamp = `${s.mtimeMs}:${s.size}`;
+    stamp = stampText(s);
     const magic = Buffer.alloc(4);
     await fh.read(magic, 0, 4, 0);
     if (magic[0] === 0x1f && magic[1] === 0x8b) throw new Error(`${file} is gzip-compressed: gunzip it first (docker load accepts the plain tar)`);
@@ -302,6 +302,15 @@ async function openTarball(file: string): Promise<Source> {
     });
   }
   return src;
+}
+
+/** A source's stamp: its index.json's (layouts) or the tarball's time and size. */
+const stampText = (s: { mtimeMs: number; size: number }): string => `${s.mtimeMs}:${s.size}`;
+
+/** The stamp openSource would give, from a stat or two: whether a reading still applies. */
+export async function stampOf(p: string): Promise<string> {
+  const s = await stat(p);
+  return stampText(s.isDirectory() ? await stat(path.join(p, 'index.json')) : s);
 }
 
 export async function openSource(p: string): Promise<Source> {

@@ -6,6 +6,7 @@ import type { Certificate } from '../../x509/certificate.js';
 import { certificatesFromPem } from '../../x509/load.js';
 import type { ImageEntry, LayerRef, Source } from './archive-source.js';
 import { ourTopLayer, type OurLayer } from './image-json.js';
+import { identity, LayerIndex, layerIndexDir } from './layer-index.js';
 import { scanLayer, type LayerRecord, type Want } from './layer-scan.js';
 import { RootfsView } from './rootfs-view.js';
 import { locateTrust, OUR_FILE, TRUST_FILES, type ReadFile, type TrustLocations } from './trust-files.js';
@@ -35,7 +36,12 @@ export interface ScanReuse {
   known?: LayerScans | undefined;
   /** Filled with this reading's scans. */
   keep?: LayerScans;
+  /** The directory of the per-digest layer index (layer-index.ts); default the user's cache, none with null. */
+  indexDir?: string | null;
 }
+
+// Layers smaller than this are not kept in the layer index.
+const INDEXED_FROM = 1 << 20;
 
 // Layers read at the same time: gzip inflates on libuv's thread pool, so several layers overlap.
 const CONCURRENT_LAYERS = 4;
@@ -65,6 +71,22 @@ export function scanBytes(src: Source, known?: LayerScans): number {
 export async function loadStates(src: Source, progress: Progress, reuse: ScanReuse = {}): Promise<ImageState[]> {
   const wanted = wantedFiles(src);
   const want: Want = (p) => wanted.has(p) || OUR_FILE.test(p);
+  const indexDir = reuse.indexDir === undefined ? layerIndexDir() : reuse.indexDir ?? undefined;
+  const index = indexDir ? new LayerIndex(indexDir, wanted, OUR_FILE) : undefined;
+  // A layer is looked up in the index (layer-index.ts) before it is read, and kept there after;
+  // a small one (ollama-tls's own, a config-only step) is read again sooner than looked up.
+  const scan = async (l: LayerRef): Promise<LayerRecord[]> => {
+    if (!index || l.loc.end - l.loc.start < INDEXED_FROM) return scanLayer(l.loc, want, progress);
+    const indexed = await index.get(l.digest, l.loc);
+    if (indexed) {
+      progress(l.loc.end - l.loc.start);
+      return indexed;
+    }
+    const before = await identity(l.loc);
+    const records = await scanLayer(l.loc, want, progress);
+    await index.put(l.digest, l.loc, before, records);
+    return records;
+  };
 
   // Every distinct layer is read once, a few at a time, in the order the images need them; each
   // image then waits for its own. A failure surfaces at the first layer (in order) that failed.
@@ -83,7 +105,7 @@ export async function loadStates(src: Source, progress: Progress, reuse: ScanReu
     const known = reuse.known?.get(scanKey(wanted, l));
     const p = known
       ? Promise.resolve(known)
-      : new Promise<void>((go) => started.set(k, go)).then(() => scanLayer(l.loc, want, progress)).finally(startOne);
+      : new Promise<void>((go) => started.set(k, go)).then(() => scan(l)).finally(startOne);
     // A layer already read takes no slot: reaching it starts the next one.
     if (known) started.set(k, startOne);
     const kept = p.then((r) => {

@@ -7,11 +7,11 @@
 //
 // analyseImage reads and plans; trustImage and untrustImage write. The image is streamed, never
 // held: layers are read once each, and only the handful of files that hold trust are kept.
-import { copyFile, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Certificate } from '../../x509/certificate.js';
-import { openSource, type ImageFormat, type Skipped, type Source } from './archive-source.js';
-import { checkLayoutTarget, copyBytes, copyLayout, sameTarget, writeLayout, writeTarball } from './archive-write.js';
+import { openSource, stampOf, type ImageFormat, type Skipped, type Source } from './archive-source.js';
+import { checkLayoutTarget, copyBytes, copyLayout, copyWhole, sameTarget, startTarballCopy, writeLayout, writeTarball, type TarballCopy } from './archive-write.js';
 import { loadStates, scanBytes, type ImageState, type LayerScans } from './image-state.js';
 import { outputChanges } from './output-plan.js';
 import { rebuild, type RebuildAction, type Rebuilt } from './rebuild.js';
@@ -211,16 +211,20 @@ interface Session extends Loaded {
   progress: (n: number) => void;
   /** A layout being copied into a new directory while the layers are read. */
   copied?: Promise<void>;
+  /** An archive being copied beside a new DST while the image is rebuilt. */
+  tarCopy?: TarballCopy;
 }
 
 async function openForWrite(src: string, dst: string, opts: WriteOptions): Promise<Session> {
   const given = opts.analysis && path.resolve(opts.analysis.src) === path.resolve(src) ? loadedFor.get(opts.analysis) : undefined;
-  const source = await openSource(src);
-  if (given && source.stamp !== given.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
+  // A reading of SRC is reused when SRC has the same stamp: then nothing is read again.
+  const stamp = await stampOf(src);
+  if (given && stamp !== given.src.stamp) throw new Error(`${src} changed since it was analysed: analyse it again`);
   // Asked for: this process's latest analysis of SRC, if SRC has not changed since.
   const last = !given && opts.reuseLatest ? analysisOf(src) : undefined;
   const remembered = last ? loadedFor.get(last) : undefined;
-  const reused = given ?? (remembered && remembered.src.stamp === source.stamp ? remembered : undefined);
+  const reused = given ?? (remembered && remembered.src.stamp === stamp ? remembered : undefined);
+  const source = reused?.src ?? await openSource(src);
   const layout = source.format === 'oci-layout';
   const dstIsDir = await stat(dst).then((s) => s.isDirectory(), () => undefined);
   if (!layout && dstIsDir) throw new Error(`${dst} is a directory, but ${src} is an archive: the output keeps the input's format, give a file name`);
@@ -231,7 +235,13 @@ async function openForWrite(src: string, dst: string, opts: WriteOptions): Promi
   // Copying a layout needs nothing from the analysis: the kernel copies while the layers are read.
   const copied = copying ? copyLayout(source, dst, progress) : undefined;
   copied?.catch(() => {}); // awaited by write() or abort()
-  const session: Session = { src: reused?.src ?? source, states: [], scans: reused?.scans ?? new Map(), dst, progress, ...(copied ? { copied } : {}) };
+  // An archive written to a new file keeps nearly all of its bytes: the kernel copies them while
+  // the new layer is made (the changes are written over the copy's end).
+  const tarCopy = !layout && !sameTarget(source, dst) ? startTarballCopy(source, dst) : undefined;
+  const session: Session = {
+    src: source, states: [], scans: reused?.scans ?? new Map(), dst, progress,
+    ...(copied ? { copied } : {}), ...(tarCopy ? { tarCopy } : {}),
+  };
   try {
     session.states = reused ? reused.states : await loadStates(source, progress, { keep: session.scans });
   } catch (err) {
@@ -241,8 +251,12 @@ async function openForWrite(src: string, dst: string, opts: WriteOptions): Promi
   return session;
 }
 
-/** Undo a half-made output: a layout copy in progress is finished and removed. */
+/** Undo a half-made output: a layout or archive copy in progress is finished and removed. */
 async function abort(session: Session): Promise<void> {
+  if (session.tarCopy) {
+    await session.tarCopy.done.catch(() => {});
+    await rm(session.tarCopy.tmp, { force: true });
+  }
   if (!session.copied) return;
   await session.copied.catch(() => {});
   await rm(session.dst, { recursive: true, force: true });
@@ -257,10 +271,13 @@ async function write(session: Session, results: Rebuilt[]): Promise<ImageResult>
     if (session.copied) await session.copied;
     if (changed || session.copied) written = await writeLayout(src, dst, await outputChanges(src, results));
   } else if (changed) {
-    written = await writeTarball(src, dst, await outputChanges(src, results), session.progress);
+    written = await writeTarball(src, dst, await outputChanges(src, results), session.progress, session.tarCopy);
   } else if (!sameTarget(src, dst)) {
     // Nothing to change: DST is still asked for, and gets the source as it is.
-    await copyFile(src.path, dst);
+    if (session.tarCopy) {
+      await session.tarCopy.done;
+      await rename(session.tarCopy.tmp, dst);
+    } else await copyWhole(src.path, dst, src.size);
     session.progress(src.size);
   }
   return {

@@ -1,15 +1,15 @@
 // One pass over one layer, keeping what the merged view needs: every entry's path, type, mode,
 // owner and link target (a few dozen bytes each), and the bytes of the few files that hold trust
 // (os-release, the CA bundles, ollama-tls's own files). Layer data itself is never held: an
-// uncompressed layer is walked by its headers alone, a compressed one is streamed through
-// zlib and tar-stream, and only the wanted files are collected from the stream.
+// uncompressed layer is walked by its headers alone, a compressed one is inflated and its
+// headers read as the bytes go by (file data is passed over, never copied), and only the
+// wanted files are collected from the stream.
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
-import { walkTar, type EntryType } from './tar-format.js';
+import { TarStreamReader, walkTar, type EntryType } from './tar-format.js';
 
 export interface LayerRecord {
   /** Absolute, normalised ("/etc/ssl/certs/x.pem"); whiteouts keep their ".wh." names. */
@@ -57,14 +57,17 @@ async function sniff(fh: FileHandle, at: number): Promise<Compression> {
   return 'none';
 }
 
+// Large chunks: fewer trips between zlib's thread and JavaScript for a layer of big files.
+const CHUNK = 1 << 20;
+
 function decompressor(kind: Compression, label: string): Transform {
-  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 1 << 20 });
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: CHUNK });
   // zlib gained zstd in Node 22.15 / 23.8; older runtimes cannot read such layers at all.
-  const z = zlib as unknown as { createZstdDecompress?: () => Transform };
+  const z = zlib as unknown as { createZstdDecompress?: (o?: { chunkSize?: number }) => Transform };
   if (typeof z.createZstdDecompress !== 'function') {
     throw new Error(`layer ${label} is zstd-compressed, and this Node.js (${process.version}) has no zstd decoder: run ollama-tls on Node.js 22.15 or later`);
   }
-  return z.createZstdDecompress();
+  return z.createZstdDecompress({ chunkSize: CHUNK });
 }
 
 function record(name: string, h: { type: EntryType; mode: number; uid: number; gid: number; size: number; linkname?: string | null }): LayerRecord {
@@ -73,9 +76,6 @@ function record(name: string, h: { type: EntryType; mode: number; uid: number; g
   if (h.type === 'link' && h.linkname) r.linkname = normaliseName(h.linkname);
   return r;
 }
-
-const streamType = (t: tar.Header['type']): EntryType =>
-  t === 'file' || t === 'contiguous-file' ? 'file' : t === 'link' || t === 'symlink' || t === 'directory' ? t : 'other';
 
 /**
  * Read one layer. `onBytes` reports progress in source bytes (compressed bytes for a compressed
@@ -102,28 +102,23 @@ export async function scanLayer(loc: LayerLocation, want: Want, onBytes: (n: num
 }
 
 async function scanStream(loc: LayerLocation, kind: Compression, want: Want, onBytes: (n: number) => void): Promise<LayerRecord[]> {
-  const source: Readable = createReadStream(loc.file, { start: loc.start, end: loc.end - 1, highWaterMark: 1 << 20 });
+  const source = createReadStream(loc.file, { start: loc.start, end: loc.end - 1, highWaterMark: CHUNK });
   const inflate = decompressor(kind, loc.label);
-  const extract = tar.extract();
-  const fail = (err: Error) => extract.destroy(new Error(`layer ${loc.label}: ${err.message}`));
-  source.on('data', (c: Buffer) => onBytes(c.length));
-  source.on('error', fail);
-  inflate.on('error', fail);
-  source.pipe(inflate).pipe(extract as unknown as NodeJS.WritableStream);
+  source.on('data', (c: string | Buffer) => onBytes(c.length));
+  source.on('error', (err) => inflate.destroy(err));
+  source.pipe(inflate);
   const out: LayerRecord[] = [];
+  const reader = new TarStreamReader((h) => {
+    const r = record(h.name, h);
+    out.push(r);
+    return r.type === 'file' && r.size <= MAX_BUFFERED && want(r.path, r.size) ? (data) => (r.content = data) : undefined;
+  });
   try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const r = record(h.name, { ...h, type: streamType(h.type), linkname: h.linkname });
-      if (r.type === 'file' && r.size <= MAX_BUFFERED && want(r.path, r.size)) {
-        const chunks: Buffer[] = [];
-        for await (const c of entry) chunks.push(c as Buffer);
-        r.content = Buffer.concat(chunks);
-      } else {
-        entry.resume();
-      }
-      out.push(r);
-    }
+    // The whole stream is read even after the tar's end, so that gzip checks its trailer.
+    for await (const chunk of inflate) if (!reader.ended) reader.push(chunk as Buffer);
+    reader.finish();
+  } catch (err) {
+    throw new Error(`layer ${loc.label}: ${(err as Error).message}`);
   } finally {
     source.destroy();
     inflate.destroy();

@@ -103,60 +103,170 @@ class Window {
   }
 }
 
+/** An entry's header fields, extension headers applied; `size` is the data that follows it. */
+export type EntryHeader = Pick<TarEntry, 'name' | 'type' | 'linkname' | 'size' | 'mode' | 'uid' | 'gid'>;
+
+export type HeaderBlock =
+  | { kind: 'end' }
+  /** PAX or GNU long-name data for the next entry: hand it to extension(). */
+  | { kind: 'extension'; flag: string; size: number }
+  | { kind: 'entry'; header: EntryHeader };
+
+/**
+ * Header blocks decoded one by one, whether they come from a file (walkTar) or a stream
+ * (TarStreamReader): extension headers (PAX, GNU long names) wait here for the entry they describe.
+ */
+export class HeaderDecoder {
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  private pax: Record<string, string> = {};
+
+  /** One 512-byte block at offset `pos` (for messages). */
+  decode(h: Buffer, pos: number): HeaderBlock {
+    if (h.every((b) => b === 0)) return { kind: 'end' };
+    if (!checksumOk(h)) throw new Error(`not a tar archive, or corrupt at offset ${pos}`);
+    const flag = String.fromCharCode(h[156]!);
+    let size = readNumber(h, 124, 12);
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') return { kind: 'extension', flag, size };
+    const pax = this.pax;
+    let name = readString(h, 0, 100);
+    const magic = h.toString('latin1', 257, 263);
+    if (magic.startsWith('ustar') && magic !== 'ustar ' && h[345] !== 0) name = `${readString(h, 345, 155)}/${name}`;
+    if (this.longName !== undefined) name = this.longName;
+    if (pax.path !== undefined) name = pax.path;
+    let linkname = readString(h, 157, 100);
+    if (this.longLink !== undefined) linkname = this.longLink;
+    if (pax.linkpath !== undefined) linkname = pax.linkpath;
+    if (pax.size !== undefined) size = parseInt(pax.size, 10);
+    const type = entryType(flag, name);
+    const header: EntryHeader = {
+      name, type, linkname,
+      // Links and directories have no data, whatever the size field says.
+      size: type === 'file' || type === 'other' ? size : 0,
+      mode: readNumber(h, 100, 8) & 0o7777,
+      uid: pax.uid !== undefined ? parseInt(pax.uid, 10) : readNumber(h, 108, 8),
+      gid: pax.gid !== undefined ? parseInt(pax.gid, 10) : readNumber(h, 116, 8),
+    };
+    this.longName = this.longLink = undefined;
+    this.pax = {};
+    return { kind: 'entry', header };
+  }
+
+  /** The data of the extension header decode() just returned. */
+  extension(flag: string, data: Buffer): void {
+    if (flag === 'x') this.pax = { ...this.pax, ...parsePax(data) };
+    else if (flag === 'L') this.longName = data.toString('utf8').replace(/\0+$/, '');
+    else if (flag === 'K') this.longLink = data.toString('utf8').replace(/\0+$/, '');
+    // 'g' (global PAX) only carries defaults Docker and the OCI tools never rely on.
+  }
+}
+
 /**
  * The entries of a tar stored in `fh` between `start` and `end`, in order. Stops at the
  * end-of-archive blocks (or the end of the range); throws on a corrupt header.
  */
 export async function* walkTar(fh: FileHandle, start: number, end: number): AsyncGenerator<TarEntry & { read(): Promise<Buffer> }> {
   const win = new Window(fh, end);
+  const decoder = new HeaderDecoder();
   let pos = start;
   let entryStart = start;
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let pax: Record<string, string> = {};
   while (pos + BLOCK <= end) {
     const h = await win.read(pos, BLOCK);
     if (h.length < BLOCK) break;
-    if (h.every((b) => b === 0)) break;
-    if (!checksumOk(h)) throw new Error(`not a tar archive, or corrupt at offset ${pos}`);
-    const flag = String.fromCharCode(h[156]!);
-    let size = readNumber(h, 124, 12);
+    const block = decoder.decode(h, pos);
+    if (block.kind === 'end') break;
     const dataStart = pos + BLOCK;
-    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      const data = await win.read(dataStart, size);
-      if (flag === 'x') pax = { ...pax, ...parsePax(data) };
-      else if (flag === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
-      else if (flag === 'K') longLink = data.toString('utf8').replace(/\0+$/, '');
-      // 'g' (global PAX) only carries defaults Docker and the OCI tools never rely on.
-      pos = dataStart + pad(size);
+    if (block.kind === 'extension') {
+      decoder.extension(block.flag, await win.read(dataStart, block.size));
+      pos = dataStart + pad(block.size);
       continue;
     }
-    let name = readString(h, 0, 100);
-    const magic = h.toString('latin1', 257, 263);
-    if (magic.startsWith('ustar') && magic !== 'ustar ' && h[345] !== 0) name = `${readString(h, 345, 155)}/${name}`;
-    if (longName !== undefined) name = longName;
-    if (pax.path !== undefined) name = pax.path;
-    let linkname = readString(h, 157, 100);
-    if (longLink !== undefined) linkname = longLink;
-    if (pax.linkpath !== undefined) linkname = pax.linkpath;
-    if (pax.size !== undefined) size = parseInt(pax.size, 10);
-    const type = entryType(flag, name);
-    // Links and directories have no data, whatever the size field says.
-    const dataSize = type === 'file' || type === 'other' ? size : 0;
+    const { size } = block.header;
     const entry = {
-      name, type, linkname, size: dataSize,
-      mode: readNumber(h, 100, 8) & 0o7777,
-      uid: pax.uid !== undefined ? parseInt(pax.uid, 10) : readNumber(h, 108, 8),
-      gid: pax.gid !== undefined ? parseInt(pax.gid, 10) : readNumber(h, 116, 8),
-      start: entryStart, dataStart, dataEnd: dataStart + dataSize, next: dataStart + pad(dataSize),
-      read: async () => Buffer.from(await win.read(dataStart, dataSize)),
+      ...block.header,
+      start: entryStart, dataStart, dataEnd: dataStart + size, next: dataStart + pad(size),
+      read: async () => Buffer.from(await win.read(dataStart, size)),
     };
-    if (entry.dataEnd > end) throw new Error(`tar entry ${name} runs past the end of the archive`);
+    if (entry.dataEnd > end) throw new Error(`tar entry ${entry.name} runs past the end of the archive`);
     yield entry;
     pos = entry.next;
     entryStart = pos;
-    longName = longLink = undefined;
-    pax = {};
+  }
+}
+
+// PAX records and GNU long names: a few hundred bytes in practice; more is a broken or hostile tar.
+const MAX_EXTENSION = 1 << 20;
+
+/**
+ * The same reading over a stream (an inflated layer), fed chunk by chunk: headers are decoded
+ * as they go by and file data is passed over without being copied, unless `onEntry` returns a
+ * function to receive it. Reading stops at the end-of-archive block, as Go's archive/tar does.
+ */
+export class TarStreamReader {
+  private readonly decoder = new HeaderDecoder();
+  private readonly head = Buffer.alloc(BLOCK);
+  private headFill = 0;
+  /** Bytes still to pass over (data nobody wants, padding). */
+  private skip = 0;
+  /** Data being gathered: an extension header's, or a wanted file's. */
+  private gather: { buf: Buffer; fill: number; done: (data: Buffer) => void; pad: number } | undefined;
+  /** Stream offset of the next byte (for messages). */
+  private offset = 0;
+  ended = false;
+
+  constructor(private readonly onEntry: (h: EntryHeader) => ((data: Buffer) => void) | undefined) {}
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length && !this.ended) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        continue;
+      }
+      const g = this.gather;
+      if (g) {
+        const n = Math.min(g.buf.length - g.fill, chunk.length - i);
+        chunk.copy(g.buf, g.fill, i, i + n);
+        g.fill += n;
+        i += n;
+        if (g.fill === g.buf.length) {
+          this.gather = undefined;
+          this.skip = g.pad;
+          g.done(g.buf);
+        }
+        continue;
+      }
+      const n = Math.min(BLOCK - this.headFill, chunk.length - i);
+      chunk.copy(this.head, this.headFill, i, i + n);
+      this.headFill += n;
+      i += n;
+      if (this.headFill < BLOCK) continue;
+      this.headFill = 0;
+      const block = this.decoder.decode(this.head, this.offset + i - BLOCK);
+      if (block.kind === 'end') this.ended = true;
+      else if (block.kind === 'extension') {
+        if (block.size > MAX_EXTENSION) throw new Error(`an extended header of ${block.size} bytes at offset ${this.offset + i - BLOCK}`);
+        this.take(block.size, (data) => this.decoder.extension(block.flag, data));
+      }
+      else {
+        const sink = this.onEntry(block.header);
+        if (sink) this.take(block.header.size, sink);
+        else this.skip = pad(block.header.size);
+      }
+    }
+    this.offset += chunk.length;
+  }
+
+  private take(size: number, done: (data: Buffer) => void): void {
+    if (size === 0) done(Buffer.alloc(0));
+    else this.gather = { buf: Buffer.allocUnsafe(size), fill: 0, done, pad: pad(size) - size };
+  }
+
+  /** The stream is over: throws when it stopped inside an entry. */
+  finish(): void {
+    if (!this.ended && (this.headFill > 0 || this.skip > 0 || this.gather)) throw new Error('the tar stream ends inside an entry');
   }
 }
 
