@@ -1,5 +1,5 @@
 // npm run fuzz -- [--cases N] [--cli N] [--seed S] [--keep DIR]: the long run of the fuzzer
-// (the suite runs a few thousand cases, test/fuzz.test.ts). An assertion fails (exit 1) on any crash, hang or CLI failure.
+// (the suite runs a few thousand cases, test/e2e/fuzz.test.ts). An assertion fails (exit 1) on any crash, hang or CLI failure.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { cliFuzz, fuzz } from '../test/helpers/fuzz.js';

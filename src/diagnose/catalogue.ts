@@ -1,7 +1,7 @@
 // The failure catalogue: what TLS and network errors look like in each client's own words, and
 // which finding code each means: `explain` reads pasted errors and whole logs with it. Doctor's
 // verdicts take their codes from the engines' errors (verdict-codes.ts); its messages read back
-// through this table to the same codes (test/verdict-codes.test.ts, the round trip in explain.test.ts).
+// through this table to the same codes (test/unit/diagnose/verdict-codes.test.ts, the round trip in explain.test.ts).
 import { OPENSSL_ERRORS, type OpenSslErrorName } from '../trust/openssl-verify.js';
 import type { FindingCode } from './finding.js';
 

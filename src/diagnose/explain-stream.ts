@@ -13,7 +13,7 @@
 //   a skipped stretch does, while no block is open. While one is open, every line goes through
 //   take, since any line may end the block (BLOCK_GAP, STARTS_EVENT, STACK_FRAME).
 //
-// test/explain-stream.test.ts holds this path to explainLines over readLines, report for report.
+// test/unit/diagnose/explain-stream.test.ts holds this path to explainLines over readLines, report for report.
 import { StringDecoder } from 'node:string_decoder';
 import { FOLLOWING_CONTEXT, SIGNATURES } from './catalogue.js';
 import { lineJudge, MAX_LINE, pushCut, type ExplainOptions, type ExplainReport, type LineJudge } from './explain.js';

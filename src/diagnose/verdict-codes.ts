@@ -1,7 +1,7 @@
 // The finding code of a failing verdict, from the error the engine returned (trust/views.ts
 // VerdictCause), never from its wording. One table per engine, keyed by the engine's own error
-// names. `explain` reads the same failures from their words (catalogue.ts); test/verdict-codes.test.ts
-// and the round trip in test/explain.test.ts hold the two readings equal.
+// names. `explain` reads the same failures from their words (catalogue.ts); test/unit/diagnose/verdict-codes.test.ts
+// and the round trip in test/e2e/explain.test.ts hold the two readings equal.
 import type { GoError, GoHostnameReason, GoInvalidReason } from '../trust/go-verify.js';
 import { goHostnameReason } from '../trust/go-verify.js';
 import type { ClientVerdict, Judgement, OsVerifierOutcome, VerdictCause } from '../trust/views.js';

@@ -1,6 +1,6 @@
 // Go's crypto/x509 Certificate.Verify, as crypto/tls calls it for a client (Linux and any
 // platform where Go does its own verification), following Go 1.23 (GO_RULES_VERSION; held to the
-// real thing over x509-limbo by test/conformance.test.ts). The point is to reach the SAME decision and
+// real thing over x509-limbo by test/unit/trust/conformance.test.ts). The point is to reach the SAME decision and
 // the SAME error text as Ollama would, so the structure follows Go's verify.go closely:
 // leaf validity, hostname, then depth-first path building where roots are tried before
 // intermediates and the error of the last candidate considered is what surfaces.

@@ -49,7 +49,7 @@ export const WORDINGS: Wording[] = [
     hosts: ['repo.example'],
     source: 'https://github.com/pypa/pip/issues/12611 (package host replaced, path shortened)',
   },
-  // ---- certificate lists over a client's limit (seen in test/big-chain.test.ts) ----
+  // ---- certificate lists over a client's limit (seen in test/e2e/big-chain.test.ts) ----
   {
     text: 'tls: handshake message of length 308903 bytes exceeds maximum of 262144 bytes',
     client: 'go',

@@ -2,7 +2,7 @@
 // of ARCHITECTURE.md (read from there, so the document and the check cannot disagree), and no
 // module reaches itself again through its imports. Every import counts: static, `import type`,
 // `export ... from` and `import()` with a literal specifier, as TypeScript's own pre-processor
-// finds them (comments and strings are not imports). Used by test/import-direction.test.ts and
+// finds them (comments and strings are not imports). Used by test/contract/import-direction.test.ts and
 // scripts/lint-imports.ts (`npm run lint`).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -134,6 +134,20 @@ export function tempDir(prefix = 'ollama-tls-test-'): string {
 }
 
 /** A filesystem tree whose Debian-style system store holds exactly `caPem`. */
+/**
+ * A Debian tree whose every store holds only this CA: the bundle, /ca.pem, and an empty /empty
+ * directory, for ONLY_CA_ENV (SSL_CERT_FILE, SSL_CERT_DIR and NODE_EXTRA_CA_CERTS pointing at them).
+ */
+export function onlyCaTree(caPem: string): string {
+  const root = storeTree(caPem);
+  writeFileSync(path.join(root, 'ca.pem'), caPem);
+  mkdirSync(path.join(root, 'empty'));
+  return root;
+}
+
+/** The environment that makes onlyCaTree's CA the only root each client reads, inside the tree. */
+export const ONLY_CA_ENV = { SSL_CERT_FILE: '/ca.pem', SSL_CERT_DIR: '/empty', NODE_EXTRA_CA_CERTS: '/ca.pem' } as const;
+
 export function storeTree(caPem: string): string {
   const root = tempDir('ollama-tls-root-');
   mkdirSync(path.join(root, 'etc/ssl/certs'), { recursive: true });
