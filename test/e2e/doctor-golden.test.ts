@@ -1,8 +1,6 @@
 // The human output, byte for byte, for a few representative runs. Only what legitimately varies
 // between runs is normalised: ports, fingerprints (fixtures are regenerated with fresh keys), day
 // counts, Go's "current time", and Node 24's extra hint. Set UPDATE_GOLDEN=1 to rewrite.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INSTALLED_BIN_DIR, runCli } from '../helpers/cli.js';
 import { checkGolden, normaliseText } from '../helpers/golden.js';

@@ -1,7 +1,6 @@
 // Every fixture scenario served by a real TLS server on loopback, checked by the built CLI end to
 // end, and the go/node verdicts held against what real Go and real Node.js clients decide.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 // explain: real error texts from real clients, the round trip of doctor's own verdict messages,
 // collected wordings of other versions, whole logs, and input that is not a log at all.
 import { execFile } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_TRUST } from '../../src/diagnose/client-trust.js';

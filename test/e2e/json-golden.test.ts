@@ -2,7 +2,7 @@
 // `explain --json` and `trust`/`untrust --dry-run --json`: scripts read these, so a field that
 // moves, is renamed or changes meaning must show up as a diff here. Only what legitimately varies
 // between runs is normalised (test/helpers/golden.ts normaliseJson). UPDATE_GOLDEN=1 rewrites.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INSTALLED_BIN_DIR, runCli } from '../helpers/cli.js';

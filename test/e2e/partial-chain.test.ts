@@ -1,8 +1,6 @@
 // X509_V_FLAG_PARTIAL_CHAIN, held against the real clients: with only the server's intermediate
 // CA in the trust store, curl (7.68+ sets the flag) accepts the chain and Node (which does not)
 // refuses it. The doctor's system view stands for curl and its node view for Node.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctorJson, type DoctorJson } from '../helpers/cli.js';
 import { curlSays, nodeSays, type Peer } from '../helpers/clients.js';

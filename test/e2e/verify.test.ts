@@ -4,7 +4,7 @@
 // severities, and exit status must be the same. Then --roots, --at and --view, and the one
 // certificate-file reader seen from doctor --ca (PKCS#7, PKCS#12) and from all five commands.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../fixtures/pki.js';

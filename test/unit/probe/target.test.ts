@@ -1,5 +1,4 @@
 // Target and --resolve parsing, against plain tables of inputs.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResolveOption } from '../../../src/probe/resolve.js';
 import { parseTarget } from '../../../src/probe/target.js';

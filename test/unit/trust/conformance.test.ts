@@ -12,7 +12,7 @@ import { codeForMessage, codeForOpenSslNum } from '../../../src/diagnose/catalog
 import type { Certificate } from '../../../src/x509/certificate.js';
 import { certificateFromDer } from '../../../src/x509/load.js';
 import {
-  LIMBO_FILE, caseTime, derOf, goVersion, loadServerCases, ourCert, runGoOracle, runOpenSslOracle,
+  LIMBO_FILE, caseTime, goVersion, loadServerCases, ourCert, runGoOracle, runOpenSslOracle,
   type GoOracleResult, type LimboCase, type OpenSslOracleRun,
 } from '../../helpers/limbo.js';
 

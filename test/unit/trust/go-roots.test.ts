@@ -1,7 +1,6 @@
 // Go's Linux root loading and host-name matching, by Go's documented rules (crypto/x509 root_unix.go, verify.go matchHostnames).
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { RootFs } from '../../../src/platform/rootfs.js';
 import { goMatchHostnames } from '../../../src/trust/go-verify.js';
