@@ -45,6 +45,7 @@ export function normaliseText(s: string, v: Volatile = {}): string {
     .replace(/\(\d+ days left\)/g, '(N days left)')
     .replace(/expired \d+ days? ago/g, 'expired N days ago')
     .replace(/Node\.js v\d+\.\d+\.\d+ bundled roots \(\d+ certificates\)/g, 'Node.js vX.Y.Z bundled roots (NNN certificates)')
+    .replace(/Node\.js v\d+\.\d+\.\d+'s Mozilla roots/g, "Node.js vX.Y.Z's Mozilla roots")
     .replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/g, '');
 }
 
@@ -71,7 +72,8 @@ export function normaliseJson(stdout: string, v: Volatile = {}): string {
     if (value && typeof value === 'object') {
       const o = value as Record<string, unknown>;
       // Mozilla's roots as this Node.js bundles them: their size is Node's, not the plan's.
-      const nodeRoots = typeof o.path === 'string' && o.path.endsWith('ollama-tls-roots.pem');
+      // So is a bundle seeded with them.
+      const nodeRoots = (typeof o.path === 'string' && o.path.endsWith('ollama-tls-roots.pem')) || (typeof o.why === 'string' && o.why.startsWith('seed '));
       return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, nodeRoots && k === 'bytes' ? '<bytes>' : walk(x, k)]));
     }
     return value;
