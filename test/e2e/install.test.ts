@@ -17,7 +17,9 @@ function run(file: string, args: string[], opts: { cwd: string; env: NodeJS.Proc
   });
 }
 
-const npm = path.join(path.dirname(process.execPath), 'npm');
+// The npm beside this node, else the one on the PATH (`npx -p node@24` brings a node without npm).
+const besideNode = path.join(path.dirname(process.execPath), 'npm');
+const npm = existsSync(besideNode) ? besideNode : 'npm';
 let prefix: string;
 let env: NodeJS.ProcessEnv;
 let server: Running;

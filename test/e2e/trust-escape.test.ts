@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { TreeEscapeError, RootFs } from '../../src/platform/rootfs.js';
 import { runCli } from '../helpers/cli.js';
 import { SCENARIOS, tempDir } from '../helpers/servers.js';
-import { canChroot, debianTree, haveDebianTool, snapshot, snapshotDiff } from '../helpers/trees.js';
+import { addDevNull, canChroot, debianTree, haveDebianTool, snapshot, snapshotDiff } from '../helpers/trees.js';
 
 const CA = path.join(SCENARIOS, 'valid-rsa/ca.pem');
 
@@ -19,6 +19,7 @@ function hostile(opts: { withTool: boolean; shell?: boolean }): { tree: string; 
   const tree = path.join(top, 'TREE');
   cpSync(built, tree, { recursive: true, verbatimSymlinks: true });
   rmSync(built, { recursive: true, force: true });
+  if (opts.shell) addDevNull(tree);
   const outside = path.join(top, 'OUTSIDE');
   mkdirSync(outside);
   // What a tool following the link would find there: a copy of the tree's store.

@@ -51,10 +51,17 @@ export function canChroot(): boolean {
  * (from ldd), so that `chroot TREE /usr/sbin/update-ca-certificates` runs the real script on
  * real programs inside the tree only.
  */
+/**
+ * The script writes to /dev/null; an image's /dev is filled by its runtime, a tree's by us. Also
+ * for a copied tree: Node 24's cpSync leaves character devices out, Node 20's copies them.
+ */
+export function addDevNull(root: string): void {
+  if (canChroot() && !existsSync(path.join(root, 'dev/null'))) execFileSync('mknod', ['-m', '666', path.join(root, 'dev/null'), 'c', '1', '3']);
+}
+
 function addShell(root: string): void {
   for (const d of ['usr/bin', 'usr/lib', 'usr/lib64', 'usr/sbin', 'dev']) mkdirSync(path.join(root, d), { recursive: true });
-  // The script writes to /dev/null; an image's /dev is filled by its runtime, a tree's by us.
-  if (canChroot()) execFileSync('mknod', ['-m', '666', path.join(root, 'dev/null'), 'c', '1', '3']);
+  addDevNull(root);
   for (const [link, target] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']]) symlinkSync(target!, path.join(root, link!));
   const libs = new Set<string>();
   for (const name of SCRIPT_NEEDS) {
