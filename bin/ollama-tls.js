@@ -44,14 +44,74 @@ if (one === '--version' || one === '-V') {
 } else if (help) {
   print(help);
 } else {
-  // Node 22.1+ keeps the compiled bundle in its compile cache (os.tmpdir()/node-compile-cache, or
-  // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a doctor run on Node 24 took
-  // 0.93x the CPU with it. Node 20 has no such call.
-  require('node:module').enableCompileCache?.();
-  // doctor has one file of its own (scripts/bundle.mjs says why); the same main() as cli.js's.
-  const bundle = args[0] === 'doctor' ? '../dist/bundle/doctor.js' : '../dist/bundle/cli.js';
-  import(bundle).then((m) => m.main(process.argv)).catch((err) => {
+  // doctor has one file of its own (scripts/bundle.mjs says why): CommonJS, compiled here with a V8
+  // code cache; the rest of the CLI is ES modules. Both export the same main().
+  const started = args[0] === 'doctor' ? Promise.resolve().then(() => loadCommonJsBundle('doctor.cjs')) : startEsmBundle();
+  started.then((m) => m.main(process.argv), (err) => {
     console.error(`ollama-tls: could not start (${err && err.message ? err.message : err}). Run "npm ci" (it builds dist/) and try again.`);
     process.exit(3);
   });
+}
+
+function startEsmBundle() {
+  // Node 22.1+ keeps the compiled bundle in its compile cache (os.tmpdir()/node-compile-cache, or
+  // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such call.
+  require('node:module').enableCompileCache?.();
+  return import('../dist/bundle/cli.js');
+}
+
+/**
+ * A CommonJS bundle of dist/bundle/, compiled with V8's code cache kept in ollama-tls's cache
+ * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts) under the bundle's hash
+ * and this Node's version: a warm doctor run then compiles almost nothing (Node 20 has no compile
+ * cache, and Node's module loaders take no cached data). Without a writable cache directory, or
+ * with a cache V8 rejects, it compiles as require() would. The bundle's own import() of the files
+ * left out of it (ES modules) comes here as __bundleImport.
+ */
+function loadCommonJsBundle(name) {
+  const path = require('node:path');
+  const vm = require('node:vm');
+  const dir = path.join(__dirname, '../dist/bundle');
+  const filename = path.join(dir, name);
+  const source = readFileSync(filename, 'utf8');
+  let cacheFile;
+  let cachedData;
+  try {
+    const home = require(path.join(dir, 'cache-dir.cjs')).cacheDir();
+    if (home && process.env.OLLAMA_TLS_CODE_CACHE !== '0') {
+      const hash = require('node:crypto').createHash('sha256').update(source).digest('hex').slice(0, 32);
+      cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}.bin`);
+      cachedData = readFileSync(cacheFile);
+    }
+  } catch {
+    cachedData = undefined; // none yet (or no cache directory): written when this run ends
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __bundleImport) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename, cachedData });
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // At exit, so that the cache holds the functions this run compiled lazily too.
+    process.once('exit', () => writeCodeCache(cacheFile, script));
+  }
+  const { pathToFileURL } = require('node:url');
+  const mod = { exports: {} };
+  const bundleImport = (spec) => import(pathToFileURL(path.join(dir, spec)).href);
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(filename), mod, filename, dir, bundleImport);
+  return mod.exports;
+}
+
+/** The code cache, written whole or not at all; older caches of the same bundle name are removed. */
+function writeCodeCache(file, script) {
+  try {
+    const { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+    const path = require('node:path');
+    const dir = path.dirname(file);
+    mkdirSync(dir, { recursive: true });
+    const prefix = `${path.basename(file).split('-')[0]}-`;
+    for (const old of readdirSync(dir)) if (old.startsWith(prefix) && old !== path.basename(file)) rmSync(path.join(dir, old), { force: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, file);
+  } catch {
+    // An unwritable cache costs the next run its compile time, nothing else.
+  }
 }
