@@ -62,7 +62,7 @@ function startEsmBundle() {
 
 /**
  * A CommonJS bundle of dist/bundle/, compiled with V8's code cache kept in ollama-tls's cache
- * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts) under the bundle's hash
+ * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts) under the bundle's hash (its first line)
  * and this Node's version: a warm doctor run then compiles almost nothing (Node 20 has no compile
  * cache, and Node's module loaders take no cached data). Without a writable cache directory, or
  * with a cache V8 rejects, it compiles as require() would. The bundle's own import() of the files
@@ -79,9 +79,10 @@ function loadCommonJsBundle(name) {
   try {
     const home = require(path.join(dir, 'cache-dir.cjs')).cacheDir();
     if (home && process.env.OLLAMA_TLS_CODE_CACHE !== '0') {
-      const hash = require('node:crypto').createHash('sha256').update(source).digest('hex').slice(0, 32);
-      cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}.bin`);
-      cachedData = readFileSync(cacheFile);
+      // The build names the bundle by hash on its first line (scripts/bundle.mjs).
+      const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(source)?.[1];
+      if (hash) cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}.bin`);
+      if (cacheFile) cachedData = readFileSync(cacheFile);
     }
   } catch {
     cachedData = undefined; // none yet (or no cache directory): written when this run ends
