@@ -22,7 +22,7 @@ const split = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== "0",
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   // Chunks sit beside the entry: src/cli/version.ts finds package.json at ../../ from either.
   chunkNames: '[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
@@ -47,7 +47,6 @@ const split = await build({
 // run) and lazily loaded chunks holding only third-party packages (ora, inquirer), which share no
 // state with our modules. The launcher loads doctor.js for `doctor` and cli.js for the rest.
 const outputs = split.metafile.outputs;
-if (process.env.BUNDLE_META) writeFileSync(process.env.BUNDLE_META, JSON.stringify(split.metafile));
 const outKey = (file) => path.relative(root, path.join(outdir, file));
 const imports = (file, kind) => (outputs[outKey(file)]?.imports ?? []).filter((i) => i.kind === kind && !i.external).map((i) => path.basename(i.path));
 function staticClosure(starts) {
@@ -100,7 +99,7 @@ const doctorPass = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== "0",
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   legalComments: 'none',
   logLevel: 'warning',
   external: ['@peculiar/x509', 'reflect-metadata'],
@@ -156,7 +155,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== "0",
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   legalComments: 'none',
   logLevel: 'warning',
 });
