@@ -62,11 +62,11 @@ function startEsmBundle() {
 
 /**
  * A CommonJS bundle of dist/bundle/, compiled with V8's code cache kept in ollama-tls's cache
- * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts) under the bundle's hash (its first line)
- * and this Node's version: a warm doctor run then compiles almost nothing (Node 20 has no compile
- * cache, and Node's module loaders take no cached data). Without a writable cache directory, or
- * with a cache V8 rejects, it compiles as require() would. The bundle's own import() of the files
- * left out of it (ES modules) comes here as __bundleImport.
+ * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts), named by the bundle's
+ * hash (its first line), this Node and its flags: a warm doctor run then compiles almost nothing
+ * (Node 20 has no compile cache, and Node's module loaders take no cached data). Without a
+ * writable cache directory, or with a cache V8 rejects, it compiles as require() would. The
+ * bundle's own import() of the files left out of it (ES modules) comes here as __bundleImport.
  */
 function loadCommonJsBundle(name) {
   const path = require('node:path');
@@ -78,11 +78,15 @@ function loadCommonJsBundle(name) {
   let cachedData;
   try {
     const home = require(path.join(dir, 'cache-dir.cjs')).cacheDir();
-    if (home && process.env.OLLAMA_TLS_CODE_CACHE !== '0') {
+    if (home) {
       // The build names the bundle by hash on its first line (scripts/bundle.mjs).
       const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(source)?.[1];
-      if (hash) cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}.bin`);
-      if (cacheFile) cachedData = readFileSync(cacheFile);
+      // V8 refuses a cache made under other flags: runs with and without some (NODE_OPTIONS,
+      // --cpu-prof) each keep their own rather than replace each other's on every run.
+      const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+      if (hash) cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}${flags ? `-${fnv1a(flags)}` : ''}.bin`);
+      // Only our own: a file someone else wrote there is code we did not compile.
+      if (cacheFile && (!process.getuid || require('node:fs').statSync(cacheFile).uid === process.getuid())) cachedData = readFileSync(cacheFile);
     }
   } catch {
     cachedData = undefined; // none yet (or no cache directory): written when this run ends
@@ -100,15 +104,22 @@ function loadCommonJsBundle(name) {
   return mod.exports;
 }
 
-/** The code cache, written whole or not at all; older caches of the same bundle name are removed. */
+/** 32-bit FNV-1a of a string, in hex: a short name for a set of flags. */
+function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+/** The code cache, written whole or not at all; caches of other builds of the same bundle are removed. */
 function writeCodeCache(file, script) {
   try {
     const { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
     const path = require('node:path');
     const dir = path.dirname(file);
-    mkdirSync(dir, { recursive: true });
-    const prefix = `${path.basename(file).split('-')[0]}-`;
-    for (const old of readdirSync(dir)) if (old.startsWith(prefix) && old !== path.basename(file)) rmSync(path.join(dir, old), { force: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const [bundle, hash] = path.basename(file).split('-');
+    for (const old of readdirSync(dir)) if (old.startsWith(`${bundle}-`) && !old.startsWith(`${bundle}-${hash}-`)) rmSync(path.join(dir, old), { force: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, file);

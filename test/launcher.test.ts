@@ -67,9 +67,10 @@ describe("doctor's code cache", () => {
     const cold = await run(cacheHome);
     const [file, ...more] = readdirSync(dir);
     expect(more).toEqual([]);
-    // Named by the bundle's hash (its first line) and this Node.
+    // Named by the bundle's hash (its first line), this Node, and its flags when it has some.
     const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(readFileSync(path.resolve(import.meta.dirname, '../dist/bundle/doctor.cjs'), 'utf8'))![1]!;
-    expect(file).toBe(`doctor-${hash}-${process.version}-${process.arch}.bin`);
+    expect(file!.startsWith(`doctor-${hash}-${process.version}-${process.arch}`)).toBe(true);
+    expect(file).toMatch(/^doctor-[0-9a-f]{32}-v[\d.]+-\w+(?:-[0-9a-f]+)?\.bin$/);
     const cache = path.join(dir, file!);
     const written = statSync(cache).mtimeMs;
     const warm = await run(cacheHome);
