@@ -44,14 +44,86 @@ if (one === '--version' || one === '-V') {
 } else if (help) {
   print(help);
 } else {
-  // Node 22.1+ keeps the compiled bundle in its compile cache (os.tmpdir()/node-compile-cache, or
-  // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a doctor run on Node 24 took
-  // 0.93x the CPU with it. Node 20 has no such call.
-  require('node:module').enableCompileCache?.();
-  // doctor has one file of its own (scripts/bundle.mjs says why); the same main() as cli.js's.
-  const bundle = args[0] === 'doctor' ? '../dist/bundle/doctor.js' : '../dist/bundle/cli.js';
-  import(bundle).then((m) => m.main(process.argv)).catch((err) => {
+  // doctor has one file of its own (scripts/bundle.mjs says why): CommonJS, compiled here with a V8
+  // code cache; the rest of the CLI is ES modules. Both export the same main().
+  const started = args[0] === 'doctor' ? Promise.resolve().then(() => loadCommonJsBundle('doctor.cjs')) : startEsmBundle();
+  started.then((m) => m.main(process.argv), (err) => {
     console.error(`ollama-tls: could not start (${err && err.message ? err.message : err}). Run "npm ci" (it builds dist/) and try again.`);
     process.exit(3);
   });
+}
+
+function startEsmBundle() {
+  // Node 22.1+ keeps the compiled bundle in its compile cache (os.tmpdir()/node-compile-cache, or
+  // NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such call.
+  require('node:module').enableCompileCache?.();
+  return import('../dist/bundle/cli.js');
+}
+
+/**
+ * A CommonJS bundle of dist/bundle/, compiled with V8's code cache kept in ollama-tls's cache
+ * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts), named by the bundle's
+ * hash (its first line), this Node and its flags: a warm doctor run then compiles almost nothing
+ * (Node 20 has no compile cache, and Node's module loaders take no cached data). Without a
+ * writable cache directory, or with a cache V8 rejects, it compiles as require() would. The
+ * bundle's own import() of the files left out of it (ES modules) comes here as __bundleImport.
+ */
+function loadCommonJsBundle(name) {
+  const path = require('node:path');
+  const vm = require('node:vm');
+  const dir = path.join(__dirname, '../dist/bundle');
+  const filename = path.join(dir, name);
+  const source = readFileSync(filename, 'utf8');
+  let cacheFile;
+  let cachedData;
+  try {
+    const home = require(path.join(dir, 'cache-dir.cjs')).cacheDir();
+    if (home) {
+      // The build names the bundle by hash on its first line (scripts/bundle.mjs).
+      const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(source)?.[1];
+      // V8 refuses a cache made under other flags: runs with and without some (NODE_OPTIONS,
+      // --cpu-prof) each keep their own rather than replace each other's on every run.
+      const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+      if (hash) cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}${flags ? `-${fnv1a(flags)}` : ''}.bin`);
+      // Only our own: a file someone else wrote there is code we did not compile.
+      if (cacheFile && (!process.getuid || require('node:fs').statSync(cacheFile).uid === process.getuid())) cachedData = readFileSync(cacheFile);
+    }
+  } catch {
+    cachedData = undefined; // none yet (or no cache directory): written when this run ends
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __bundleImport) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename, cachedData });
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // At exit, so that the cache holds the functions this run compiled lazily too.
+    process.once('exit', () => writeCodeCache(cacheFile, script));
+  }
+  const { pathToFileURL } = require('node:url');
+  const mod = { exports: {} };
+  const bundleImport = (spec) => import(pathToFileURL(path.join(dir, spec)).href);
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(filename), mod, filename, dir, bundleImport);
+  return mod.exports;
+}
+
+/** 32-bit FNV-1a of a string, in hex: a short name for a set of flags. */
+function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+/** The code cache, written whole or not at all; caches of other builds of the same bundle are removed. */
+function writeCodeCache(file, script) {
+  try {
+    const { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+    const path = require('node:path');
+    const dir = path.dirname(file);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const [bundle, hash] = path.basename(file).split('-');
+    for (const old of readdirSync(dir)) if (old.startsWith(`${bundle}-`) && !old.startsWith(`${bundle}-${hash}-`)) rmSync(path.join(dir, old), { force: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, file);
+  } catch {
+    // An unwritable cache costs the next run its compile time, nothing else.
+  }
 }

@@ -4,7 +4,8 @@
 // `doctor`, the command run most, gets one file of its own (dist/bundle/doctor.js, see below).
 // tsc remains the type check; this only transforms.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -21,7 +22,7 @@ const split = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  minify: true,
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   // Chunks sit beside the entry: src/cli/version.ts finds package.json at ../../ from either.
   chunkNames: '[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
@@ -83,47 +84,85 @@ for (const target of separate) {
   const shared = [...staticClosure([target])].filter((f) => folded.has(f) && Object.keys(outputs[outKey(f)].inputs).some((i) => i !== '<runtime>'));
   if (shared.length) throw new Error(`doctor.js: ${target} would load ${shared.join(', ')} a second time`);
 }
-await build({
+// CommonJS, so that the launcher can compile it through vm.Script with a V8 code cache (Node 20
+// has no compile cache, and an ES module cannot be given one): the launcher's share of a warm
+// doctor run's compile time drops by the functions V8 would otherwise compile lazily as it runs.
+// ES module semantics kept: strict mode (the banner's directive), import.meta.url (the bundle's own
+// URL, which version.ts and outline-cache.ts read), no top-level await (esbuild refuses it in CJS).
+const doctorPass = await build({
   absWorkingDir: root,
   entryPoints: { doctor: path.join(outdir, 'cli.js') },
   outdir,
+  outExtension: { '.js': '.cjs' },
+  write: false,
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  minify: true,
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   legalComments: 'none',
   logLevel: 'warning',
   external: ['@peculiar/x509', 'reflect-metadata'],
+  define: { 'import.meta.url': '__bundleUrl' },
   // Names of its own: the chunks folded in keep their banners' __cr and require (esbuild renames
   // those apart), and this text is not parsed, so it must not collide with them.
-  banner: { js: "import{createRequire as __laterCr}from'node:module';const __laterRequire=__laterCr(import.meta.url);" },
+  banner: { js: '"use strict";const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__laterRequire=require;' },
   plugins: [{
     name: 'doctor-path',
     setup(b) {
       // What the folded-in later chunks import from Node (http2, zlib...) is loaded when they run,
       // as it was when they were files of their own: through require(), inside their lazy start.
+      // A dynamic import() of a built-in becomes the same require() (import() in a vm.Script would
+      // need Node's experimental loader hook).
       b.onResolve({ filter: /^node:/ }, (args) => {
         const file = path.basename(args.importer);
-        if (args.path === 'node:module' || !folded.has(file) || doctorPath.has(file)) return undefined;
+        const later = folded.has(file) && !doctorPath.has(file);
+        // The chunks' banners make a require() each from their own URL: all the same file now,
+        // so the one require the launcher hands in serves them all (~40 createRequire calls less).
+        if (args.path === 'node:module') return { path: args.path, namespace: 'one-require' };
+        if (!later && args.kind !== 'dynamic-import') return undefined;
         return { path: args.path, namespace: 'later-builtin' };
       });
+      b.onLoad({ filter: /.*/, namespace: 'one-require' }, () => ({ contents: 'export const createRequire = () => __laterRequire;', loader: 'js' }));
       b.onLoad({ filter: /.*/, namespace: 'later-builtin' }, (args) => ({ contents: `module.exports = __laterRequire(${JSON.stringify(args.path)});`, loader: 'js' }));
       b.onResolve({ filter: /^\.\/[^/]+\.js$/ }, (args) => {
         const file = path.basename(args.path);
         const otherCommand = args.kind === 'dynamic-import' && path.basename(args.importer) === 'cli.js' && file !== doctorChunk;
         if (otherCommand || separate.has(file)) return { path: `./${file}`, external: true };
-        if (!folded.has(file)) throw new Error(`doctor.js: ${args.importer} imports ${file}, which is neither folded in nor left out`);
+        if (!folded.has(file)) throw new Error(`doctor.cjs: ${args.importer} imports ${file}, which is neither folded in nor left out`);
         return undefined;
       });
     },
   }],
 });
+// The files left out (ES modules) are loaded through the launcher's import(), handed in as
+// __bundleImport: an import() in a vm.Script's code would need Node's experimental loader hook.
+const doctorOut = doctorPass.outputFiles[0];
+const doctorText = doctorOut.text.replace(/\bimport\("\.\/([^"/]+\.js)"\)/g, '__bundleImport("./$1")');
+const stray = doctorText.match(/\bimport\([^)]{0,40}/g);
+if (stray) throw new Error(`doctor.cjs: import() left that the launcher cannot serve: ${stray.join(', ')}`);
+// Its first line names the rest by hash: the launcher's key for the code cache, not computed per run.
+const doctorHash = createHash('sha256').update(doctorText).digest('hex').slice(0, 32);
+writeFileSync(doctorOut.path, `// sha256:${doctorHash}\n${doctorText}`);
+// The launcher keeps the code cache in the user's cache directory: where that is, it learns from
+// this file, built from the one module that says it (platform/cache-dir.ts).
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'cache-dir': path.join(root, 'src/platform/cache-dir.ts') },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
+  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 
 // The top-level help as the CLI prints it on a pipe (no terminal width, no colour): the launcher
 // serves it from this file, so `ollama-tls --help | less` costs no more than `--version`.
 const { spawnSync } = await import('node:child_process');
-const { writeFileSync } = await import('node:fs');
 const env = { ...process.env };
 for (const name of ['FORCE_COLOR', 'CLICOLOR_FORCE', 'NO_COLOR']) delete env[name];
 // Through the bundle itself (not bin/, which would answer from help.txt).

@@ -5,8 +5,6 @@
 // Where each fact comes from, most trusted first: the running `ollama serve` (/proc), the systemd
 // unit that starts it (the tree), the current shell (only when neither is known).
 import { redactEnvValue } from '../platform/redact.js';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { statSync } from 'node:fs';
 import { RootFs, type DirTree } from '../platform/rootfs.js';
@@ -99,9 +97,10 @@ function hostHeader(h: OllamaHost): string {
 }
 
 /** GET with no proxy and no credentials; https (a proxy named in OLLAMA_HOST) is not verified here: the TLS views do that. */
-function get(h: OllamaHost, path: string, timeoutMs: number): Promise<Answer> {
+async function get(h: OllamaHost, path: string, timeoutMs: number): Promise<Answer> {
   const addr = clientAddress(h);
-  const mod = h.scheme === 'https' ? https : http;
+  // Loaded here: a doctor run on a target alone never asks the local Ollama (node:http is ~1 ms).
+  const mod = h.scheme === 'https' ? (await import('node:https')).default : (await import('node:http')).default;
   return new Promise((resolve, reject) => {
     const req = mod.request({
       host: addr, port: h.port, path, method: 'GET', agent: false,

@@ -8,6 +8,7 @@ import { parseIp } from '../platform/ip.js';
 import { EKU, OPENSSL_HANDLED_CRITICAL } from '../x509/oids.js';
 import { GEN, opensslFacts, type OpenSslAkid, type OpenSslFacts } from '../x509/openssl-parse.js';
 import { nameConstraintsCheck, nameConstraintsCheckCn } from './openssl-ncons.js';
+import { mayBeSameName } from '../x509/name-key.js';
 
 /** X509_V_ERR_* codes the emulation can produce, with OpenSSL 3's X509_verify_cert_error_string. */
 export const OPENSSL_ERRORS = {
@@ -51,11 +52,11 @@ export interface OpenSslError {
 /**
  * An X509_STORE: trust anchors looked up by subject name. OpenSSL compares names in a canonical
  * form (case and spacing folded); nearly always the bytes are identical, so the store is indexed
- * by the raw bytes and builds the canonical index only when a lookup misses.
+ * by the raw bytes. When a lookup misses, only the certificates whose name key (x509/name-key.ts,
+ * read from the raw bytes) allows an equal canonical form are decoded and compared.
  */
 export class OpenSslStore {
   private byRaw = new Map<string, Certificate[]>();
-  private byCanonical?: Map<string, Certificate[]>;
   private have = new Set<Certificate>();
   readonly certs: Certificate[] = [];
 
@@ -71,7 +72,6 @@ export class OpenSslStore {
     list.push(cert);
     this.byRaw.set(key, list);
     this.certs.push(cert);
-    this.byCanonical = undefined;
   }
 
   get size(): number {
@@ -92,21 +92,18 @@ export class OpenSslStore {
     // A store certificate whose fields cannot be decoded never loads into an X509_STORE.
     const exact = this.byRaw.get(raw.toString('latin1'));
     if (exact) return exact.filter((c) => c.decodeError === undefined);
-    if (!this.byCanonical) {
-      this.byCanonical = new Map();
-      for (const c of this.certs) {
-        let subject: string;
-        try {
-          subject = c.subject.canonical; // only the names here: the whole decode is for candidates
-        } catch {
-          continue;
-        }
-        const list = this.byCanonical.get(subject) ?? [];
-        list.push(c);
-        this.byCanonical.set(subject, list);
+    const out: Certificate[] = [];
+    for (const c of this.certs) {
+      if (!mayBeSameName(c.subjectRaw, raw)) continue;
+      let subject: string;
+      try {
+        subject = c.subject.canonical; // only the names here: the whole decode is for candidates
+      } catch {
+        continue;
       }
+      if (subject === canonical && c.decodeError === undefined) out.push(c);
     }
-    return (this.byCanonical.get(canonical) ?? []).filter((c) => c.decodeError === undefined);
+    return out;
   }
 }
 
@@ -369,7 +366,7 @@ function sigAlgMatchesKey(issuer: Certificate, subject: Certificate): boolean {
 
 /** ossl_x509_likely_issued: names, both certificates valid, the AKID, and signature type against a decodable key. */
 export function likelyIssued(issuer: Certificate, subject: Certificate): boolean {
-  if (!issuer.subjectRaw.equals(subject.issuerRaw) && issuer.subject.canonical !== subject.issuer.canonical) return false;
+  if (!issuer.subjectRaw.equals(subject.issuerRaw) && (!mayBeSameName(issuer.subjectRaw, subject.issuerRaw) || issuer.subject.canonical !== subject.issuer.canonical)) return false;
   const fi = facts(issuer), fs = facts(subject);
   if (fi.invalid || fs.invalid) return false;
   if (!akidMatches(issuer, fs.akid)) return false;

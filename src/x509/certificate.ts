@@ -11,6 +11,7 @@ import {
   type KeyUsageName, type SignatureAlgorithm,
 } from './oids.js';
 import { goParse } from './go-parse.js';
+import { mayBeSameName } from './name-key.js';
 
 export interface NameAttribute {
   oid: string;
@@ -339,7 +340,7 @@ export class Certificate {
 
   /** Subject and issuer are the same name (RFC 5280 "self-issued"), compared as OpenSSL does. */
   get selfIssued(): boolean {
-    return this.subjectRaw.equals(this.issuerRaw) || this.subject.canonical === this.issuer.canonical;
+    return this.subjectRaw.equals(this.issuerRaw) || (mayBeSameName(this.subjectRaw, this.issuerRaw) && this.subject.canonical === this.issuer.canonical);
   }
 
   /**
