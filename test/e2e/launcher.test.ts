@@ -68,7 +68,7 @@ describe("doctor's code cache", () => {
     const [file, ...more] = readdirSync(dir);
     expect(more).toEqual([]);
     // Named by the bundle's hash (its first line), this Node, and its flags when it has some.
-    const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(readFileSync(path.resolve(import.meta.dirname, '../dist/bundle/doctor.cjs'), 'utf8'))![1]!;
+    const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(readFileSync(path.join(ROOT, 'dist/bundle/doctor.cjs'), 'utf8'))![1]!;
     expect(file!.startsWith(`doctor-${hash}-${process.version}-${process.arch}`)).toBe(true);
     expect(file).toMatch(/^doctor-[0-9a-f]{32}-v[\d.]+-\w+(?:-[0-9a-f]+)?\.bin$/);
     const cache = path.join(dir, file!);
