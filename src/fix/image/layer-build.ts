@@ -39,8 +39,21 @@ export async function buildLayer(entries: LayerFile[], mtimeSeconds: number): Pr
   pack.finalize();
   await done;
   const tarBytes = Buffer.concat(chunks);
-  const gzip = zlib.gzipSync(tarBytes, { level: 9 });
-  // zlib writes the OS it was built for in byte 9 (3 = Unix); fix it so every platform agrees.
-  gzip[9] = 3;
-  return { tar: tarBytes, gzip, diffId: sha256(tarBytes), gzipDigest: sha256(gzip) };
+  // Compressed when first asked for: a classic docker save stores the tar itself, and gzip at
+  // level 9 of a ~200 KB bundle is most of the layer's cost.
+  let gzipped: { bytes: Buffer; digest: string } | undefined;
+  const compressed = () => {
+    if (!gzipped) {
+      const bytes = zlib.gzipSync(tarBytes, { level: 9 });
+      // zlib writes the OS it was built for in byte 9 (3 = Unix); fix it so every platform agrees.
+      bytes[9] = 3;
+      gzipped = { bytes, digest: sha256(bytes) };
+    }
+    return gzipped;
+  };
+  return {
+    tar: tarBytes, diffId: sha256(tarBytes),
+    get gzip() { return compressed().bytes; },
+    get gzipDigest() { return compressed().digest; },
+  };
 }
