@@ -12,6 +12,8 @@ import type { CaRef, TargetId } from '../fix/plan.js';
 import type { BaseFamily } from '../fix/base-family.js';
 import { chooseCas, runTrust, type TrustAction, type TrustIo, type TrustQuestions, type TrustRequest, type TrustRun } from '../fix/trust-run.js';
 import type { Certificate } from '../x509/certificate.js';
+import { useOutlineCache } from '../x509/load.js';
+import { OutlineCache, outlineCacheFile, parserIdentity } from '../x509/outline-cache.js';
 import { EXIT } from './exit.js';
 import { asRootCommand, shellLine } from './render-plan.js';
 import { renderFromHost, renderTrustEnd, renderTrustPlan, trustRunJson } from './render-trust.js';
@@ -182,7 +184,12 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     if (chosen.refs.length === 0) throw new InputError('no certificate to act on');
     return printSnippet(chosen.cas, flags);
   }
-  const run = await runTrust(req, io);
+  // The certificates of the bundles a plan reads (an image's, a tree's) as earlier runs found
+  // them (x509/outline-cache.ts, as doctor keeps them): ~150 roots are not walked again.
+  const cacheFile = outlineCacheFile(process.env);
+  const outlines = cacheFile ? new OutlineCache(cacheFile, parserIdentity(toolVersion())).load() : undefined;
+  useOutlineCache(outlines);
+  const run = await runTrust(req, io).finally(() => outlines?.save());
   if (run.status === 'needs-privilege') {
     const unixSudo = run.privilege!.unixSudo;
     if (unixSudo && person && (await confirm('These steps need root. Run them with sudo?', true))) {
