@@ -337,6 +337,46 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
     await expect(of(`${plain}.cut.gz`)).rejects.toThrow(/^layer .*cut\.gz: the tar stream ends inside an entry/);
   });
 
+  it('an archive copy started before the plan (trust --output --yes) is taken by a write of the same source, DST and stamp, and removed otherwise', async () => {
+    const { claimEarlyCopy, dropEarlyCopy, startEarlyCopy } = await import('../src/fix/image/early-copy.js');
+    const { stampOf } = await import('../src/fix/image/source-stamp.js');
+    const src = path.join(work, 'early.tar');
+    const fd = openSync(src, 'w');
+    // Sparse, past 64 MiB: copied by the system cp, as a real archive is.
+    for (const at of [0, 30 << 20, (80 << 20) - 100]) writeSync(fd, Buffer.from(`early ${at}`.repeat(10)), 0, undefined, at);
+    closeSync(fd);
+    const dst = path.join(work, 'early-out.tar');
+    const temps = () => readdirSync(work).filter((n) => n.startsWith('.early-out.tar.ollama-tls-'));
+    // Taken: the temp file beside DST holds the source's bytes once the copy is done.
+    await startEarlyCopy(src, dst);
+    const taken = await claimEarlyCopy(src, dst, await stampOf(src));
+    expect(taken?.tmp).toBe(path.join(work, `.early-out.tar.ollama-tls-${process.pid}.tmp`));
+    await taken!.done;
+    expect(sha256(readFileSync(taken!.tmp))).toBe(sha256(readFileSync(src)));
+    // Taken once: the write owns it now, and a second claim finds nothing.
+    expect(await claimEarlyCopy(src, dst, await stampOf(src))).toBeUndefined();
+    rmSync(taken!.tmp);
+    // Another stamp (the source changed since the copy began), another DST: stopped and removed.
+    for (const [claimDst, stamp] of [[dst, 'other'], [path.join(work, 'elsewhere.tar'), await stampOf(src)]] as const) {
+      await startEarlyCopy(src, dst);
+      expect(await claimEarlyCopy(src, claimDst, stamp)).toBeUndefined();
+      expect(temps()).toEqual([]);
+    }
+    // A run that ends without a write.
+    await startEarlyCopy(src, dst);
+    await dropEarlyCopy();
+    expect(temps()).toEqual([]);
+    // Nothing starts in place, for a layout directory, or into a directory.
+    // (The stamp a copy would have been started with: a claim would take any.)
+    const { stampText } = await import('../src/fix/image/source-stamp.js');
+    for (const [from, to] of [[src, src], [path.join(work, 'empty-dir'), dst], [src, path.join(work, 'empty-dir')]]) {
+      await startEarlyCopy(from!, to!);
+      expect(await claimEarlyCopy(from!, to!, stampText(statSync(from!)))).toBeUndefined();
+    }
+    expect(temps()).toEqual([]);
+    rmSync(src);
+  });
+
   it('copies a large archive whole, byte for byte (through the system cp above 64 MiB)', async () => {
     const big = path.join(work, 'large.bin');
     const fd = openSync(big, 'w');
