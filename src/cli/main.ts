@@ -19,6 +19,24 @@ function withOptions(cmd: Command, command: CommandName, values: OptionValues | 
 }
 
 /**
+ * `trust`/`untrust --image ARCHIVE --output DST --yes`: the archive's copy, most of the run's
+ * time, starts before the command's own modules load; the command's write takes it over, and an
+ * end without one removes it (fix/image/early-copy.ts).
+ */
+async function withEarlyImageCopy(flags: Record<string, unknown>, run: () => Promise<void>): Promise<void> {
+  const { image, output } = flags;
+  const early = typeof image === 'string' && typeof output === 'string' && flags.yes === true && !flags.dryRun && !flags.print && !flags.buildSecret
+    ? await import('../fix/image/early-copy.js')
+    : undefined;
+  await early?.startEarlyCopy(image as string, output as string);
+  try {
+    await run();
+  } finally {
+    await early?.dropEarlyCopy();
+  }
+}
+
+/**
  * `only`: the command this run is for, when the rest cannot matter (`doctor` as the first
  * argument: commander dispatches to it without looking at the others, whose ~70 options cost a
  * doctor run ~5 ms to define). Every other run defines them all (top-level help, suggestions).
@@ -165,8 +183,10 @@ Examples:
   ollama-tls trust --ca corp.p12 --bundle-out ~/ca-bundle.pem
   ollama-tls trust --ca corp-ca.pem --root /mnt/image --yes`)
     .action(async (flags) => {
-      const { trustCommand } = await import('./trust-command.js');
-      setExit(await trustCommand('trust', flags));
+      await withEarlyImageCopy(flags, async () => {
+        const { trustCommand } = await import('./trust-command.js');
+        setExit(await trustCommand('trust', flags));
+      });
     });
 
   withOptions(
@@ -181,8 +201,10 @@ Examples:
   ollama-tls untrust --ca corp-ca.pem --yes
   ollama-tls untrust --fingerprint 3f9a...e1 --dry-run`)
     .action(async (flags) => {
-      const { trustCommand } = await import('./trust-command.js');
-      setExit(await trustCommand('untrust', flags));
+      await withEarlyImageCopy(flags, async () => {
+        const { trustCommand } = await import('./trust-command.js');
+        setExit(await trustCommand('untrust', flags));
+      });
     });
 
   return program;

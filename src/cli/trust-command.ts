@@ -7,15 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { isExecutableFile } from '../platform/executable.js';
 import { InputError } from '../platform/input-error.js';
-import { parseFingerprints } from '../fix/from-host.js';
+import { parseFingerprints } from '../fix/fingerprint.js';
 import type { CaRef, TargetId } from '../fix/plan.js';
-import { bundledRoots } from '../trust/stores.js';
-import { BASE_FAMILIES, isBaseFamily, type BaseFamily } from '../fix/base-family.js';
-import { TARGET_IDS } from '../fix/targets.js';
+import type { BaseFamily } from '../fix/base-family.js';
 import { chooseCas, runTrust, type TrustAction, type TrustIo, type TrustQuestions, type TrustRequest, type TrustRun } from '../fix/trust-run.js';
 import type { Certificate } from '../x509/certificate.js';
+import { useOutlineCache } from '../x509/load.js';
+import { OutlineCache, outlineCacheFile, parserIdentity } from '../x509/outline-cache.js';
 import { EXIT } from './exit.js';
-import { parseNetworkFlags } from './network-flags.js';
 import { asRootCommand, shellLine } from './render-plan.js';
 import { renderFromHost, renderTrustEnd, renderTrustPlan, trustRunJson } from './render-trust.js';
 import { styleFor, useColour } from './style.js';
@@ -30,8 +29,9 @@ type Action = TrustAction;
 
 const SUDO = ['/usr/bin/sudo', '/bin/sudo'];
 
-function parseOnly(text: string | undefined): TargetId[] | undefined {
+async function parseOnly(text: string | undefined): Promise<TargetId[] | undefined> {
   if (text === undefined) return undefined;
+  const { TARGET_IDS } = await import('../fix/targets.js');
   const ids = text.split(',').map((x) => x.trim()).filter(Boolean);
   const bad = ids.filter((x) => !(TARGET_IDS as string[]).includes(x));
   if (bad.length || ids.length === 0) throw new InputError(`--only "${text}": choose from ${TARGET_IDS.filter((t) => t !== 'bundle').join(', ')} (comma-separated)`);
@@ -91,7 +91,7 @@ async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], 
 
 /** --print / --build-secret: the Dockerfile lines to paste, for the family of --dockerfile or --base-family; nothing is written. */
 async function printSnippet(cas: Certificate[], flags: TrustFlags): Promise<number> {
-  const df = await import('../fix/dockerfile.js');
+  const [df, { bundledRoots }] = await Promise.all([import('../fix/dockerfile.js'), import('../trust/stores.js')]);
   let family = flags.baseFamily as BaseFamily | undefined;
   let user: string | undefined;
   if (flags.dockerfile && !family) {
@@ -123,7 +123,7 @@ async function trustRequest(action: Action, flags: TrustFlags): Promise<TrustReq
   if (action === 'untrust' && !flags.ca?.length && !flags.fingerprint?.length && !wholeFile) throw new InputError('untrust needs --ca FILE or --fingerprint SHA256 (what trust added); --dockerfile F or --compose F alone removes what trust wrote there');
   if (action === 'trust' && flags.fingerprint?.length && !flags.fromHost && !flags.ca?.length) throw new InputError('--fingerprint goes with --from-host (or checks --ca files)');
   if (flags.scope !== undefined && flags.scope !== 'user' && flags.scope !== 'machine') throw new InputError(`--scope "${flags.scope}": choose user or machine`);
-  const only = parseOnly(flags.only);
+  const only = await parseOnly(flags.only);
   const fingerprints = parseFingerprints(flags.fingerprint);
   if (flags.root) {
     await access(flags.root).catch(() => {
@@ -133,7 +133,7 @@ async function trustRequest(action: Action, flags: TrustFlags): Promise<TrustReq
   return {
     action, caFiles: flags.ca ?? [], fingerprints, force: Boolean(flags.force), dryRun: Boolean(flags.dryRun), yes: Boolean(flags.yes),
     ...(flags.password !== undefined ? { password: flags.password } : {}),
-    ...(flags.fromHost ? { fromHost: { spec: flags.fromHost, net: parseNetworkFlags(flags) } } : {}),
+    ...(flags.fromHost ? { fromHost: { spec: flags.fromHost, net: (await import('./network-flags.js')).parseNetworkFlags(flags) } } : {}),
     ...(flags.root ? { root: flags.root } : {}), ...(flags.scope ? { scope: flags.scope as 'user' | 'machine' } : {}),
     ...(flags.bundleOut ? { bundleOut: flags.bundleOut } : {}), ...(only ? { only } : {}),
     ...(flags.compose ? { compose: flags.compose } : {}), ...(flags.service ? { services: flags.service } : {}),
@@ -149,8 +149,9 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
   // With --json, stdout carries the JSON alone; everything for people goes to stderr.
   const log = (t: string) => (flags.json ? process.stderr : process.stdout).write(t);
   if ((flags.print || flags.buildSecret) && action !== 'trust') throw new InputError('--print and --build-secret go with trust');
-  if (flags.baseFamily !== undefined && !isBaseFamily(flags.baseFamily)) {
-    throw new InputError(`--base-family "${flags.baseFamily}": choose ${BASE_FAMILIES.slice(0, -1).join(', ')} or ${BASE_FAMILIES.at(-1)}`);
+  if (flags.baseFamily !== undefined) {
+    const { BASE_FAMILIES, isBaseFamily } = await import('../fix/base-family.js');
+    if (!isBaseFamily(flags.baseFamily)) throw new InputError(`--base-family "${flags.baseFamily}": choose ${BASE_FAMILIES.slice(0, -1).join(', ')} or ${BASE_FAMILIES.at(-1)}`);
   }
   // The build-secret recipe names the CA file only as a placeholder: it needs no CA to print.
   if (flags.buildSecret && action === 'trust') return printSnippet([], flags);
@@ -183,7 +184,12 @@ export async function trustCommand(action: Action, flags: TrustFlags): Promise<n
     if (chosen.refs.length === 0) throw new InputError('no certificate to act on');
     return printSnippet(chosen.cas, flags);
   }
-  const run = await runTrust(req, io);
+  // The certificates of the bundles a plan reads (an image's, a tree's) as earlier runs found
+  // them (x509/outline-cache.ts, as doctor keeps them): ~150 roots are not walked again.
+  const cacheFile = outlineCacheFile(process.env);
+  const outlines = cacheFile ? new OutlineCache(cacheFile, parserIdentity(toolVersion())).load() : undefined;
+  useOutlineCache(outlines);
+  const run = await runTrust(req, io).finally(() => outlines?.save());
   if (run.status === 'needs-privilege') {
     const unixSudo = run.privilege!.unixSudo;
     if (unixSudo && person && (await confirm('These steps need root. Run them with sudo?', true))) {

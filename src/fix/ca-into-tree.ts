@@ -15,7 +15,7 @@ import { familyFacts, type LinuxFamily } from '../platform/linux-families.js';
 import type { RootFs } from '../platform/rootfs.js';
 import { GO_CERT_FILES } from '../trust/store-paths.js';
 import type { Certificate } from '../x509/certificate.js';
-import { certificatesFromPem } from '../x509/load.js';
+import { pemFingerprints } from '../x509/load.js';
 import { opensslSubjectHash } from '../x509/subject-hash.js';
 import { hashDirFingerprints } from './linux-checks.js';
 import { caLabel, fileStem, hasBlock, stripBlock, type CaRef, type Step } from './plan.js';
@@ -76,7 +76,7 @@ function readText(fs: RootFs, p: string): string | undefined {
 function bundleHas(fs: RootFs, file: string, sha256: string): boolean {
   const text = readText(fs, file);
   if (text === undefined) return false;
-  return hasBlock(text, sha256) || certificatesFromPem(text).certificates.some((c) => c.sha256 === sha256);
+  return hasBlock(text, sha256) || pemFingerprints(text).has(sha256);
 }
 
 /** Where the family's update tool picks up this CA. */

@@ -52,17 +52,5 @@ export async function caFromHost(spec: string, net: HostOptions, root: string | 
   };
 }
 
-/** --fingerprint values (trust, untrust, doctor --fix), normalised; a malformed one is the user's to fix. */
-export function parseFingerprints(list: string[] | undefined): string[] {
-  return (list ?? []).map((f) => {
-    const fp = normaliseFingerprint(f);
-    if (!fp) throw new InputError(`--fingerprint "${f}": give the certificate's SHA-256 as 64 hex digits (colons allowed), as doctor prints it`);
-    return fp;
-  });
-}
-
-/** A SHA-256 fingerprint as users paste it (colons, spaces, any case) in the form the tool prints. */
-export function normaliseFingerprint(text: string): string | undefined {
-  const hex = text.replace(/^sha-?256[:= ]*/i, '').replace(/[\s:]/g, '').toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
-}
+// The --fingerprint parsing doctor --fix imports from here (the trust command reads it from fingerprint.ts).
+export { normaliseFingerprint, parseFingerprints } from './fingerprint.js';

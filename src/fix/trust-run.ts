@@ -10,7 +10,8 @@ import { otherReaders, restartAdvice, type Advice } from './advice.js';
 import { ApplyError, applyPlan, recoverInterrupted, treeEscape, type StepOutcome } from './apply.js';
 import { CaInputError, checkCas, readCaFile, type CaFile } from './ca-input.js';
 import { trustContext, type TrustContext } from './context.js';
-import { caFromHost, type FromHost, type HostOptions } from './from-host.js';
+// from-host.ts (which runs the doctor) loads only for --from-host.
+import type { FromHost, HostOptions } from './from-host.js';
 import { JOURNAL_DIR, JOURNAL_TMP, journaled, JournalBusy, SYSTEM_STORES } from './journal.js';
 import { type CaRef, type Check, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
 import { chooseTargets } from './targets.js';
@@ -18,7 +19,6 @@ import type { BaseFamily } from './base-family.js';
 import { InputError } from '../platform/input-error.js';
 import { TreeEscapeError } from '../platform/rootfs.js';
 import { parseGoDebug } from '../trust/go-verify.js';
-import { bundledRoots } from '../trust/stores.js';
 import type { Certificate } from '../x509/certificate.js';
 
 export type TrustAction = 'trust' | 'untrust';
@@ -159,6 +159,7 @@ export async function chooseCas(req: TrustRequest, io: TrustIo): Promise<Chosen>
   }
   let fromHost: FromHost | undefined;
   if (req.fromHost) {
+    const { caFromHost } = await import('./from-host.js');
     fromHost = await caFromHost(req.fromHost.spec, req.fromHost.net, req.root, req.version);
     if (fromHost.kind === 'failed') return { end: emptyRun(req, 'from-host-failed', fromHost) };
     if (fromHost.kind === 'already-trusted') return { end: emptyRun(req, 'already-trusted', fromHost) };
@@ -214,7 +215,7 @@ async function fileTargets(req: TrustRequest, io: TrustIo): Promise<TrustTarget[
     out.push(imageTarget(req.image, req.output));
   }
   if (req.compose) {
-    const { composeTarget } = await import('./compose.js');
+    const [{ composeTarget }, { bundledRoots }] = await Promise.all([import('./compose.js'), import('../trust/stores.js')]);
     const services = req.action === 'trust' ? await composeServices(req.compose, req.services, io) : (req.services ?? []);
     out.push(composeTarget(req.compose, services, bundledRoots().certificates));
   }

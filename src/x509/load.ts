@@ -124,6 +124,17 @@ export function certificatesFromPem(text: string, opts: PemOptions = {}): PemCer
   return certificatesFromBlocks(pemBlocks(text), opts);
 }
 
+// The fingerprints of the last PEM text asked for: planning a CA into a tree or an image reads
+// the same ~200 KB bundle several times (where trust is kept, whether each CA is in each file),
+// and decoding its base64 again each time was most of that.
+let lastPem: { text: string; fingerprints: ReadonlySet<string> } | undefined;
+
+/** The SHA-256 fingerprints of the certificates certificatesFromPem reads from this text. */
+export function pemFingerprints(text: string): ReadonlySet<string> {
+  if (lastPem?.text !== text) lastPem = { text, fingerprints: new Set(certificatesFromPem(text).certificates.map((c) => c.sha256)) };
+  return lastPem.fingerprints;
+}
+
 export function certificatesFromBlocks(blocks: PemBlock[], opts: PemOptions = {}): PemCertificates {
   const out: PemCertificates = { certificates: [], unparsable: 0, otherBlocks: [], withHeaders: 0, problems: [] };
   for (const [i, block] of blocks.entries()) {

@@ -13,6 +13,7 @@ import { blobPath, digestHex, isDigest, sha256Digest as sha256Of } from './diges
 import { isConfigType, isIndexType, isManifestType, type Descriptor, type ImageConfig } from './image-json.js';
 import type { LayerLocation } from './layer-scan.js';
 import { textOf } from './json-spans.js';
+import { stampText } from './source-stamp.js';
 import { walkTar, type TarEntry } from './tar-format.js';
 
 export type ImageFormat = 'docker-archive' | 'docker-archive-oci' | 'oci-archive' | 'oci-layout';
@@ -302,15 +303,6 @@ async function openTarball(file: string): Promise<Source> {
     });
   }
   return src;
-}
-
-/** A source's stamp: its index.json's (layouts) or the tarball's time and size. */
-const stampText = (s: { mtimeMs: number; size: number }): string => `${s.mtimeMs}:${s.size}`;
-
-/** The stamp openSource would give, from a stat or two: whether a reading still applies. */
-export async function stampOf(p: string): Promise<string> {
-  const s = await stat(p);
-  return stampText(s.isDirectory() ? await stat(path.join(p, 'index.json')) : s);
 }
 
 export async function openSource(p: string): Promise<Source> {

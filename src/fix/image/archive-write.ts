@@ -10,7 +10,7 @@
 //    go last, and the archive's own end (its zero blocks and record padding) is kept. So an
 //    untrust gives back the original archive byte for byte. The result goes to a temp file
 //    beside DST and is renamed over it, so DST == SRC is safe.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,7 +29,8 @@ export interface OutputChanges {
 
 export type Progress = (bytes: number) => void;
 
-const tempName = (p: string) => path.join(path.dirname(p), `.${path.basename(p)}.ollama-tls-${process.pid}.tmp`);
+/** The temp file a write of `p` is made in (beside it, so that the rename is atomic). */
+export const tempName = (p: string) => path.join(path.dirname(p), `.${path.basename(p)}.ollama-tls-${process.pid}.tmp`);
 
 async function atomicWrite(file: string, data: Buffer): Promise<void> {
   const tmp = tempName(file);
@@ -53,13 +54,20 @@ const CP_THRESHOLD = 64 << 20;
  * 1 GiB copy, measured). cp creates the file instead of truncating it, and the write-back goes
  * at the kernel's own pace, as it does for any copy.
  */
-export async function copyWhole(from: string, to: string, size: number): Promise<void> {
+export async function copyWhole(from: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
   // The system's own cp, not whatever a PATH (a shim, a wrapper) offers under that name.
   const cp = process.platform === 'linux' && size >= CP_THRESHOLD ? ['/usr/bin/cp', '/bin/cp'].find(isExecutableFile) : undefined;
   if (cp) {
-    const copied = await new Promise<boolean>((resolve) => execFile(cp, ['--', from, to], (err) => resolve(!err)));
+    // No pipes (cp says nothing on success; a failure falls back below): spawning is quicker.
+    const copied = await new Promise<boolean>((resolve) => {
+      const child = spawn(cp, ['--', from, to], { stdio: 'ignore', ...(signal ? { signal } : {}) });
+      child.on('error', () => resolve(false));
+      child.on('close', (code) => resolve(code === 0));
+    });
     if (copied) return;
   }
+  // Stopped (signal): the copy is not wanted any more, so no second try.
+  signal?.throwIfAborted();
   // FICLONE where the filesystem can (btrfs, XFS): a copy that costs no space or time.
   await copyFile(from, to, constants.COPYFILE_FICLONE);
 }

@@ -10,10 +10,12 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Certificate } from '../../x509/certificate.js';
-import { openSource, stampOf, type ImageFormat, type Skipped, type Source } from './archive-source.js';
+import { openSource, type ImageFormat, type Skipped, type Source } from './archive-source.js';
 import { checkLayoutTarget, copyBytes, copyLayout, copyWhole, sameTarget, startTarballCopy, writeLayout, writeTarball, type TarballCopy } from './archive-write.js';
+import { claimEarlyCopy } from './early-copy.js';
 import { loadStates, scanBytes, type ImageState, type LayerScans } from './image-state.js';
 import { outputChanges } from './output-plan.js';
+import { stampOf } from './source-stamp.js';
 import { rebuild, type RebuildAction, type Rebuilt } from './rebuild.js';
 import { trustFiles, type ImageFamily } from './trust-files.js';
 
@@ -236,8 +238,9 @@ async function openForWrite(src: string, dst: string, opts: WriteOptions): Promi
   const copied = copying ? copyLayout(source, dst, progress) : undefined;
   copied?.catch(() => {}); // awaited by write() or abort()
   // An archive written to a new file keeps nearly all of its bytes: the kernel copies them while
-  // the new layer is made (the changes are written over the copy's end).
-  const tarCopy = !layout && !sameTarget(source, dst) ? startTarballCopy(source, dst) : undefined;
+  // the new layer is made (the changes are written over the copy's end). The command line may
+  // have started that copy already, before the plan (early-copy.ts).
+  const tarCopy = !layout && !sameTarget(source, dst) ? (await claimEarlyCopy(source.path, dst, source.stamp)) ?? startTarballCopy(source, dst) : undefined;
   const session: Session = {
     src: source, states: [], scans: reused?.scans ?? new Map(), dst, progress,
     ...(copied ? { copied } : {}), ...(tarCopy ? { tarCopy } : {}),

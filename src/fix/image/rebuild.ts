@@ -73,7 +73,8 @@ export async function rebuild(state: ImageState, cas: Certificate[], opts: { com
       const json = JSON.parse(bytesOf(config).toString('utf8')) as ImageConfig;
       const built = await buildLayer(planned.entries, createdSeconds(json));
       const mediaType = e.manifest ? gzipLayerType(e.manifest.mediaType) : 'application/vnd.docker.image.rootfs.diff.tar';
-      layer = { ...built, mediaType };
+      // Not spread: that would read the lazy gzip (layer-build.ts) a classic docker save never needs.
+      layer = Object.assign(built, { mediaType });
       files = planned.files;
       added = cas.map((c) => c.sha256).filter((f) => !planned.already.includes(f)).sort();
       const baseConfig = doc(config).digest;

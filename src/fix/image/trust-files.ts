@@ -12,7 +12,7 @@ import { familyFacts, LINUX_FAMILIES, LINUX_FAMILY_NAMES, type LinuxFamily } fro
 import { parseOsRelease } from '../../platform/os-release.js';
 import { GO_CERT_FILES } from '../../trust/store-paths.js';
 import type { Certificate } from '../../x509/certificate.js';
-import { certificatesFromPem } from '../../x509/load.js';
+import { pemFingerprints } from '../../x509/load.js';
 import { anchorEdits, bundleFiles, caIntoTree, filesRead, type TreeTrust } from '../ca-into-tree.js';
 import { appendBlock, type Step } from '../plan.js';
 import { imageTree, type RootfsView } from './rootfs-view.js';
@@ -105,7 +105,7 @@ export async function locateTrust(view: RootfsView, env: string[] | null | undef
   const markedCas: string[] = [];
   if (goBundle) {
     const text = (await read(goBundle.named))?.toString('latin1') ?? '';
-    for (const c of certificatesFromPem(text).certificates) bundleCas.add(c.sha256);
+    for (const fp of pemFingerprints(text)) bundleCas.add(fp);
     for (const m of text.matchAll(/^# ollama-tls sha256:([0-9a-f]{64})/gm)) markedCas.push(m[1]!);
   }
   return {
@@ -137,11 +137,29 @@ export interface TrustFiles {
   notes: string[];
 }
 
+// The plan and then the write (which reuses the plan's reading, and so its TrustLocations) ask
+// for the same files: worked out once per reading of an image and set of CAs.
+const made = new WeakMap<TrustLocations, Map<string, Promise<TrustFiles>>>();
+
 /**
  * The files that make the image trust `cas` (sorted by fingerprint, so the same CAs always give
- * the same layer). Nothing when the image already trusts them all.
+ * the same layer). Nothing when the image already trusts them all. The result is shared: read it, never change it.
  */
-export async function trustFiles(view: RootfsView, where: TrustLocations, cas: Certificate[], read: ReadFile): Promise<TrustFiles> {
+export function trustFiles(view: RootfsView, where: TrustLocations, cas: Certificate[], read: ReadFile): Promise<TrustFiles> {
+  const key = [...new Set(cas.map((c) => c.sha256))].sort().join(',');
+  let forWhere = made.get(where);
+  if (!forWhere) made.set(where, (forWhere = new Map()));
+  let files = forWhere.get(key);
+  if (!files) {
+    files = filesFor(view, where, cas, read);
+    forWhere.set(key, files);
+    // A failure is not remembered: the next caller meets it afresh.
+    files.catch(() => forWhere.delete(key));
+  }
+  return files;
+}
+
+async function filesFor(view: RootfsView, where: TrustLocations, cas: Certificate[], read: ReadFile): Promise<TrustFiles> {
   const out: TrustFiles = { entries: [], files: [], already: [], notes: [] };
   const sorted = [...new Map(cas.map((c) => [c.sha256, c])).values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
   const toAdd = sorted.filter((c) => {

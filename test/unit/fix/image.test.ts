@@ -268,6 +268,42 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
     }
   });
 
+  it('writes the new layer byte for byte as tar-stream packs it: prefix-split and PAX names, modes of 0, links, empty and odd-sized files', async () => {
+    const { layerTar } = await import('../src/fix/image/layer-build.js');
+    type Entry = Parameters<typeof layerTar>[0][number];
+    const viaTarStream = async (entries: Entry[], mtime: number): Promise<Buffer> => {
+      const pack = tar.pack();
+      for (const e of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+        const header = { name: e.type === 'directory' ? `${e.path.slice(1)}/` : e.path.slice(1), mode: e.mode, uid: e.uid, gid: e.gid, uname: '', gname: '', mtime: new Date(mtime * 1000) };
+        if (e.type === 'directory') pack.entry({ ...header, type: 'directory' });
+        else if (e.type === 'symlink') pack.entry({ ...header, type: 'symlink', linkname: e.linkname! });
+        else pack.entry({ ...header, type: 'file', size: e.content!.length }, e.content!);
+      }
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of pack) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const plain: Entry[] = [
+      { path: '/etc', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+      { path: '/etc/ssl/certs', type: 'directory', mode: 0, uid: 0, gid: 0 },
+      { path: '/etc/ssl/certs/ca-certificates.crt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(scenario.caPem.repeat(3)) },
+      { path: `/etc/ssl/certs/${caHash}.0`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: `${stem}.pem` },
+      { path: '/etc/ssl/certs/empty.pem', type: 'file', mode: 0, uid: 7, gid: 1234567, content: Buffer.alloc(0) },
+      { path: '/etc/ssl/certs/odd.pem', type: 'file', mode: 0o4755, uid: 1000, gid: 1000, content: randomBytes(1023) },
+      // Longer than 100 bytes: split into ustar's prefix and name fields.
+      { path: `/usr/local/share/${'deep/'.repeat(25)}ca.pem`, type: 'file', mode: 0o600, uid: 0, gid: 0, content: Buffer.from('x') },
+    ];
+    for (const mtime of [0, 1704067200, 1704067200.75]) expect((await layerTar(plain, mtime)).equals(await viaTarStream(plain, mtime))).toBe(true);
+    // Names ustar cannot hold (non-ASCII; no slash to split at) go through tar-stream's PAX headers.
+    for (const odd of [`/etc/ssl/certs/caf\u00e9.pem`, `/${'n'.repeat(120)}`]) {
+      const entries = [...plain, { path: odd, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, content: Buffer.from('pax') }];
+      const built = await layerTar(entries, 1704067200);
+      expect(built.equals(await viaTarStream(entries, 1704067200))).toBe(true);
+      expect(built.includes('PaxHeader')).toBe(true);
+    }
+  });
+
   it('reads a gzip layer as it reads the plain tar: long names, links, data across chunks, a truncated stream refused', async () => {
     const long = `opt/${'deep/'.repeat(40)}ca.pem`;
     const pack = tar.pack();
@@ -299,6 +335,46 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
     // Cut inside the big file: an error naming the layer, not a short list.
     writeFileSync(`${plain}.cut.gz`, zlib.gzipSync(readFileSync(plain).subarray(0, 5 << 20)));
     await expect(of(`${plain}.cut.gz`)).rejects.toThrow(/^layer .*cut\.gz: the tar stream ends inside an entry/);
+  });
+
+  it('an archive copy started before the plan (trust --output --yes) is taken by a write of the same source, DST and stamp, and removed otherwise', async () => {
+    const { claimEarlyCopy, dropEarlyCopy, startEarlyCopy } = await import('../src/fix/image/early-copy.js');
+    const { stampOf } = await import('../src/fix/image/source-stamp.js');
+    const src = path.join(work, 'early.tar');
+    const fd = openSync(src, 'w');
+    // Sparse, past 64 MiB: copied by the system cp, as a real archive is.
+    for (const at of [0, 30 << 20, (80 << 20) - 100]) writeSync(fd, Buffer.from(`early ${at}`.repeat(10)), 0, undefined, at);
+    closeSync(fd);
+    const dst = path.join(work, 'early-out.tar');
+    const temps = () => readdirSync(work).filter((n) => n.startsWith('.early-out.tar.ollama-tls-'));
+    // Taken: the temp file beside DST holds the source's bytes once the copy is done.
+    await startEarlyCopy(src, dst);
+    const taken = await claimEarlyCopy(src, dst, await stampOf(src));
+    expect(taken?.tmp).toBe(path.join(work, `.early-out.tar.ollama-tls-${process.pid}.tmp`));
+    await taken!.done;
+    expect(sha256(readFileSync(taken!.tmp))).toBe(sha256(readFileSync(src)));
+    // Taken once: the write owns it now, and a second claim finds nothing.
+    expect(await claimEarlyCopy(src, dst, await stampOf(src))).toBeUndefined();
+    rmSync(taken!.tmp);
+    // Another stamp (the source changed since the copy began), another DST: stopped and removed.
+    for (const [claimDst, stamp] of [[dst, 'other'], [path.join(work, 'elsewhere.tar'), await stampOf(src)]] as const) {
+      await startEarlyCopy(src, dst);
+      expect(await claimEarlyCopy(src, claimDst, stamp)).toBeUndefined();
+      expect(temps()).toEqual([]);
+    }
+    // A run that ends without a write.
+    await startEarlyCopy(src, dst);
+    await dropEarlyCopy();
+    expect(temps()).toEqual([]);
+    // Nothing starts in place, for a layout directory, or into a directory.
+    // (The stamp a copy would have been started with: a claim would take any.)
+    const { stampText } = await import('../src/fix/image/source-stamp.js');
+    for (const [from, to] of [[src, src], [path.join(work, 'empty-dir'), dst], [src, path.join(work, 'empty-dir')]]) {
+      await startEarlyCopy(from!, to!);
+      expect(await claimEarlyCopy(from!, to!, stampText(statSync(from!)))).toBeUndefined();
+    }
+    expect(temps()).toEqual([]);
+    rmSync(src);
   });
 
   it('copies a large archive whole, byte for byte (through the system cp above 64 MiB)', async () => {
