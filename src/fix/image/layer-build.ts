@@ -3,7 +3,7 @@
 // group names, gzip without a name or time and with a fixed OS byte. The same image and CAs
 // therefore give the same diff_id and digest, and trusting twice can be recognised.
 //
-// The tar is written here, byte for byte as tar-stream's pack writes it (test/image.test.ts holds
+// The tar is written here, byte for byte as tar-stream's pack writes it (test/unit/fix/image.test.ts holds
 // the two to the same bytes), so that layers made by earlier versions keep their digests. Only a
 // name plain ustar cannot hold (non-ASCII, or too long for its name and prefix fields) takes
 // tar-stream itself, loaded then: it needs a PAX header, and tar-stream is ~30 KB to load.

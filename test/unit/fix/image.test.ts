@@ -269,7 +269,7 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
   });
 
   it('writes the new layer byte for byte as tar-stream packs it: prefix-split and PAX names, modes of 0, links, empty and odd-sized files', async () => {
-    const { layerTar } = await import('../src/fix/image/layer-build.js');
+    const { layerTar } = await import('../../../src/fix/image/layer-build.js');
     type Entry = Parameters<typeof layerTar>[0][number];
     const viaTarStream = async (entries: Entry[], mtime: number): Promise<Buffer> => {
       const pack = tar.pack();
@@ -338,8 +338,8 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
   });
 
   it('an archive copy started before the plan (trust --output --yes) is taken by a write of the same source, DST and stamp, and removed otherwise', async () => {
-    const { claimEarlyCopy, dropEarlyCopy, startEarlyCopy } = await import('../src/fix/image/early-copy.js');
-    const { stampOf } = await import('../src/fix/image/source-stamp.js');
+    const { claimEarlyCopy, dropEarlyCopy, startEarlyCopy } = await import('../../../src/fix/image/early-copy.js');
+    const { stampOf } = await import('../../../src/fix/image/source-stamp.js');
     const src = path.join(work, 'early.tar');
     const fd = openSync(src, 'w');
     // Sparse, past 64 MiB: copied by the system cp, as a real archive is.
@@ -368,7 +368,7 @@ describe('the pieces: merged view, JSON edits, tar reading', () => {
     expect(temps()).toEqual([]);
     // Nothing starts in place, for a layout directory, or into a directory.
     // (The stamp a copy would have been started with: a claim would take any.)
-    const { stampText } = await import('../src/fix/image/source-stamp.js');
+    const { stampText } = await import('../../../src/fix/image/source-stamp.js');
     for (const [from, to] of [[src, src], [path.join(work, 'empty-dir'), dst], [src, path.join(work, 'empty-dir')]]) {
       await startEarlyCopy(from!, to!);
       expect(await claimEarlyCopy(from!, to!, stampText(statSync(from!)))).toBeUndefined();
