@@ -20,7 +20,7 @@ import { renderFromHost, renderTrustEnd, renderTrustPlan, trustRunJson } from '.
 import { styleFor, useColour } from './style.js';
 import { ask, canPrompt, spinnerWanted } from './terminal.js';
 import { toolVersion } from './version.js';
-import type { FlagsOf } from './options.js';
+import { OPTIONS, type FlagsOf } from './options.js';
 
 /** The flags, typed from the one options table (options.ts). */
 export type TrustFlags = FlagsOf<'trust'>;
@@ -58,6 +58,26 @@ function terminalQuestions(log: (t: string) => void): TrustQuestions {
 }
 
 /** Run this same command again under sudo, for the CAs already read and confirmed here. */
+/** The flags that choose where trust acts (options.ts), and those among them that name a path. */
+const WHERE_FLAGS = ['root', 'scope', 'bundleOut', 'only', 'compose', 'service', 'dockerfile', 'context', 'image', 'output', 'baseFamily'] as const;
+const PATH_FLAGS = new Set<string>(['root', 'bundleOut', 'compose', 'dockerfile', 'context', 'image', 'output']);
+
+/**
+ * The command-line words for every flag that says where the CA goes, so that a rerun as root
+ * plans the very same target (an image or a Dockerfile must never turn into the system store);
+ * paths made absolute, as the rerun may start elsewhere.
+ */
+export function whereArgs(flags: TrustFlags): string[] {
+  const args: string[] = [];
+  for (const name of WHERE_FLAGS) {
+    const value = flags[name];
+    for (const v of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
+      args.push(OPTIONS[name].flags.split(' ')[0]!, PATH_FLAGS.has(name) ? path.resolve(v) : v);
+    }
+  }
+  return args;
+}
+
 async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<number> {
   const sudo = SUDO.find((p) => isExecutableFile(p));
   if (!sudo) throw new InputError('this plan needs root and sudo is not installed: run the same command as root');
@@ -72,9 +92,7 @@ async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], 
     }
     if (action === 'untrust') for (const r of refs) if (!r.cert) args.push('--fingerprint', r.sha256);
     if (flags.force) args.push('--force');
-    for (const [flag, value] of [['--root', flags.root], ['--scope', flags.scope], ['--bundle-out', flags.bundleOut], ['--only', flags.only]] as const) {
-      if (value !== undefined) args.push(flag, flag === '--root' || flag === '--bundle-out' ? path.resolve(value) : value);
-    }
+    args.push(...whereArgs(flags));
     args.push('--yes');
     const argv = [sudo, '--', process.execPath, process.argv[1]!, ...args];
     process.stderr.write(`$ ${shellLine(argv)}\n`);
