@@ -13,21 +13,19 @@ const outdir = path.join(root, 'dist/bundle');
 rmSync(outdir, { recursive: true, force: true });
 
 const banner = { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" };
+// What every build here shares: Node 20.19 and up, minified unless BUNDLE_MINIFY=0 (readable
+// names in a CPU profile), no legal comments.
+const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20.19', minify: process.env.BUNDLE_MINIFY !== '0', legalComments: 'none' };
 const split = await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { cli: path.join(root, 'src/cli/main.ts') },
   outdir,
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
   // Chunks sit beside the entry: src/cli/version.ts finds package.json at ../../ from either.
   chunkNames: '[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
   banner,
-  legalComments: 'none',
   logLevel: 'warning',
   // inspect's extension detail (x509/extension-detail.ts) is loaded from node_modules as it ships:
   // bundled, its CommonJS build lost its exports (`X509Certificate is not a constructor`), and it
@@ -90,17 +88,12 @@ for (const target of separate) {
 // ES module semantics kept: strict mode (the banner's directive), import.meta.url (the bundle's own
 // URL, which version.ts and outline-cache.ts read), no top-level await (esbuild refuses it in CJS).
 const doctorPass = await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { doctor: path.join(outdir, 'cli.js') },
   outdir,
   outExtension: { '.js': '.cjs' },
   write: false,
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
-  legalComments: 'none',
   logLevel: 'warning',
   external: ['@peculiar/x509', 'reflect-metadata'],
   define: { 'import.meta.url': '__bundleUrl' },
@@ -147,16 +140,11 @@ writeFileSync(doctorOut.path, `// sha256:${doctorHash}\n${doctorText}`);
 // The launcher keeps the code cache in the user's cache directory: where that is, it learns from
 // this file, built from the one module that says it (platform/cache-dir.ts).
 await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { 'cache-dir': path.join(root, 'src/platform/cache-dir.ts') },
   outdir,
   outExtension: { '.js': '.cjs' },
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20.19',
-  minify: process.env.BUNDLE_MINIFY !== '0', // BUNDLE_MINIFY=0: readable names in a CPU profile
-  legalComments: 'none',
   logLevel: 'warning',
 });
 
