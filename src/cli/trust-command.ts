@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isExecutableFile } from '../platform/executable.js';
+import { systemProgram } from '../platform/executable.js';
 import { InputError } from '../platform/input-error.js';
 import { parseFingerprints } from '../fix/fingerprint.js';
 import type { CaRef, TargetId } from '../fix/plan.js';
@@ -27,7 +27,6 @@ export type TrustFlags = FlagsOf<'trust'>;
 
 type Action = TrustAction;
 
-const SUDO = ['/usr/bin/sudo', '/bin/sudo'];
 
 async function parseOnly(text: string | undefined): Promise<TargetId[] | undefined> {
   if (text === undefined) return undefined;
@@ -79,7 +78,7 @@ export function whereArgs(flags: TrustFlags): string[] {
 }
 
 async function rerunWithSudo(action: Action, cas: Certificate[], refs: CaRef[], flags: TrustFlags): Promise<number> {
-  const sudo = SUDO.find((p) => isExecutableFile(p));
+  const sudo = systemProgram('sudo');
   if (!sudo) throw new InputError('this plan needs root and sudo is not installed: run the same command as root');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ollama-tls-'));
   try {

@@ -7,6 +7,7 @@
 // (ca-into-tree.ts). Each family's anchor directory, tools, links and interrupted-run facts are
 // its row in platform/linux-families.ts, with their sources.
 import path from 'node:path';
+import { systemProgram } from '../platform/executable.js';
 import { LINUX_FAMILIES, LINUX_FAMILY_NAMES, type LinuxFamily, type LinuxFamilyFacts } from '../platform/linux-families.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { TrustContext } from './context.js';
@@ -19,8 +20,6 @@ import { javaChecks, javaHook } from './java-checks.js';
 import { JOURNAL_TMP } from './journal.js';
 import { caLabel, fileStem, hasBlock, type CaRef, type Plan, type Step, type TargetId, type TrustTarget } from './plan.js';
 
-const CHROOT = ['/usr/sbin/chroot', '/usr/bin/chroot'];
-const OPENSSL = ['/usr/bin/openssl', '/bin/openssl'];
 
 /** How the tool will be run for this context, or why it cannot be. */
 type Runner =
@@ -34,7 +33,7 @@ function runner(ctx: TrustContext, d: LinuxFamilyFacts): Runner {
   if (ctx.live) return { mode: 'host', argv: [tool.path, ...tool.args], prefix: [] };
   // A tree's tool is the tree's code: it runs inside a chroot of the tree (as root, with the
   // tree's own shell), where its links point where the image expects them; never on this machine.
-  const chroot = CHROOT.find((p) => ctx.hostTool(p));
+  const chroot = systemProgram('chroot', (p) => ctx.hostTool(p));
   // Its scripts write to /dev/null, which an unpacked image may lack (its runtime mounts /dev).
   if (ctx.privileged && chroot && ctx.hasTool('/bin/sh') && ctx.fs.exists('/dev/null')) return { mode: 'chroot', argv: [chroot, ctx.root, tool.path, ...tool.args], prefix: [chroot, ctx.root] };
   const missing = !ctx.privileged ? 'that needs root' : !chroot ? 'chroot is not installed here' : !ctx.hasTool('/bin/sh') ? 'the tree has no /bin/sh' : 'the tree has no /dev/null';
@@ -140,7 +139,7 @@ function distroTarget(family: LinuxFamily): TrustTarget {
         steps.push(toolStep(d, r, 'rebuild the bundle without it'));
         if (d.toolLinkDir && hashCollision(ctx, d.toolLinkDir, steps)) {
           // The tree's openssl in its chroot: the host's would follow the tree's links on the host.
-          const openssl = OPENSSL.find((p) => (r.mode === 'host' ? ctx.hostTool(p) : ctx.hasTool(p)));
+          const openssl = systemProgram('openssl', (p) => (r.mode === 'host' ? ctx.hostTool(p) : ctx.hasTool(p)));
           if (openssl) steps.push({ kind: 'run', argv: [...r.prefix, openssl, 'rehash', d.toolLinkDir], why: 'renumber the subject-hash links it shared with another CA' });
           else notes.push(`No openssl to renumber the subject-hash links in ${d.toolLinkDir}; \`openssl rehash ${d.toolLinkDir}\` in the system does it.`);
         }

@@ -2,12 +2,12 @@
 // proxy, the shell's SSL_CERT_FILE), as a drop-in of ollama-tls's own, so that `doctor --fix` can
 // carry the fix out and undo is one file. `systemctl edit ollama` writes override.conf; this
 // writes ollama-tls.conf beside it and leaves the user's files alone.
+import { systemProgram } from '../platform/executable.js';
 import { readSystemdService } from '../ollama/systemd.js';
 import type { TrustContext } from './context.js';
 import type { Plan, Step } from './plan.js';
 
 export const DROP_IN = '/etc/systemd/system/ollama.service.d/ollama-tls.conf';
-const SYSTEMCTL = ['/usr/bin/systemctl', '/bin/systemctl'];
 
 export interface ServiceEnvWant {
   /** Variables to set, and why (the finding that asked). */
@@ -65,7 +65,7 @@ export function serviceEnvPlan(ctx: TrustContext, want: ServiceEnvWant): Plan | 
     '',
   ].join('\n');
   const steps: Step[] = [{ kind: 'write', path: DROP_IN, content, mode: 0o644, why: `give ${service.unit} ${want.set.map((v) => v.name).join(', ')}` }];
-  const systemctl = ctx.live ? SYSTEMCTL.find((p) => ctx.hostTool(p)) : undefined;
+  const systemctl = ctx.live ? systemProgram('systemctl', (p) => ctx.hostTool(p)) : undefined;
   if (systemctl) steps.push({ kind: 'run', argv: [systemctl, 'daemon-reload'], why: 'systemd reads the drop-in' });
   return {
     target: 'ollama-service', title: `Ollama's service environment (${DROP_IN})`, action: 'trust', root: ctx.root, steps, unchanged: [],

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isExecutableFile } from '../../platform/executable.js';
+import { systemProgram } from '../../platform/executable.js';
 import type { Source } from './archive-source.js';
 import { END_OF_ARCHIVE, padding, ustarHeader } from './tar-format.js';
 
@@ -56,7 +56,7 @@ const CP_THRESHOLD = 64 << 20;
  */
 export async function copyWhole(from: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
   // The system's own cp, not whatever a PATH (a shim, a wrapper) offers under that name.
-  const cp = process.platform === 'linux' && size >= CP_THRESHOLD ? ['/usr/bin/cp', '/bin/cp'].find(isExecutableFile) : undefined;
+  const cp = process.platform === 'linux' && size >= CP_THRESHOLD ? systemProgram('cp') : undefined;
   if (cp) {
     // No pipes (cp says nothing on success; a failure falls back below): spawning is quicker.
     const copied = await new Promise<boolean>((resolve) => {
