@@ -42,7 +42,8 @@ const split = await build({
 // load later (the renderer, --fix and what it loads, HTTP/2) folded in too: a module must exist
 // once per process, or a class (UserError, Certificate) from one copy would fail `instanceof` in
 // the other. Left as separate files: cli.js's imports of the other commands (never run by a doctor
-// run) and lazily loaded chunks holding only third-party packages (ora, inquirer), which share no
+// run) and lazily loaded chunks holding only third-party packages (ora, inquirer, and commander,
+// which a plain doctor command line never loads: cli/plain-args.ts), which share no
 // state with our modules. The launcher loads doctor.js for `doctor` and cli.js for the rest.
 const outputs = split.metafile.outputs;
 const outKey = (file) => path.relative(root, path.join(outdir, file));
@@ -63,7 +64,12 @@ const doctorChunk = path.basename(Object.entries(outputs).find(([, o]) => o.entr
 const doctorPath = staticClosure(['cli.js', doctorChunk]);
 const folded = new Set(doctorPath);
 const separate = new Set();
-const later = [...folded].filter((f) => f !== 'cli.js').flatMap((f) => imports(f, 'dynamic-import'));
+// The other commands' own chunks, which a doctor run never loads (cli.js imports each when it runs).
+const commandChunks = new Set(Object.entries(outputs).filter(([, o]) => /^src\/cli\/[a-z]+-command\.ts$/.test(o.entryPoint ?? '')).map(([f]) => path.basename(f)));
+commandChunks.delete(doctorChunk);
+// What a doctor run may load later: every dynamic import of its path but the other commands
+// (commander too: cli.js loads it when a command line is not plain, cli/plain-args.ts).
+const later = [...folded].flatMap((f) => imports(f, 'dynamic-import').filter((t) => !(f === 'cli.js' && commandChunks.has(t))));
 while (later.length) {
   const target = later.pop();
   if (folded.has(target) || separate.has(target)) continue;
@@ -120,7 +126,7 @@ const doctorPass = await build({
       b.onLoad({ filter: /.*/, namespace: 'later-builtin' }, (args) => ({ contents: `module.exports = __laterRequire(${JSON.stringify(args.path)});`, loader: 'js' }));
       b.onResolve({ filter: /^\.\/[^/]+\.js$/ }, (args) => {
         const file = path.basename(args.path);
-        const otherCommand = args.kind === 'dynamic-import' && path.basename(args.importer) === 'cli.js' && file !== doctorChunk;
+        const otherCommand = args.kind === 'dynamic-import' && path.basename(args.importer) === 'cli.js' && commandChunks.has(file);
         if (otherCommand || separate.has(file)) return { path: `./${file}`, external: true };
         if (!folded.has(file)) throw new Error(`doctor.cjs: ${args.importer} imports ${file}, which is neither folded in nor left out`);
         return undefined;

@@ -60,6 +60,8 @@ export async function buildStandalone(opts: { quiet?: boolean } = {}): Promise<{
       resolveDir: ROOT, sourcefile: 'standalone-entry.ts', loader: 'ts',
     },
     bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bundle,
+    // The CLI's one question about how it runs (cli/invocation.ts): here, as this binary.
+    define: { OLLAMA_TLS_STANDALONE: 'true' },
     logLevel: opts.quiet ? 'silent' : 'warning', legalComments: 'none', minify: true,
     plugins: [{
       name: 'fixed-version',

@@ -1,7 +1,6 @@
 // `ollama-tls doctor`: options in, report out, exit code from the report.
 import { readInputFile } from '../platform/input-file.js';
 import { readCertificateFile } from '../x509/files.js';
-import { access, writeFile } from 'node:fs/promises';
 import { runDoctor, type DoctorRun } from '../diagnose/doctor.js';
 import { loadClientIdentity, type ClientIdentity } from '../probe/client-identity.js';
 import { RootFs } from '../platform/rootfs.js';
@@ -20,6 +19,14 @@ import { runnableReport } from './invocation.js';
 import type { FlagsOf } from './options.js';
 import { useOutlineCache } from '../x509/load.js';
 import { OutlineCache, outlineCacheFile, parserIdentity } from '../x509/outline-cache.js';
+import { StoreSnapshot, storeSnapshotFile } from '../trust/store-snapshot.js';
+import { useStoreSnapshot } from '../trust/stores.js';
+
+/** node:fs/promises' writeFile, loaded when a --save-* flag needs it (loading it costs every run ~2 ms). */
+async function writeFile(file: string, text: string): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await fs.writeFile(file, text);
+}
 
 /** The flags, typed from the one options table (options.ts). */
 export type DoctorFlags = FlagsOf<'doctor'>;
@@ -72,6 +79,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     throw new InputError(`${flags.yes ? '--yes' : flags.dryRun ? '--dry-run' : '--fingerprint'} goes with doctor --fix`);
   }
   if (flags.root) {
+    const { access } = await import('node:fs/promises');
     await access(flags.root).catch(() => {
       throw new InputError(`--root ${flags.root}: no such directory`);
     });
@@ -84,10 +92,15 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
   const spinnerFor = async (text: string) => spinnerWanted(flags.json)
     ? (await import('ora')).default({ text, stream: process.stderr, discardStdin: false, color: useColour(process.stderr) ? 'cyan' : false }).start()
     : undefined;
-  // The trust stores' certificates as earlier runs found them (x509/outline-cache.ts).
+  // The trust stores as earlier runs read them (trust/store-snapshot.ts), and the outlines of
+  // certificates met before (x509/outline-cache.ts), for the stores that changed since.
+  const parser = parserIdentity(toolVersion());
   const cacheFile = outlineCacheFile(process.env);
-  const outlines = cacheFile ? new OutlineCache(cacheFile, parserIdentity(toolVersion())).load() : undefined;
+  const outlines = cacheFile ? new OutlineCache(cacheFile, parser) : undefined;
   useOutlineCache(outlines);
+  const snapshotFile = storeSnapshotFile(process.env);
+  const snapshot = snapshotFile ? new StoreSnapshot(snapshotFile, parser) : undefined;
+  useStoreSnapshot(snapshot);
   /** One run of every check; doctor --fix runs it again, the same way, after applying its plan. */
   const check = async (what: string): Promise<DoctorRun> => {
     const spinner = await spinnerFor(`${what} ${labels.join(', ')}`);
@@ -105,6 +118,7 @@ export async function doctorCommand(targetArgs: string[], flags: DoctorFlags): P
     }).finally(() => {
       spinner?.stop();
       outlines?.save();
+      snapshot?.save();
     });
   };
   if (flags.fix) {

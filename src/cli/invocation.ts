@@ -19,7 +19,8 @@ export interface Invocation {
 
 function real(p: string): string | undefined {
   try {
-    return realpathSync(p);
+    // The system's realpath(3): one call, where the JavaScript one walks every component.
+    return realpathSync.native(p);
   } catch {
     return undefined;
   }
@@ -35,15 +36,13 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
   return undefined;
 }
 
+// Defined as true by the standalone build (scripts/standalone.ts), and by no other: asking node:sea
+// instead costs every run ~1 ms to load it.
+declare const OLLAMA_TLS_STANDALONE: boolean | undefined;
+
 /** Running as a single executable application (build/ollama-tls): the binary is the program. */
 function standaloneBinary(): string | undefined {
-  // Only the standalone build is CommonJS (ESM has no `require`); node:sea says whether this is it.
-  if (typeof require !== 'function') return undefined;
-  try {
-    return (require('node:sea') as { isSea(): boolean }).isSea() ? process.execPath : undefined;
-  } catch {
-    return undefined;
-  }
+  return typeof OLLAMA_TLS_STANDALONE !== 'undefined' && OLLAMA_TLS_STANDALONE ? process.execPath : undefined;
 }
 
 let cached: Invocation | undefined;

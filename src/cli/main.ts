@@ -1,15 +1,17 @@
-// The command line. Only commander loads up front; each command imports its own modules when it
-// runs, so `ollama-tls --help` and `--version` stay as fast as Node itself.
-import { Command, CommanderError } from 'commander';
+// The command line. Only commander loads up front (and not even it for a plain doctor command line,
+// plain-args.ts); each command imports its own modules when it runs, so `ollama-tls --help` and
+// `--version` stay as fast as Node itself.
+import type { Command } from 'commander';
 import { InputError } from '../platform/input-error.js';
 import { EXIT, reportBug } from './exit.js';
-import { COMMAND_OPTIONS, helpNeedsValues, OPTIONS, optionHelp, optionValues, repeats, type CommandName, type OptionValues } from './options.js';
+import { COMMAND_OPTIONS, helpNeedsValues, OPTIONS, optionHelp, optionValues, repeats, type CommandName, type FlagsOf, type OptionValues } from './options.js';
+import { plainDoctorArgs } from './plain-args.js';
 import { toolVersion } from './version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** A command's options, from the one table (options.ts), in its order. */
-function withOptions(cmd: Command, command: CommandName, values: OptionValues | undefined): Command {
+export function withOptions(cmd: Command, command: CommandName, values: OptionValues | undefined): Command {
   for (const name of COMMAND_OPTIONS[command]) {
     const help = optionHelp(command, name, values);
     if (repeats(name)) cmd.option(OPTIONS[name].flags, help, collect);
@@ -41,8 +43,8 @@ async function withEarlyImageCopy(flags: Record<string, unknown>, run: () => Pro
  * argument: commander dispatches to it without looking at the others, whose ~70 options cost a
  * doctor run ~5 ms to define). Every other run defines them all (top-level help, suggestions).
  */
-function buildProgram(setExit: (code: number) => void, values: OptionValues | undefined, only?: 'doctor'): Command {
-  const program = new Command('ollama-tls')
+function buildProgram(commander: Commander, setExit: (code: number) => void, values: OptionValues | undefined, only?: 'doctor'): Command {
+  const program = new commander.Command('ollama-tls')
     .description(
       'A doctor for TLS trust between your machine and the model you want. It connects the way Ollama does, ' +
         'shows the certificate chain the server really sends, and judges it as Go (Ollama), Node.js, ' +
@@ -90,10 +92,7 @@ Examples:
   ollama-tls doctor --fix                      # then confirm; or --yes --fingerprint SHA256 in scripts
   ollama-tls doctor mtls.example.com:443 --cert client.pem --key client.key
   ollama-tls doctor registry.ollama.ai --resolve registry.ollama.ai:443:10.0.0.5 --save-chain chain.pem`)
-    .action(async (targets: string[], flags) => {
-      const { doctorCommand } = await import('./doctor-command.js');
-      setExit(await doctorCommand(targets, flags));
-    });
+    .action(async (targets: string[], flags: FlagsOf<'doctor'>) => setExit(await doctorAction(targets, flags)));
   if (only === 'doctor') return program;
 
   const explain = program
@@ -210,6 +209,13 @@ Examples:
   return program;
 }
 
+type Commander = typeof import('commander');
+
+async function doctorAction(targets: string[], flags: FlagsOf<'doctor'>): Promise<number> {
+  const { doctorCommand } = await import('./doctor-command.js');
+  return doctorCommand(targets, flags);
+}
+
 export async function main(argv: string[]): Promise<void> {
   // A closed pipe (`ollama-tls doctor | head`) is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
@@ -219,16 +225,24 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   let exitCode: number = EXIT.OK;
-  // A command's help lists allowed values from the code's own lists: loaded for that help only.
   const args = argv.slice(2);
-  const helpOf = args[0] === 'help' ? args[1] : args.some((a) => a === '--help' || a === '-h') ? args[0] : undefined;
-  const program = buildProgram((code) => {
-    exitCode = code;
-  }, helpOf !== undefined && helpNeedsValues(helpOf) ? await optionValues() : undefined, argv[2] === 'doctor' ? 'doctor' : undefined);
+  let commander: Commander | undefined;
   try {
-    await program.parseAsync(argv);
+    // A doctor command line that leaves no question is read without commander (plain-args.ts).
+    const plain = args[0] === 'doctor' ? plainDoctorArgs(args.slice(1)) : undefined;
+    if (plain) {
+      exitCode = await doctorAction(plain.operands, plain.flags as FlagsOf<'doctor'>);
+    } else {
+      commander = await import('commander');
+      // A command's help lists allowed values from the code's own lists: loaded for that help only.
+      const helpOf = args[0] === 'help' ? args[1] : args.some((a) => a === '--help' || a === '-h') ? args[0] : undefined;
+      const program = buildProgram(commander, (code) => {
+        exitCode = code;
+      }, helpOf !== undefined && helpNeedsValues(helpOf) ? await optionValues() : undefined, args[0] === 'doctor' ? 'doctor' : undefined);
+      await program.parseAsync(argv);
+    }
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (commander && err instanceof commander.CommanderError) {
       // Help and version are successes; every other parse problem is a usage error.
       exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
     } else if (err instanceof InputError) {

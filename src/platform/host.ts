@@ -1,5 +1,5 @@
 // The machine a fix is meant for: its OS, its Linux family, whether systemd runs services.
-import { promises as fsp } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readOsRelease, type OsRelease } from './os-release.js';
 import type { RootFs } from './rootfs.js';
 
@@ -13,6 +13,14 @@ export interface ClientPlatform {
 export async function detectClientPlatform(fs: RootFs, platform: NodeJS.Platform): Promise<ClientPlatform> {
   if (platform !== 'linux') return { platform };
   const release = readOsRelease(fs);
-  const systemd = await fsp.stat('/run/systemd/system').then(() => true, () => false);
-  return { platform, ...(release ? { family: release.family } : {}), systemd };
+  return { platform, ...(release ? { family: release.family } : {}), systemd: runsSystemd() };
+}
+
+/** systemd's own test (sd_booted): /run/systemd/system exists. One stat, synchronous: fs.promises costs ~2 ms to load. */
+function runsSystemd(): boolean {
+  try {
+    return statSync('/run/systemd/system', { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -2,7 +2,6 @@
 // enforced while reading, because the size a path reports is no bound (/dev/zero and pipes
 // report 0, a FIFO never ends). Logs are not read here: explain reads them as streams.
 import { InputError } from './input-error.js';
-import { open } from 'node:fs/promises';
 
 /**
  * The largest certificate, key or token file accepted. A full root bundle is under 1 MiB and a
@@ -22,6 +21,8 @@ export class InputFileError extends InputError {
 export async function readInputFile(path: string, flag = path): Promise<Buffer> {
   let handle;
   try {
+    // Loaded here, not with the module: most runs name no file, and node:fs/promises costs ~2 ms to load.
+    const { open } = await import('node:fs/promises');
     handle = await open(path, 'r');
   } catch (err) {
     throw new InputFileError('unreadable', `${flag}: cannot read it (${describeFsError(err)})`);

@@ -7,6 +7,7 @@ import type { HttpResponse } from './http.js';
 import { exchangeOn } from './exchange.js';
 import { hostHeader } from './target.js';
 import { alertFromText, type TlsAlert } from './tls-wire.js';
+import { monotonicMs } from '../platform/monotonic.js';
 
 
 /**
@@ -129,9 +130,9 @@ export async function settleClientCertPolicy(
   if (!cc) return;
   if (identity) cc.given = true;
   if (cc.sent) {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const bare = await withoutIdentity();
-    const ms = Math.round(performance.now() - t0);
+    const ms = Math.round(monotonicMs() - t0);
     const b = bare.clientCert;
     if (b?.requested) {
       cc.withoutCertificate = b.refused

@@ -1,6 +1,7 @@
 // TCP connect with a deadline, trying each resolved address in turn as Go's dialer does.
 import net from 'node:net';
 import type { ResolvedAddress } from './resolve.js';
+import { monotonicMs } from '../platform/monotonic.js';
 
 export type DialFailureKind = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'error';
 
@@ -49,15 +50,15 @@ function connectOnce(address: ResolvedAddress, port: number, timeoutMs: number):
 export async function dial(addresses: ResolvedAddress[], port: number, timeoutMs: number): Promise<{ socket: net.Socket; address: ResolvedAddress; attempts: DialAttempt[] }> {
   const attempts: DialAttempt[] = [];
   for (const address of addresses) {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     try {
       const socket = await connectOnce(address, port, timeoutMs);
-      attempts.push({ address: address.address, ms: performance.now() - t0 });
+      attempts.push({ address: address.address, ms: monotonicMs() - t0 });
       return { socket, address, attempts };
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const code = err.code ?? 'EUNKNOWN';
-      attempts.push({ address: address.address, ms: performance.now() - t0, error: { kind: KIND_BY_CODE[code] ?? 'error', code, message: err.message } });
+      attempts.push({ address: address.address, ms: monotonicMs() - t0, error: { kind: KIND_BY_CODE[code] ?? 'error', code, message: err.message } });
     }
   }
   const last = attempts[attempts.length - 1]?.error ?? { kind: 'error' as const, code: 'ENOADDR', message: 'no address to connect to' };

@@ -11,6 +11,7 @@ import * as tls from 'node:tls';
 import { ipVersion } from '../platform/ip.js';
 import type { ClientIdentity } from './client-identity.js';
 import { formatName, nameFromDer } from '../x509/certificate.js';
+import { monotonicMs } from '../platform/monotonic.js';
 import {
   GO_MAX_CERTIFICATE_MESSAGE,
   OPENSSL_MAX_CERT_LIST,
@@ -304,7 +305,7 @@ export function pickServername(host: string, servername?: string): string | unde
  * Rejects with a HandshakeFailure; on failure all sockets are destroyed.
  */
 export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const raw = opts.socket;
   const wire = new RecordingDuplex(raw);
   wire.onFirstWrite = opts.onClientHello;
@@ -359,7 +360,7 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
         // Read the rest of the server's flight off the wire so the chain is judged as Go would.
         beyondLimit = true;
         clearTimeout(timer);
-        const budget = Math.min(CAPTURE_BEYOND_LIMIT_MS, Math.max(0, opts.timeoutMs - (performance.now() - started)));
+        const budget = Math.min(CAPTURE_BEYOND_LIMIT_MS, Math.max(0, opts.timeoutMs - (monotonicMs() - started)));
         const secret = (): Buffer | undefined => serverHandshakeSecretFromKeylog(keylog);
         wire.captureMore((bytes) => {
           const f = readServerFlight(bytes, { serverHandshakeTrafficSecret: secret() });
@@ -421,13 +422,13 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
           authorized: sock.authorized,
           error: sock.authorizationError ? String(sock.authorizationError) : null,
         },
-        handshakeMs: Math.round((performance.now() - started) * 10) / 10,
+        handshakeMs: Math.round((monotonicMs() - started) * 10) / 10,
         clientCertificateSent: Boolean(flight.certificateRequest && opts.clientIdentity),
       };
       if (wireProblem) result.wireProblem = wireProblem;
       if (flight.certificateRequest) result.certificateRequest = { authorities: formatAuthorities(flight.certificateRequest.authorities) };
       if (result.certificateRequest && result.protocol === 'TLSv1.3') {
-        const budget = opts.timeoutMs - (performance.now() - started);
+        const budget = opts.timeoutMs - (monotonicMs() - started);
         const waitMs = Math.min(Math.max(VERDICT_WAIT_MIN_MS, 2 * result.handshakeMs), VERDICT_WAIT_MAX_MS, Math.max(0, budget));
         awaitVerdict(sock, raw, waitMs).then((refusal) => {
           if (!refusal) {

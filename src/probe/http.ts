@@ -4,6 +4,7 @@
 // can ask for its headers alone (a blob is never downloaded: the connection is dropped instead).
 // HTTP/2 (when the server picks h2 in ALPN) is http2.ts; the shapes here are shared by both.
 import type { Duplex } from 'node:stream';
+import { monotonicMs } from '../platform/monotonic.js';
 
 export interface HttpRequest {
   method: 'GET' | 'HEAD';
@@ -208,7 +209,7 @@ export async function http1Exchange(stream: Duplex, host: string, next: NextRequ
   const limit = opts.maxBody ?? 256 * 1024;
   const out: HttpResponse[] = [];
   for (let request = next(out); request; request = next(out)) {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const deadline = Date.now() + opts.timeoutMs;
     try {
       stream.write(requestText(host, request));
@@ -229,13 +230,13 @@ export async function http1Exchange(stream: Duplex, host: string, next: NextRequ
       const why = closing ? (/\bclose\b/i.test(connection) ? 'the server said Connection: close' : 'the server answered HTTP/1.0 without keep-alive') : undefined;
       const noBody = request.method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
       if (noBody) {
-        out.push({ ...parsed, body: Buffer.alloc(0), truncated: false, ms: performance.now() - t0 });
+        out.push({ ...parsed, body: Buffer.alloc(0), truncated: false, ms: monotonicMs() - t0 });
         if (request.headersOnly) return { responses: out, ended: 'the answer was read for its headers only' };
         if (why) return { responses: out, ended: why };
         continue;
       }
       if (request.headersOnly) {
-        out.push({ ...parsed, body: Buffer.alloc(0), truncated: true, ms: performance.now() - t0 });
+        out.push({ ...parsed, body: Buffer.alloc(0), truncated: true, ms: monotonicMs() - t0 });
         return { responses: out, ended: 'the answer was read for its headers only' };
       }
       const te = header(parsed, 'transfer-encoding') ?? '';
@@ -250,7 +251,7 @@ export async function http1Exchange(stream: Duplex, host: string, next: NextRequ
         body = await reader.rest(limit, deadline);
         toEnd = true;
       }
-      out.push({ ...parsed, ...body, ms: performance.now() - t0 });
+      out.push({ ...parsed, ...body, ms: monotonicMs() - t0 });
       if (body.truncated) return { responses: out, ended: 'a body was not read to its end' };
       if (why || toEnd) return { responses: out, ended: why ?? 'the body ended with the connection' };
     } catch (e) {

@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { HttpFailure, type ExchangeOutcome, type HttpRequest, type HttpResponse, type NextRequest } from './http.js';
+import { monotonicMs } from '../platform/monotonic.js';
 
 /** RFC 9113 section 7 error codes, by number, as the report names them. */
 const H2_ERRORS = [
@@ -68,7 +69,7 @@ function oneStream(
   session: http2.ClientHttp2Session, request: HttpRequest, limit: number, timeoutMs: number,
   state: () => { goaway?: { code: number; lastStreamId: number }; sessionError?: Error & { code?: string }; reused: boolean },
 ): Promise<HttpResponse> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const headers: http2.OutgoingHttpHeaders = { ':method': request.method, ':path': request.path };
   for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
   return new Promise<HttpResponse>((resolve, reject) => {
@@ -90,7 +91,7 @@ function oneStream(
       clearTimeout(timer);
       // RST_STREAM CANCEL: the rest of this answer is not wanted; other streams go on.
       if (body.cancel && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-      resolve({ ...head, body: Buffer.concat(chunks).subarray(0, limit), truncated: body.truncated, ms: performance.now() - t0 });
+      resolve({ ...head, body: Buffer.concat(chunks).subarray(0, limit), truncated: body.truncated, ms: monotonicMs() - t0 });
     };
     const fail = (f: HttpFailure) => {
       if (settled) return;

@@ -12,6 +12,7 @@ import { openTunnel, ProxyFailure, type ProxyFailureKind } from './proxy.js';
 import { redactProxy, type ProxyChoice } from './proxy-env.js';
 import { resolveHost, ResolveFailure, type ResolvedAddress, type ResolveOverride } from './resolve.js';
 import { hostHeader, type Target } from './target.js';
+import { monotonicMs } from '../platform/monotonic.js';
 
 export type ProbeFailure =
   | { stage: 'resolve'; code: string; message: string }
@@ -117,7 +118,7 @@ export interface ProbeOptions {
 }
 
 async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
-  let t0 = performance.now();
+  let t0 = monotonicMs();
   try {
     result.addresses = await resolveHost(target.host, target.port, {
       overrides: opts.overrides, timeoutMs: opts.timeoutMs, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
@@ -127,9 +128,9 @@ async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): 
     result.failure = { stage: 'resolve', code: f.code ?? 'EAI_FAIL', message: f.message };
     return undefined;
   } finally {
-    result.timings.resolveMs = performance.now() - t0;
+    result.timings.resolveMs = monotonicMs() - t0;
   }
-  t0 = performance.now();
+  t0 = monotonicMs();
   try {
     const d = await dial(result.addresses, target.port, opts.timeoutMs);
     result.address = d.address;
@@ -139,12 +140,12 @@ async function direct(target: Target, result: ProbeResult, opts: ProbeOptions): 
     result.failure = { stage: 'connect', kind: f.kind, code: f.code, message: f.message, attempts: f.attempts };
     return undefined;
   } finally {
-    result.timings.connectMs = performance.now() - t0;
+    result.timings.connectMs = monotonicMs() - t0;
   }
 }
 
 async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: ProbeOptions): Promise<Duplex | undefined> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   try {
     const tunnel = await openTunnel(proxy, target.host, target.port, {
       timeoutMs: opts.timeoutMs, overrides: opts.overrides, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
@@ -165,7 +166,7 @@ async function viaProxy(target: Target, proxy: URL, result: ProbeResult, opts: P
     };
     return undefined;
   } finally {
-    result.timings.proxyMs = performance.now() - t0;
+    result.timings.proxyMs = monotonicMs() - t0;
   }
 }
 
@@ -215,11 +216,11 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
     hs.tlsSocket.on('error', () => {});
     const next = opts.http ? await opts.http.plan(hs.chain) : undefined;
     if (next) {
-      const t0 = performance.now();
+      const t0 = monotonicMs();
       try {
         await httpOverConnections(hs, next, target, result, opts);
       } finally {
-        result.timings.httpMs = performance.now() - t0;
+        result.timings.httpMs = monotonicMs() - t0;
       }
     }
     // Mutual TLS: whether the server asked for a client certificate and went on (client-cert.ts).

@@ -2,8 +2,8 @@
 // hosts file, or DNS. A stale hosts-file entry or a forced address is a classic reason a chain
 // "suddenly" belongs to someone else, so provenance is reported, not just the answer.
 import { InputError } from '../platform/input-error.js';
-import { lookup, Resolver } from 'node:dns/promises';
-import { readFile } from 'node:fs/promises';
+// node:dns/promises and node:fs/promises load when first needed: a target given as an address or
+// with --resolve needs neither, and loading them is a few milliseconds of a doctor run.
 import path from 'node:path';
 import { ipVersion } from '../platform/ip.js';
 
@@ -45,6 +45,7 @@ async function readHostsFile(file: string): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();
   let text = '';
   try {
+    const { readFile } = await import('node:fs/promises');
     text = await readFile(file, 'utf8');
   } catch {
     return map;
@@ -78,6 +79,7 @@ export interface ResolveOptions {
 
 /** Query A and AAAA from specific servers; NXDOMAIN from both is "no such host". */
 async function lookupWith(servers: string[], host: string): Promise<{ address: string; family: number }[]> {
+  const { Resolver } = await import('node:dns/promises');
   const resolver = new Resolver({ timeout: 2000, tries: 2 });
   resolver.setServers(servers);
   const settle = async (family: 4 | 6) => {
@@ -110,6 +112,7 @@ export async function resolveHost(host: string, port: number, opts: ResolveOptio
     timer = setTimeout(() => reject(new ResolveFailure(`DNS lookup of ${host} timed out after ${opts.timeoutMs} ms`, 'ETIMEOUT')), opts.timeoutMs);
   });
   try {
+    const { lookup } = await import('node:dns/promises');
     const query = opts.dnsServers?.length ? lookupWith(opts.dnsServers, host) : lookup(host, { all: true, verbatim: true });
     const answers = await Promise.race([query, timeout]);
     return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4, source: 'dns' as const }));

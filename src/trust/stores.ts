@@ -7,7 +7,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { pemBlocks, type PemBlock } from '../x509/der.js';
 import { certificatesFromBlocks, certificatesFromBytes, certificatesFromPem } from '../x509/load.js';
 import { readCertificateFile } from '../x509/files.js';
-import type { DirTree, RootFs } from '../platform/rootfs.js';
+import { DirTree, type RootFs } from '../platform/rootfs.js';
 import { readOsRelease } from '../platform/os-release.js';
 import { GO_CERT_DIRECTORIES, GO_CERT_FILES } from './store-paths.js';
 import { familyFacts } from '../platform/linux-families.js';
@@ -139,6 +139,10 @@ function certDirListing(fs: RootFs, dir: string): CertDirListing | NodeJS.ErrnoE
  * skipped by Go; GoCertPool leaves those out when it looks for parents.)
  */
 export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openssl' = 'go'): Promise<TrustStore> {
+  return remembered(fs, JSON.stringify(['unix', reader, env.SSL_CERT_FILE || null, env.SSL_CERT_DIR || null]), (see) => readUnixRoots(fs, env, reader, see));
+}
+
+function readUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openssl', see: (p: string) => void): TrustStore {
   const store = new StoreBuilder();
   const pemOptions = { goRules: reader === 'go' };
 
@@ -152,6 +156,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
       continue;
     }
     try {
+      see(file);
       const pem = certificatesFromBlocks(readPemFile(fs, file), pemOptions);
       const n = store.add(pem.certificates, file);
       found = true;
@@ -172,6 +177,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
   const dirs = dirEnv ? dirEnv.split(':').filter(Boolean) : GO_CERT_DIRECTORIES;
   const dirKind = dirEnv ? 'env' : 'dir';
   for (const dir of dirs) {
+    see(dir);
     const listing = certDirListing(fs, dir);
     if (listing instanceof Error) {
       store.sources.push({ path: dir, kind: dirKind, status: errCode(listing) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0 });
@@ -182,6 +188,7 @@ export async function loadUnixRoots(fs: RootFs, env: Env, reader: 'go' | 'openss
     let damaged: StoreSource['damaged'];
     for (const full of listing.files) {
       try {
+        see(full);
         const pem = certificatesFromBlocks(readPemFile(fs, full), pemOptions);
         const certs = pem.certificates;
         if (pem.problems[0]) damaged = { count: (damaged?.count ?? 0) + pem.unparsable, reason: damaged?.reason ?? `${full}: ${pem.problems[0].reason}` };
@@ -224,16 +231,51 @@ export async function loadLinuxSystemRoots(fs: RootFs): Promise<TrustStore> {
 
 let bundled: TrustStore | undefined;
 
-/** The Mozilla-derived roots compiled into this Node.js. */
+/** The Mozilla-derived roots compiled into this Node.js (remembered by the binary they come from). */
 export function bundledRoots(): TrustStore {
-  if (!bundled) {
+  bundled ??= rememberedSync(JSON.stringify(['bundled', process.version, process.versions.openssl, process.execPath]), (see) => {
+    see(process.execPath);
     const store = new StoreBuilder();
     const where = `Node.js ${process.version} bundled roots`;
     const n = store.add(certificatesFromPem(tls.rootCertificates.join('\n')).certificates, where);
     store.sources.push({ path: where, kind: 'bundled', status: 'loaded', certificates: n });
-    bundled = store.done();
-  }
+    return store.done();
+  });
   return bundled;
+}
+
+/** What a store was read from, told before each read. */
+export interface StoreInputs {
+  see(p: string): void;
+}
+
+/** Stores as earlier runs read them, served while their inputs are unchanged (trust/store-snapshot.ts). */
+export interface RememberedStores {
+  get(key: string): TrustStore | undefined;
+  recorder(): StoreInputs;
+  put(key: string, store: TrustStore, inputs: StoreInputs): void;
+}
+
+let snapshot: RememberedStores | undefined;
+
+/** Stores as earlier runs read them (trust/store-snapshot.ts; the CLI turns this on). */
+export function useStoreSnapshot(s: RememberedStores | undefined): void {
+  snapshot = s;
+}
+
+/** A store from the snapshot while its inputs are unchanged; else read, and recorded. Only the running system's tree. */
+async function remembered(fs: RootFs, key: string, read: (see: (p: string) => void) => TrustStore): Promise<TrustStore> {
+  return fs instanceof DirTree && fs.isHostRoot ? rememberedSync(key, read) : read(() => {});
+}
+
+function rememberedSync(key: string, read: (see: (p: string) => void) => TrustStore): TrustStore {
+  if (!snapshot) return read(() => {});
+  const known = snapshot.get(key);
+  if (known) return known;
+  const inputs = snapshot.recorder();
+  const store = read((p) => inputs.see(p));
+  snapshot.put(key, store, inputs);
+  return store;
 }
 
 /**
@@ -254,14 +296,23 @@ export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<
   store.sources.push(...base.sources);
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (extra) {
-    try {
-      const pem = certificatesFromPem(fs.readFile(extra).toString('latin1'));
-      const n = store.add(pem.certificates, extra);
-      store.sources.push({ path: extra, kind: 'env', status: pem.certificates.length ? 'loaded' : 'empty', certificates: n, note: 'from NODE_EXTRA_CA_CERTS' });
-    } catch (e) {
-      // Node only warns ("Ignoring extra certs from ...") and carries on without them.
-      store.sources.push({ path: extra, kind: 'env', status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0, note: 'NODE_EXTRA_CA_CERTS is set but Node cannot read it' });
-    }
+    const added = await remembered(fs, JSON.stringify(['node-extra', extra]), (see) => {
+      const file = new StoreBuilder();
+      try {
+        see(extra);
+        const pem = certificatesFromPem(fs.readFile(extra).toString('latin1'));
+        file.add(pem.certificates, extra);
+        file.sources.push({ path: extra, kind: 'env', status: pem.certificates.length ? 'loaded' : 'empty', certificates: 0, note: 'from NODE_EXTRA_CA_CERTS' });
+      } catch (e) {
+        // Node only warns ("Ignoring extra certs from ...") and carries on without them.
+        file.sources.push({ path: extra, kind: 'env', status: errCode(e) === 'ENOENT' ? 'missing' : 'unreadable', certificates: 0, note: 'NODE_EXTRA_CA_CERTS is set but Node cannot read it' });
+      }
+      return file.done();
+    });
+    // Counted as added to the bundled roots: those already among them are not counted again.
+    const source = added.sources[0]!;
+    source.certificates = store.merge(added);
+    store.sources.push(source);
   }
   if (usesSystemCa(env)) {
     const n = store.merge(await system());

@@ -90,19 +90,24 @@ export class Certificate {
   /**
    * `outline`: where this very DER's fields are, as `outline` gave it for the same bytes in an
    * earlier run (x509/outline-cache.ts): the walk and the structural checks below passed then and
-   * would pass again, so they are skipped.
+   * would pass again, so they are skipped. `known`: fields that run decoded from the same bytes.
    */
-  constructor(der: Buffer, outline?: CertificateOutline) {
+  constructor(der: Buffer, outline?: CertificateOutline, known?: { notBefore: Date }) {
     this.der = der;
+    // Read from the same bytes by an earlier run (trust/store-snapshot.ts), with the outline.
+    if (known) this.memo.set('notBefore', known.notBefore);
     if (outline) {
       const version = outline[0]!, tbsStart = outline[1]!, tbsEnd = outline[2]!;
+      // In OUTLINE_FIELDS' order; written out, as this runs for every root of every store.
       const tlv = (k: number): Tlv => ({ tag: outline[3 + 4 * k]!, start: outline[4 + 4 * k]!, body: outline[5 + 4 * k]!, end: outline[6 + 4 * k]! });
       this.version = version;
       this.tbs = der.subarray(tbsStart, tbsEnd);
-      const [serial, innerSigAlg, issuer, validity, subject, spki, sigAlg, extensions] = OUTLINE_FIELDS.map((_, k) => tlv(k));
-      this.at = { serial: serial!, innerSigAlg: innerSigAlg!, issuer: issuer!, validity: validity!, subject: subject!, spki: spki!, sigAlg: sigAlg!, ...(extensions!.tag ? { extensions } : {}) };
-      this.issuerRaw = whole(der, issuer!);
-      this.subjectRaw = whole(der, subject!);
+      const issuer = tlv(2);
+      const subject = tlv(4);
+      this.at = { serial: tlv(0), innerSigAlg: tlv(1), issuer, validity: tlv(3), subject, spki: tlv(5), sigAlg: tlv(6) };
+      if (outline[3 + 4 * 7]) this.at.extensions = tlv(7);
+      this.issuerRaw = whole(der, issuer);
+      this.subjectRaw = whole(der, subject);
       return;
     }
     const outer = expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Certificate SEQUENCE');

@@ -1,7 +1,7 @@
 // Certificates out of PEM text or DER bytes, with one parse per distinct certificate per run:
 // Node's bundled roots and the distro bundle are mostly the same certificates.
 import { createHash } from 'node:crypto';
-import { Certificate } from './certificate.js';
+import { Certificate, type CertificateOutline } from './certificate.js';
 import { DerError, pemBlocks, readTlv, type PemBlock } from './der.js';
 import type { OutlineCache } from './outline-cache.js';
 
@@ -46,15 +46,16 @@ export function certificateFromDer(der: Buffer): Certificate | undefined {
  * anything judged must be.
  */
 export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; userFile?: boolean } = {}): Certificate | string {
-  const key = der.toString('latin1', Math.max(0, der.length - 24));
+  const key = tailKey(der);
   const bucket = cache.get(key);
   let cert = cached(bucket, der);
   if (!cert) {
     try {
-      const outline = outlines?.get(der);
-      cert = new Certificate(der, outline);
       // Store roots (read for their outline only) are what runs meet again and again.
-      if (!outline && !opts.decoded && !opts.userFile) outlines?.add(der, cert.outline);
+      const storeRoot = !opts.decoded && !opts.userFile;
+      const outline = storeRoot ? outlines?.get(der) : undefined;
+      cert = new Certificate(der, outline);
+      if (!outline && storeRoot) outlines?.add(der, cert.outline);
     } catch (err) {
       if (err instanceof DerError) return err.message;
       if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
@@ -67,6 +68,23 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; user
   if (undecodable) return undecodable;
   return opts.userFile ? openSslParses(cert) ?? cert : cert;
 }
+
+/**
+ * A certificate an earlier run parsed from these very bytes (trust/store-snapshot.ts): its outline
+ * and its notBefore as that run found them, so nothing is walked again.
+ */
+export function knownCertificate(der: Buffer, outline: CertificateOutline, notBefore: Date): Certificate {
+  const key = tailKey(der);
+  const bucket = cache.get(key);
+  let cert = cached(bucket, der);
+  if (!cert) {
+    cert = new Certificate(der, outline, { notBefore });
+    remember(key, bucket, cert);
+  }
+  return cert;
+}
+
+const tailKey = (der: Buffer) => der.toString('latin1', Math.max(0, der.length - 24));
 
 /**
  * Real OpenSSL (d2i_X509, through Node) as the last judge of a user's certificate: what it

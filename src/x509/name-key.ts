@@ -27,6 +27,11 @@ export function nameKey(raw: Buffer): string | undefined {
   return key ?? undefined;
 }
 
+/** The key an earlier run computed for these very bytes (trust/store-snapshot.ts). */
+export function rememberNameKey(raw: Buffer, key: string): void {
+  if (!keys.has(raw)) keys.set(raw, key);
+}
+
 /** False only when the two Names certainly differ in canonical form. */
 export function mayBeSameName(a: Buffer, b: Buffer): boolean {
   const ka = nameKey(a);

@@ -21,11 +21,13 @@ interface Entry { der: Buffer; outline: CertificateOutline; used: boolean }
 export class OutlineCache {
   private entries = new Map<string, Entry[]>();
   private dirty = false;
+  private loaded = false;
 
   constructor(readonly file: string, readonly id: string) {}
 
   /** The outline recorded for exactly these bytes. */
   get(der: Buffer): CertificateOutline | undefined {
+    this.loadOnce();
     const e = this.entries.get(keyOf(der))?.find((x) => x.der.equals(der));
     if (!e) return undefined;
     e.used = true;
@@ -33,6 +35,7 @@ export class OutlineCache {
   }
 
   add(der: Buffer, outline: CertificateOutline): void {
+    this.loadOnce();
     const key = keyOf(der);
     const list = this.entries.get(key) ?? [];
     if (list.some((x) => x.der.equals(der))) return;
@@ -42,8 +45,14 @@ export class OutlineCache {
     this.dirty = true;
   }
 
+  /** The file is read on first use: a run whose stores all come from their snapshot never needs it. */
+  private loadOnce(): void {
+    if (!this.loaded) this.load();
+  }
+
   /** Reads the file; a missing, foreign, damaged or other build's file leaves the cache empty. */
   load(): this {
+    this.loaded = true;
     let fd: number | undefined;
     try {
       fd = openSync(this.file, 'r');
