@@ -69,7 +69,11 @@ const SUDO = new RegExp(`${START}sudo (?=\\S)`, 'g');
 const PROGRAM = new RegExp(`${START}(sudo )?ollama-tls(?= |$)`, 'gm');
 
 /** `command` as it runs here. */
-export function runnable(command: string, inv: Invocation = invocation()): string {
+export function runnable(command: string, given?: Invocation): string {
+  // Nothing to change without either word (and the patterns below cost ~1 ms to compile, the
+  // look-ups of invocation() as much again).
+  if (!command.includes('ollama-tls') && !command.includes('sudo ')) return command;
+  const inv = given ?? invocation();
   const shell = /\s/.test(inv.program) && !inv.program.startsWith('npx ') ? inv.program : inv.program.includes("'") ? `'${inv.program.replace(/'/g, `'\\''`)}'` : inv.program;
   return command
     .replace(PROGRAM, (_m, start: string, sudo: string | undefined) => `${start}${sudo ?? ''}${shell}`)
@@ -77,7 +81,7 @@ export function runnable(command: string, inv: Invocation = invocation()): strin
 }
 
 /** Every `command` field in a report (findings' fixes, at any depth) made runnable here. */
-export function runnableReport<T>(value: T, inv: Invocation = invocation()): T {
+export function runnableReport<T>(value: T, inv?: Invocation): T {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {

@@ -7,6 +7,7 @@
 // reports through the `keylog` event (see tls-wire.ts).
 
 import { Duplex } from 'node:stream';
+import net from 'node:net';
 import * as tls from 'node:tls';
 import { ipVersion } from '../platform/ip.js';
 import type { ClientIdentity } from './client-identity.js';
@@ -459,7 +460,7 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
     }, opts.timeoutMs);
 
     try {
-      tlsSocket = tls.connect(connectOptions);
+      tlsSocket = connectTls(connectOptions);
     } catch (err) {
       fail(classifyFailure(err as Error & { code?: string }, wire, keylog, opts.clientIdentity));
       return;
@@ -469,6 +470,23 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeResult
     tlsSocket.on('error', onError);
     tlsSocket.once('close', onClose);
   });
+}
+
+/**
+ * tls.connect, with Node's net.isIP answered by ipVersion for the length of the call: tls.connect
+ * asks net.isIP whether the SNI name is an IP address (only to warn, DEP0123), and Node's isIP
+ * builds its IPv6 pattern on first use, ~3 ms of a doctor run, for a plain host name too.
+ * ipVersion gives the same answers (test/unit/platform/ip.test.ts) without that pattern.
+ */
+function connectTls(options: tls.ConnectionOptions): tls.TLSSocket {
+  const netExports = net as unknown as { isIP: (s: unknown) => number };
+  const nodeIsIP = netExports.isIP;
+  netExports.isIP = (s) => (typeof s === 'string' ? ipVersion(s) : nodeIsIP(s));
+  try {
+    return tls.connect(options);
+  } finally {
+    netExports.isIP = nodeIsIP;
+  }
 }
 
 /** How long to keep reading a flight Node gave up on (its Certificate message over OpenSSL's limit). */

@@ -107,13 +107,36 @@ export class OpenSslStore {
   }
 }
 
+/**
+ * A security level, or a bound on it and how to learn it: `level()` is asked only when a key or a
+ * signature is weaker than `atMost` demands, so a chain of ordinary keys never pays for asking
+ * (views.ts learns Node's by loading a probe certificate into an SSL context).
+ */
+export type SecurityLevel = number | { atMost: number; level: () => number };
+
+/** The level's bound now, the exact level when a check needs it (asked once). */
+interface Level { atMost: number; exact: () => number }
+
+function levelOf(given: SecurityLevel): Level {
+  if (typeof given === 'number') return { atMost: given, exact: () => given };
+  let exact: number | undefined;
+  return { atMost: given.atMost, exact: () => (exact ??= given.level()) };
+}
+
+/** ssl_security_default_callback's test: `bits` of security meet the level (none needed at level 0). */
+function bitsOk(bits: number, level: Level): boolean {
+  if (level.atMost <= 0 || bits >= MIN_BITS[Math.min(level.atMost, 5) - 1]!) return true;
+  const exact = level.exact();
+  return exact <= 0 || bits >= MIN_BITS[Math.min(exact, 5) - 1]!;
+}
+
 export interface OpenSslVerifyOptions {
   /** The peer's certificate list as sent (leaf first); OpenSSL uses it all as "untrusted". */
   presented: Certificate[];
   store: OpenSslStore;
   now: Date;
   /** The SSL security level (auth_level): 1 for OpenSSL 3.0/3.1, 2 from 3.2 on and on hardened distros. */
-  securityLevel: number;
+  securityLevel: SecurityLevel;
   /** curl-like callers stop at the first error; Node continues and reports the last one. */
   stopAtFirstError: boolean;
   /**
@@ -153,6 +176,7 @@ export function facts(c: Certificate): OpenSslFacts {
 
 export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
   const leaf = opts.presented[0]!;
+  const level = levelOf(opts.securityLevel);
   const errors: OpenSslError[] = [];
   const chain: Certificate[] = [leaf];
   let numUntrusted = 1;
@@ -185,7 +209,7 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
 
   try {
     // x509_verify_x509: the peer's own key first.
-    if (!keyLevelOk(leaf, opts.securityLevel)) fail('EE_KEY_TOO_SMALL', 0, leaf);
+    if (!keyLevelOk(leaf, level)) fail('EE_KEY_TOO_SMALL', 0, leaf);
 
     // ---- build_chain: trusted first (X509_V_FLAG_TRUSTED_FIRST is the default) ----
     const maxDepth = (opts.maxDepth ?? 100) + 1;
@@ -267,11 +291,11 @@ export function opensslVerify(opts: OpenSslVerifyOptions): OpenSslVerifyResult {
     }
 
     // ---- check_auth_level ----
-    if (opts.securityLevel > 0) {
+    if (level.atMost > 0) {
       for (let i = 0; i < chain.length; i++) {
         const x = chain[i]!;
-        if (i > 0 && !keyLevelOk(x, opts.securityLevel)) fail('CA_KEY_TOO_SMALL', i, x);
-        if (i < chain.length - 1 && x.signature.secBits < MIN_BITS[Math.min(opts.securityLevel, 5) - 1]!) fail('CA_MD_TOO_WEAK', i, x);
+        if (i > 0 && !keyLevelOk(x, level)) fail('CA_KEY_TOO_SMALL', i, x);
+        if (i < chain.length - 1 && !bitsOk(x.signature.secBits, level)) fail('CA_MD_TOO_WEAK', i, x);
       }
     }
 
@@ -425,9 +449,8 @@ export function keySecurityBits(c: Certificate): number {
   return facts(c).securityBits;
 }
 
-function keyLevelOk(c: Certificate, level: number): boolean {
-  if (level <= 0) return true;
-  return keySecurityBits(c) >= MIN_BITS[Math.min(level, 5) - 1]!;
+function keyLevelOk(c: Certificate, level: Level): boolean {
+  return level.atMost <= 0 || bitsOk(keySecurityBits(c), level);
 }
 
 /** X509_check_ip: an IP target matches only IP SANs, byte for byte. */

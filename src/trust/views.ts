@@ -6,7 +6,7 @@ import type { Certificate } from '../x509/certificate.js';
 import type { DirTree } from '../platform/rootfs.js';
 import { parseIp } from '../platform/ip.js';
 import { GoCertPool, goTlsErrorText, goVerifyServer, parseGoDebug, type GoError, type GoVerifyResult } from './go-verify.js';
-import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult } from './openssl-verify.js';
+import { OPENSSL_ERRORS, OpenSslStore, opensslHostMatches, opensslVerify, type OpenSslErrorName, type OpenSslVerifyResult, type SecurityLevel } from './openssl-verify.js';
 import {
   bundledRoots, loadExtraRoots, loadRootFiles, loadUnixRoots, loadNodeRoots, loadOsRoots, type Env, type TrustStore,
 } from './stores.js';
@@ -159,7 +159,7 @@ export class TrustViews {
     }
 
     const nodeRules = view === 'node' || view === 'mozilla';
-    const level = nodeRules ? nodeSecurityLevel() : await this.systemSecurityLevel();
+    const level = nodeRules ? nodeSecurityLevelWhenNeeded() : await this.systemSecurityLevel();
     // curl (7.68+) and Python (3.13+) verify with X509_V_FLAG_PARTIAL_CHAIN: a CA certificate in
     // the store anchors a chain even when it is not self-signed. Node does not set it.
     const openssl = opensslVerify({
@@ -218,14 +218,27 @@ h6SLNURRt6IxsePg
 
 let probedLevel: number | undefined;
 
+const cipherStringLevel = (): number | undefined => {
+  const m = tls.DEFAULT_CIPHERS.match(/@SECLEVEL=(\d)/);
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * Node's level as opensslVerify takes it: the probe below tells level 1 from 2 (so 2 bounds it),
+ * and is run only when a key or signature weaker than level 2 allows makes the two differ.
+ */
+function nodeSecurityLevelWhenNeeded(): SecurityLevel {
+  return cipherStringLevel() ?? { atMost: 2, level: nodeSecurityLevel };
+}
+
 /**
  * The security level of this Node's OpenSSL. It is a build and configuration choice (Node 22 keeps
  * level 1 on OpenSSL 3.5, Node 24 uses 2, distribution builds follow the system's openssl.cnf), so
  * ask OpenSSL itself; a @SECLEVEL in Node's default cipher string overrides it.
  */
 export function nodeSecurityLevel(): number {
-  const fromCiphers = tls.DEFAULT_CIPHERS.match(/@SECLEVEL=(\d)/);
-  if (fromCiphers) return Number(fromCiphers[1]);
+  const fromCiphers = cipherStringLevel();
+  if (fromCiphers !== undefined) return fromCiphers;
   if (probedLevel === undefined) {
     try {
       tls.createSecureContext({ cert: RSA_1024_PROBE });
