@@ -77,7 +77,7 @@ function loadCommonJsBundle(name) {
   let cacheFile;
   let cachedData;
   try {
-    const home = require(path.join(dir, 'cache-dir.cjs')).cacheDir();
+    const home = commonJs(path.join(dir, 'cache-dir.cjs')).cacheDir();
     if (home) {
       // The build names the bundle by hash on its first line (scripts/bundle.mjs).
       const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(source)?.[1];
@@ -101,6 +101,16 @@ function loadCommonJsBundle(name) {
   const mod = { exports: {} };
   const bundleImport = (spec) => import(pathToFileURL(path.join(dir, spec)).href);
   script.runInThisContext()(mod.exports, require('node:module').createRequire(filename), mod, filename, dir, bundleImport);
+  return mod.exports;
+}
+
+/**
+ * A one-file CommonJS module of the build, compiled and run directly: require() would first look
+ * for it, resolve links and consult package.json files (~0.5 ms for a 1 KB file).
+ */
+function commonJs(file) {
+  const mod = { exports: {} };
+  require('node:vm').compileFunction(readFileSync(file, 'utf8'), ['exports', 'require', 'module', '__filename'], { filename: file })(mod.exports, require, mod, file);
   return mod.exports;
 }
 

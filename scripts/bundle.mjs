@@ -105,7 +105,9 @@ const doctorPass = await build({
   define: { 'import.meta.url': '__bundleUrl' },
   // Names of its own: the chunks folded in keep their banners' __cr and require (esbuild renames
   // those apart), and this text is not parsed, so it must not collide with them.
-  banner: { js: '"use strict";const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__laterRequire=require;' },
+  // __bundleUrl: import.meta.url. For an absolute path of plain segments (no "." or "..", no "//",
+  // nothing to escape) pathToFileURL adds nothing but "file://" (and costs ~0.4 ms cold).
+  banner: { js: '"use strict";const __bundleUrl=/^(?:\\/[\\w-][\\w.-]*)+$/.test(__filename)?"file://"+__filename:require("node:url").pathToFileURL(__filename).href,__laterRequire=require;' },
   plugins: [{
     name: 'doctor-path',
     setup(b) {

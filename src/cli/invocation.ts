@@ -82,14 +82,21 @@ export function runnable(command: string, given?: Invocation): string {
 
 /** Every `command` field in a report (findings' fixes, at any depth) made runnable here. */
 export function runnableReport<T>(value: T, inv?: Invocation): T {
+  // Plain loops: this visits every value of a report (a few thousand), once per run.
   const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = k === 'command' && typeof x === 'string' ? runnable(x, inv) : walk(x);
+    if (typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = walk(v[i]);
       return out;
     }
-    return v;
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      out[k] = k === 'command' && typeof x === 'string' ? runnable(x, inv) : walk(x);
+    }
+    return out;
   };
   return walk(value) as T;
 }

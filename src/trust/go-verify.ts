@@ -49,7 +49,7 @@ export class GoCertPool {
   add(cert: Certificate): void {
     if (this.have.has(cert)) return;
     this.have.add(cert);
-    const key = cert.subjectRaw.toString('latin1');
+    const key = cert.subjectKey;
     const list = this.byName.get(key) ?? [];
     list.push(this.certs.length);
     this.byName.set(key, list);
@@ -70,7 +70,7 @@ export class GoCertPool {
   findPotentialParents(cert: Certificate): Certificate[] {
     const matching: Certificate[] = [], oneKeyId: Certificate[] = [], mismatch: Certificate[] = [];
     const aki = cert.authorityKeyId ?? Buffer.alloc(0);
-    for (const idx of this.byName.get(cert.issuerRaw.toString('latin1')) ?? []) {
+    for (const idx of this.byName.get(cert.issuerKey) ?? []) {
       const candidate = this.certs[idx]!;
       // AppendCertsFromPEM silently drops what x509.ParseCertificate rejects.
       if (goParseErrors(candidate, this.godebug).length > 0) continue;

@@ -67,7 +67,7 @@ export class OpenSslStore {
   add(cert: Certificate): void {
     if (this.have.has(cert)) return;
     this.have.add(cert);
-    const key = cert.subjectRaw.toString('latin1');
+    const key = cert.subjectKey;
     const list = this.byRaw.get(key) ?? [];
     list.push(cert);
     this.byRaw.set(key, list);
@@ -80,18 +80,19 @@ export class OpenSslStore {
 
   /** Store certificates whose subject is `cert`'s issuer. */
   possibleIssuers(cert: Certificate): Certificate[] {
-    return this.named(cert.issuerRaw, cert.issuer.canonical);
+    return this.named(cert.issuerRaw, cert.issuerKey, () => cert.issuer.canonical);
   }
 
   /** Store certificates with `cert`'s own subject (lookup_cert_match). */
   withSubject(cert: Certificate): Certificate[] {
-    return this.named(cert.subjectRaw, cert.subject.canonical);
+    return this.named(cert.subjectRaw, cert.subjectKey, () => cert.subject.canonical);
   }
 
-  private named(raw: Buffer, canonical: string): Certificate[] {
+  private named(raw: Buffer, key: string, canonicalOf: () => string): Certificate[] {
     // A store certificate whose fields cannot be decoded never loads into an X509_STORE.
-    const exact = this.byRaw.get(raw.toString('latin1'));
+    const exact = this.byRaw.get(key);
     if (exact) return exact.filter((c) => c.decodeError === undefined);
+    const canonical = canonicalOf();
     const out: Certificate[] = [];
     for (const c of this.certs) {
       if (!mayBeSameName(c.subjectRaw, raw)) continue;

@@ -84,6 +84,8 @@ export class Certificate {
   // a trust store holds hundreds of roots of which a run looks at a handful.
   private readonly at: { serial: Tlv; innerSigAlg: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
   private memo = new Map<string, unknown>();
+  private subjectText?: string;
+  private issuerText?: string;
   private native?: X509Certificate;
   private key?: KeyObject;
 
@@ -146,6 +148,18 @@ export class Certificate {
     for (const t of times) decodeTime(der, t);
     const sigOid = children(der, sigAlgTlv!)[0];
     if (!sigOid || sigOid.tag !== TAG.OID || sigOid.end === sigOid.body) throw new DerError('expected signature OID');
+  }
+
+  /**
+   * The subject and issuer Names' bytes as strings: the keys stores index by (Go's CertPool and
+   * OpenSSL's X509_STORE look up by name), made once per certificate, not once per store.
+   */
+  get subjectKey(): string {
+    return (this.subjectText ??= this.subjectRaw.toString('latin1'));
+  }
+
+  get issuerKey(): string {
+    return (this.issuerText ??= this.issuerRaw.toString('latin1'));
   }
 
   /** Where the fields are, as numbers (the constructor takes them back for the same DER). */
