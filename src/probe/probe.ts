@@ -60,8 +60,6 @@ export interface ProbeResult {
   tls?: { protocol: string | null; cipher: string | null; alpn: string | null };
   chain: Buffer[];
   chainSource?: 'wire' | 'api';
-  /** Node's own verdict on this very handshake, for cross-checking the node view. */
-  nodeHandshake?: { authorized: boolean; error: string | null };
   failure?: ProbeFailure;
   /** The server asked for a client certificate (mutual TLS): what it named, what was sent, how it answered. */
   clientCert?: ClientCertUse;
@@ -211,7 +209,6 @@ async function probeOnce(target: Target, opts: ProbeOptions): Promise<ProbeResul
     result.tls = { protocol: hs.protocol, cipher: hs.cipher, alpn: hs.alpn };
     result.chain = hs.chain;
     result.chainSource = hs.chainSource;
-    result.nodeHandshake = hs.node;
     result.timings.handshakeMs = hs.handshakeMs;
     hs.tlsSocket.on('error', () => {});
     const next = opts.http ? await opts.http.plan(hs.chain) : undefined;
