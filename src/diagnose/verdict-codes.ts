@@ -5,7 +5,7 @@
 import type { GoError, GoHostnameReason, GoInvalidReason } from '../trust/go-verify.js';
 import { goHostnameReason } from '../trust/go-verify.js';
 import type { ClientVerdict, Judgement, OsVerifierOutcome, VerdictCause } from '../trust/views.js';
-import { OPENSSL_CODES } from './catalogue.js';
+import { OPENSSL_CODES } from './openssl-codes.js';
 import type { FindingCode } from './finding.js';
 
 type GoKind = GoError['kind'];
