@@ -13,6 +13,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { TrustStore } from '../trust/stores.js';
 import type { ViewName } from '../trust/views.js';
+import { subjectIndex } from '../trust/subject-index.js';
 import { issues, issuersIn } from './chain-facts.js';
 import type { FindingBasis } from './finding.js';
 
@@ -35,7 +36,7 @@ export interface HeldIssuer {
 export function findHeldIssuer(top: Certificate, stores: { view: ViewName; store: TrustStore }[], caFiles: readonly string[]): HeldIssuer | undefined {
   const found: HeldIssuer[] = [];
   for (const { view, store } of stores) {
-    for (const cert of issuersIn(store.certificates, top)) {
+    for (const cert of issuersIn(subjectIndex(store.certificates).mayBeNamed(top.issuerRaw), top)) {
       const origin = store.origin.get(cert) ?? view;
       found.push({ cert, origin, view, fromCaFile: caFiles.includes(origin), root: cert.selfIssued && issues(cert, cert) });
     }

@@ -9,6 +9,7 @@ import { EKU, OPENSSL_HANDLED_CRITICAL } from '../x509/oids.js';
 import { GEN, opensslFacts, type OpenSslAkid, type OpenSslFacts } from '../x509/openssl-parse.js';
 import { nameConstraintsCheck, nameConstraintsCheckCn } from './openssl-ncons.js';
 import { mayBeSameName } from '../x509/name-key.js';
+import { SubjectIndex } from './subject-index.js';
 
 /** X509_V_ERR_* codes the emulation can produce, with OpenSSL 3's X509_verify_cert_error_string. */
 export const OPENSSL_ERRORS = {
@@ -57,6 +58,8 @@ export interface OpenSslError {
  */
 export class OpenSslStore {
   private byRaw = new Map<string, Certificate[]>();
+  /** For look-ups whose bytes match no subject exactly (built on the first). */
+  private index: SubjectIndex | undefined;
   private have = new Set<Certificate>();
   readonly certs: Certificate[] = [];
 
@@ -66,6 +69,7 @@ export class OpenSslStore {
 
   add(cert: Certificate): void {
     if (this.have.has(cert)) return;
+    this.index = undefined;
     this.have.add(cert);
     const key = cert.subjectKey;
     const list = this.byRaw.get(key) ?? [];
@@ -94,8 +98,7 @@ export class OpenSslStore {
     if (exact) return exact.filter((c) => c.decodeError === undefined);
     const canonical = canonicalOf();
     const out: Certificate[] = [];
-    for (const c of this.certs) {
-      if (!mayBeSameName(c.subjectRaw, raw)) continue;
+    for (const c of (this.index ??= new SubjectIndex(this.certs)).mayBeNamed(raw)) {
       let subject: string;
       try {
         subject = c.subject.canonical; // only the names here: the whole decode is for candidates
@@ -391,7 +394,7 @@ function sigAlgMatchesKey(issuer: Certificate, subject: Certificate): boolean {
 
 /** ossl_x509_likely_issued: names, both certificates valid, the AKID, and signature type against a decodable key. */
 export function likelyIssued(issuer: Certificate, subject: Certificate): boolean {
-  if (!issuer.subjectRaw.equals(subject.issuerRaw) && (!mayBeSameName(issuer.subjectRaw, subject.issuerRaw) || issuer.subject.canonical !== subject.issuer.canonical)) return false;
+  if (issuer.subjectKey !== subject.issuerKey && (!mayBeSameName(issuer.subjectRaw, subject.issuerRaw) || issuer.subject.canonical !== subject.issuer.canonical)) return false;
   const fi = facts(issuer), fs = facts(subject);
   if (fi.invalid || fs.invalid) return false;
   if (!akidMatches(issuer, fs.akid)) return false;
