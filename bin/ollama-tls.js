@@ -73,7 +73,8 @@ function loadCommonJsBundle(name) {
   const vm = require('node:vm');
   const dir = path.join(__dirname, '../dist/bundle');
   const filename = path.join(dir, name);
-  const source = readFileSync(filename, 'utf8');
+  // ASCII by construction (scripts/bundle.mjs): Latin-1 is a copy, UTF-8 would be a decode.
+  const source = readFileSync(filename, 'latin1');
   let cacheFile;
   let cachedData;
   try {

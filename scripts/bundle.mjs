@@ -140,6 +140,10 @@ const doctorPass = await build({
 // __bundleImport: an import() in a vm.Script's code would need Node's experimental loader hook.
 const doctorOut = doctorPass.outputFiles[0];
 const doctorText = doctorOut.text.replace(/\bimport\("\.\/([^"/]+\.js)"\)/g, '__bundleImport("./$1")');
+// The launcher reads this file as Latin-1 (a plain copy, where UTF-8 must be decoded): it must be
+// ASCII. esbuild escapes other characters in strings but leaves regular expressions as written.
+const nonAscii = /[^\x00-\x7f]/.exec(doctorText);
+if (nonAscii) throw new Error(`doctor.cjs: "${nonAscii[0]}" near "${doctorText.slice(Math.max(0, nonAscii.index - 40), nonAscii.index + 10)}": write it as a \\u escape in the source`);
 const stray = doctorText.match(/\bimport\([^)]{0,40}/g);
 if (stray) throw new Error(`doctor.cjs: import() left that the launcher cannot serve: ${stray.join(', ')}`);
 // Its first line names the rest by hash: the launcher's key for the code cache, not computed per run.
