@@ -18,11 +18,12 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSy
 import path from 'node:path';
 import type { Certificate, CertificateOutline } from '../x509/certificate.js';
 import { knownCertificate } from '../x509/load.js';
+import { OUTLINE_LENGTH, plausible } from '../x509/outline-cache.js';
 import { rememberNameKey, nameKey } from '../x509/name-key.js';
 import { cacheDir } from '../platform/cache-dir.js';
 import type { RememberedStores, StoreInputs, StoreSource, TrustStore } from './stores.js';
 
-const MAGIC = 0x3253544f; // "OTS2"
+const MAGIC = 0x3353544f; // "OTS3": the layout in load()
 const MAX_FILE_BYTES = 32 << 20;
 /** Inputs changed this recently are not recorded (see above). */
 const RACY_MS = 2000;
@@ -40,8 +41,11 @@ interface Entry {
   origins: number[];
 }
 
-/** A certificate of the table: where its DER is in the file, its outline, and facts about it. */
-type TableRow = [offset: number, length: number, outline: number[], notBefore: number, subjectKey: string | null];
+/** Facts about a certificate of the table (where it is and its outline are in the file's numbers). */
+type TableRow = [notBefore: number, subjectKey: string | null];
+
+/** Per certificate in the numbers: the DER's offset and length, then its outline. */
+const ROW_INTS = 2 + OUTLINE_LENGTH;
 
 interface Layout {
   id: string;
@@ -99,7 +103,10 @@ class StampMemo {
 
 export class StoreSnapshot implements RememberedStores {
   private layout: Layout | undefined;
-  private buf = Buffer.alloc(0);
+  /** The DER bytes of the table's certificates, back to back. */
+  private ders = Buffer.alloc(0);
+  /** ROW_INTS numbers per certificate of the table. */
+  private ints = new Int32Array(0);
   private added = new Map<string, { inputs: [string, Stamp][]; sources: StoreSource[]; store: TrustStore }>();
   /** The certificates of the table made so far this run, by row: the stores share most of them. */
   private rows: (Certificate | undefined)[] = [];
@@ -147,9 +154,13 @@ export class StoreSnapshot implements RememberedStores {
     entry.certs.forEach((index, i) => {
       let cert = this.rows[index];
       if (!cert) {
-        const [offset, length, outline, notBefore, subjectKey] = table[index]!;
-        if (offset + length > this.buf.length) throw new RangeError('damaged store snapshot');
-        cert = knownCertificate(this.buf.subarray(offset, offset + length), outline as CertificateOutline, new Date(notBefore));
+        const [notBefore, subjectKey] = table[index]!;
+        const row = this.ints.subarray(index * ROW_INTS, (index + 1) * ROW_INTS);
+        const offset = row[0]!, length = row[1]!;
+        const der = this.ders.subarray(offset, offset + length);
+        const outline = row.subarray(2);
+        if (row.length !== ROW_INTS || der.length !== length || !plausible(der, outline)) throw new RangeError('damaged store snapshot');
+        cert = knownCertificate(der, outline as CertificateOutline, new Date(notBefore));
         if (subjectKey !== null) rememberNameKey(cert.subjectRaw, subjectKey);
         this.rows[index] = cert;
       }
@@ -172,10 +183,17 @@ export class StoreSnapshot implements RememberedStores {
       if ((process.getuid && st.uid !== process.getuid()) || st.size > MAX_FILE_BYTES) return;
       const buf = Buffer.allocUnsafe(st.size);
       if (readSync(fd, buf, 0, st.size, 0) !== st.size || buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return;
+      // Layout: magic, the JSON's length (u32), the JSON (Layout), padding to 4 bytes, ROW_INTS
+      // int32 per certificate of the table, then their DER back to back.
       const jsonLength = buf.readUInt32LE(4);
       const layout = JSON.parse(buf.toString('utf8', 8, 8 + jsonLength)) as Layout;
       if (layout.id !== this.id) return;
-      this.buf = buf.subarray(8 + jsonLength);
+      const intsStart = align4(8 + jsonLength);
+      const dersStart = intsStart + 4 * ROW_INTS * layout.table.length;
+      if (dersStart > buf.length) return;
+      // A copy: Int32Array needs 4-byte alignment (little-endian, as written on this machine).
+      this.ints = new Int32Array(buf.buffer.slice(buf.byteOffset + intsStart, buf.byteOffset + dersStart));
+      this.ders = buf.subarray(dersStart);
       this.layout = layout;
     } catch {
       this.layout = undefined;
@@ -190,13 +208,15 @@ export class StoreSnapshot implements RememberedStores {
     this.load();
     const out: Layout = { id: this.id, names: [], stamps: {}, table: [], entries: {} };
     const chunks: Buffer[] = [];
+    const ints: number[] = [];
     let size = 0;
     const rowOf = new Map<Certificate, number>();
     const row = (cert: Certificate): number => {
       let r = rowOf.get(cert);
       if (r === undefined) {
         r = out.table.length;
-        out.table.push([size, cert.der.length, cert.outline, cert.notBefore.getTime(), nameKey(cert.subjectRaw) ?? null]);
+        out.table.push([cert.notBefore.getTime(), nameKey(cert.subjectRaw) ?? null]);
+        ints.push(size, cert.der.length, ...cert.outline);
         chunks.push(cert.der);
         size += cert.der.length;
         rowOf.set(cert, r);
@@ -239,10 +259,11 @@ export class StoreSnapshot implements RememberedStores {
     const head = Buffer.alloc(8);
     head.writeUInt32LE(MAGIC, 0);
     head.writeUInt32LE(json.length, 4);
+    const padding = Buffer.alloc(align4(8 + json.length) - 8 - json.length);
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, Buffer.concat([head, json, ...chunks]), { mode: 0o600 });
+      writeFileSync(tmp, Buffer.concat([head, json, padding, Buffer.from(new Int32Array(ints).buffer), ...chunks]), { mode: 0o600 });
       renameSync(tmp, this.file);
       this.added.clear();
     } catch {
@@ -250,6 +271,8 @@ export class StoreSnapshot implements RememberedStores {
     }
   }
 }
+
+const align4 = (n: number) => (n + 3) & ~3;
 
 /** The snapshot file, in ollama-tls's cache directory (platform/cache-dir.ts). */
 export function storeSnapshotFile(env: Record<string, string | undefined> = process.env): string | undefined {

@@ -70,19 +70,27 @@ export interface Extension {
 /** The TBSCertificate fields an outline records, in its order (extensions: tag 0 when absent). */
 export const OUTLINE_FIELDS = ['serial', 'innerSigAlg', 'issuer', 'validity', 'subject', 'spki', 'sigAlg', 'extensions'] as const;
 
+const AT_ISSUER = OUTLINE_FIELDS.indexOf('issuer');
+const AT_SUBJECT = OUTLINE_FIELDS.indexOf('subject');
+
 /** version, TBS start and end, then tag/start/body/end of each of OUTLINE_FIELDS: 35 numbers. */
 export type CertificateOutline = ArrayLike<number>;
 
+/** Where each TBSCertificate field is in the DER. */
+interface Fields { serial: Tlv; innerSigAlg: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv }
+
 export class Certificate {
   readonly der: Buffer;
-  readonly tbs: Buffer;
   readonly version: number;
   /** DER of the issuer and subject Names: Go compares names byte for byte. */
   readonly issuerRaw: Buffer;
   readonly subjectRaw: Buffer;
   // Offsets recorded by the one eager walk; everything else is decoded on first use, because
   // a trust store holds hundreds of roots of which a run looks at a handful.
-  private readonly at: { serial: Tlv; innerSigAlg: Tlv; issuer: Tlv; validity: Tlv; subject: Tlv; spki: Tlv; extensions?: Tlv; sigAlg: Tlv };
+  private fields?: Fields;
+  /** The outline given for these bytes, until `at` reads the fields from it. */
+  private readonly given?: CertificateOutline;
+  private tbsBytes?: Buffer;
   private memo = new Map<string, unknown>();
   private subjectText?: string;
   private issuerText?: string;
@@ -99,17 +107,12 @@ export class Certificate {
     // Read from the same bytes by an earlier run (trust/store-snapshot.ts), with the outline.
     if (known) this.memo.set('notBefore', known.notBefore);
     if (outline) {
-      const version = outline[0]!, tbsStart = outline[1]!, tbsEnd = outline[2]!;
-      // In OUTLINE_FIELDS' order; written out, as this runs for every root of every store.
-      const tlv = (k: number): Tlv => ({ tag: outline[3 + 4 * k]!, start: outline[4 + 4 * k]!, body: outline[5 + 4 * k]!, end: outline[6 + 4 * k]! });
-      this.version = version;
-      this.tbs = der.subarray(tbsStart, tbsEnd);
-      const issuer = tlv(2);
-      const subject = tlv(4);
-      this.at = { serial: tlv(0), innerSigAlg: tlv(1), issuer, validity: tlv(3), subject, spki: tlv(5), sigAlg: tlv(6) };
-      if (outline[3 + 4 * 7]) this.at.extensions = tlv(7);
-      this.issuerRaw = whole(der, issuer);
-      this.subjectRaw = whole(der, subject);
+      // The names now (every store indexes by them); the other fields when first asked for
+      // (`at`, `tbs`): of the hundreds of roots a run loads, it reads a handful.
+      this.version = outline[0]!;
+      this.given = outline;
+      this.issuerRaw = der.subarray(outline[4 + 4 * AT_ISSUER]!, outline[6 + 4 * AT_ISSUER]!);
+      this.subjectRaw = der.subarray(outline[4 + 4 * AT_SUBJECT]!, outline[6 + 4 * AT_SUBJECT]!);
       return;
     }
     const outer = expectTag(readTlv(der, 0), TAG.SEQUENCE, 'Certificate SEQUENCE');
@@ -117,7 +120,7 @@ export class Certificate {
     const [tbsTlv, sigAlgTlv] = children(der, outer);
     expectTag(tbsTlv, TAG.SEQUENCE, 'TBSCertificate');
     expectTag(sigAlgTlv, TAG.SEQUENCE, 'signatureAlgorithm');
-    this.tbs = whole(der, tbsTlv!);
+    this.tbsBytes = whole(der, tbsTlv!);
     const fields = children(der, tbsTlv!);
     let i = 0;
     let version = 1;
@@ -136,7 +139,7 @@ export class Certificate {
     const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
     const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const extensions = fields.slice(i).find((t) => t.tag === ctx(3, true));
-    this.at = { serial, innerSigAlg, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
+    this.fields = { serial, innerSigAlg, issuer, validity, subject, spki, sigAlg: sigAlgTlv!, ...(extensions ? { extensions } : {}) };
     this.issuerRaw = whole(der, issuer);
     this.subjectRaw = whole(der, subject);
     // What OpenSSL's d2i_X509 and Go's parser both refuse, checked by structure only (decoding
@@ -160,6 +163,25 @@ export class Certificate {
 
   get issuerKey(): string {
     return (this.issuerText ??= this.issuerRaw.toString('latin1'));
+  }
+
+  /** The TBSCertificate's bytes (what the issuer signed). */
+  get tbs(): Buffer {
+    return (this.tbsBytes ??= this.der.subarray(this.given![1]!, this.given![2]!));
+  }
+
+  /** Where each field is. */
+  private get at(): Fields {
+    if (!this.fields) {
+      const o = this.given!;
+      const fields: Partial<Fields> = {};
+      OUTLINE_FIELDS.forEach((name, k) => {
+        // Extensions are absent when their tag is 0.
+        if (o[3 + 4 * k]) fields[name] = { tag: o[3 + 4 * k]!, start: o[4 + 4 * k]!, body: o[5 + 4 * k]!, end: o[6 + 4 * k]! };
+      });
+      this.fields = fields as Fields;
+    }
+    return this.fields;
   }
 
   /** Where the fields are, as numbers (the constructor takes them back for the same DER). */

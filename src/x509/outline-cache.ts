@@ -11,7 +11,8 @@ import { cacheDir } from '../platform/cache-dir.js';
 import { OUTLINE_FIELDS, type CertificateOutline } from './certificate.js';
 
 const MAGIC = 0x4f544c32; // "OTL2": the layout in parse()
-const OUTLINE_LENGTH = 3 + 4 * OUTLINE_FIELDS.length;
+/** Numbers in one outline. */
+export const OUTLINE_LENGTH = 3 + 4 * OUTLINE_FIELDS.length;
 /** More than any store holds; past it a run keeps only what it used. */
 const MAX_ENTRIES = 4096;
 const MAX_FILE_BYTES = 32 << 20;
@@ -134,7 +135,7 @@ const align4 = (n: number) => (n + 3) & ~3;
 const keyOf = (der: Buffer) => der.toString('latin1', Math.max(0, der.length - 24));
 
 /** Offsets inside the DER, in order, each at the tag it names: a file damaged on disk is refused. */
-function plausible(der: Buffer, o: CertificateOutline): boolean {
+export function plausible(der: Buffer, o: CertificateOutline): boolean {
   if (o.length !== OUTLINE_LENGTH || !(o[0]! >= 1 && o[0]! <= 256) || !(o[1]! >= 0 && o[1]! < o[2]! && o[2]! <= der.length)) return false;
   for (let k = 0; k < OUTLINE_FIELDS.length; k++) {
     const tag = o[3 + 4 * k]!, start = o[4 + 4 * k]!, body = o[5 + 4 * k]!, end = o[6 + 4 * k]!;
