@@ -15,18 +15,12 @@ export interface PlainArgs {
   flags: Record<string, string | boolean | string[]>;
 }
 
-interface LongOption {
-  name: OptionName;
-  takesValue: boolean;
-}
-
-/** The doctor's long options, by spelling: '--ca' -> ca (value), '--no-proxy' -> noProxy. */
-function longOptions(): Map<string, LongOption> {
-  const out = new Map<string, LongOption>();
+/** The doctor's long options, by spelling: '--ca' -> ca, '--no-proxy' -> noProxy. */
+function longOptions(): Map<string, OptionName> {
+  const out = new Map<string, OptionName>();
   for (const name of COMMAND_OPTIONS.doctor) {
-    const flags: string = OPTIONS[name].flags;
-    const long = /--[a-z0-9-]+/.exec(flags)?.[0];
-    if (long) out.set(long, { name, takesValue: flags.includes('<') });
+    const long = /--[a-z0-9-]+/.exec(OPTIONS[name].flags)?.[0];
+    if (long) out.set(long, name);
   }
   return out;
 }
@@ -42,11 +36,11 @@ export function plainDoctorArgs(args: readonly string[]): PlainArgs | undefined 
       operands.push(arg);
       continue;
     }
-    const option = options.get(arg);
-    if (!option) return undefined;
-    const spec: { kind: string; negates?: string } = OPTIONS[option.name];
+    const name = options.get(arg);
+    if (!name) return undefined;
+    const spec: { kind: string; negates?: string } = OPTIONS[name];
     // The value an option sets, under the name commander keeps it (`--no-proxy` sets `proxy`).
-    const key = spec.negates ?? option.name;
+    const key = spec.negates ?? name;
     if (spec.kind === 'flag') {
       flags[key] = true;
       continue;
@@ -57,7 +51,8 @@ export function plainDoctorArgs(args: readonly string[]): PlainArgs | undefined 
       continue;
     }
     const value = args[i + 1];
-    if (!option.takesValue || value === undefined || value.startsWith('-')) return undefined;
+    // Every other kind takes one value (options.ts: value, list, and `--proxy <url>`).
+    if (value === undefined || value.startsWith('-')) return undefined;
     i++;
     if (spec.kind === 'list') {
       flags[key] = [...((flags[key] as string[] | undefined) ?? []), value];

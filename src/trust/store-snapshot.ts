@@ -14,13 +14,15 @@
 //
 // Only the running system's own tree (not --root) and only inputs whose stat succeeded or said
 // "no such file": an input that could not be examined leaves the store unrecorded.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Certificate, CertificateOutline } from '../x509/certificate.js';
 import { knownCertificate } from '../x509/load.js';
 import { OUTLINE_LENGTH, plausible } from '../x509/outline-cache.js';
 import { rememberNameKey, nameKey } from '../x509/name-key.js';
 import { cacheDir } from '../platform/cache-dir.js';
+import { align4, readCacheFile, writeCacheFile } from '../platform/cache-file.js';
+import { fileStamp } from '../platform/file-stamp.js';
 import type { RememberedStores, StoreInputs, StoreSource, TrustStore } from './stores.js';
 
 const MAGIC = 0x3353544f; // "OTS3": the layout in load()
@@ -89,7 +91,7 @@ class StampMemo {
       const st = statSync(p, { throwIfNoEntry: false });
       if (st) {
         this.newest = Math.max(this.newest, st.mtimeMs, st.ctimeMs);
-        stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}`;
+        stamp = fileStamp(st);
       } else {
         stamp = null;
       }
@@ -104,9 +106,9 @@ class StampMemo {
 export class StoreSnapshot implements RememberedStores {
   private layout: Layout | undefined;
   /** The DER bytes of the table's certificates, back to back. */
-  private ders = Buffer.alloc(0);
+  private ders: Buffer = Buffer.alloc(0);
   /** ROW_INTS numbers per certificate of the table. */
-  private ints = new Int32Array(0);
+  private ints: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private added = new Map<string, { inputs: [string, Stamp][]; sources: StoreSource[]; store: TrustStore }>();
   /** The certificates of the table made so far this run, by row: the stores share most of them. */
   private rows: (Certificate | undefined)[] = [];
@@ -136,8 +138,8 @@ export class StoreSnapshot implements RememberedStores {
   }
 
   /** Records a store just read, to be written by save(). */
-  put(key: string, store: TrustStore, inputs: InputRecorder): void {
-    if (inputs.unusable || this.stamps.newest > Date.now() - RACY_MS) return;
+  put(key: string, store: TrustStore, inputs: StoreInputs): void {
+    if (!(inputs instanceof InputRecorder) || inputs.unusable || this.stamps.newest > Date.now() - RACY_MS) return;
     // A copy of the sources: a caller may still change its own (loadLinuxSystemRoots does).
     this.added.set(key, { inputs: inputs.inputs, sources: structuredClone(store.sources), store });
   }
@@ -175,14 +177,9 @@ export class StoreSnapshot implements RememberedStores {
   private load(): void {
     if (this.loaded) return;
     this.loaded = true;
-    let fd: number | undefined;
+    const buf = readCacheFile(this.file, MAX_FILE_BYTES);
+    if (!buf || buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return;
     try {
-      fd = openSync(this.file, 'r');
-      const st = fstatSync(fd);
-      // Written by someone else (a run under sudo keeping HOME): not ours to believe.
-      if ((process.getuid && st.uid !== process.getuid()) || st.size > MAX_FILE_BYTES) return;
-      const buf = Buffer.allocUnsafe(st.size);
-      if (readSync(fd, buf, 0, st.size, 0) !== st.size || buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return;
       // Layout: magic, the JSON's length (u32), the JSON (Layout), padding to 4 bytes, ROW_INTS
       // int32 per certificate of the table, then their DER back to back.
       const jsonLength = buf.readUInt32LE(4);
@@ -197,8 +194,6 @@ export class StoreSnapshot implements RememberedStores {
       this.layout = layout;
     } catch {
       this.layout = undefined;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -260,19 +255,9 @@ export class StoreSnapshot implements RememberedStores {
     head.writeUInt32LE(MAGIC, 0);
     head.writeUInt32LE(json.length, 4);
     const padding = Buffer.alloc(align4(8 + json.length) - 8 - json.length);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, Buffer.concat([head, json, padding, Buffer.from(new Int32Array(ints).buffer), ...chunks]), { mode: 0o600 });
-      renameSync(tmp, this.file);
-      this.added.clear();
-    } catch {
-      // A snapshot that cannot be written only costs the next run the reading.
-    }
+    if (writeCacheFile(this.file, [head, json, padding, Buffer.from(new Int32Array(ints).buffer), ...chunks])) this.added.clear();
   }
 }
-
-const align4 = (n: number) => (n + 3) & ~3;
 
 /** The snapshot file, in ollama-tls's cache directory (platform/cache-dir.ts). */
 export function storeSnapshotFile(env: Record<string, string | undefined> = process.env): string | undefined {

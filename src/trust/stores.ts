@@ -233,7 +233,7 @@ let bundled: TrustStore | undefined;
 
 /** The Mozilla-derived roots compiled into this Node.js (remembered by the binary they come from). */
 export function bundledRoots(): TrustStore {
-  bundled ??= rememberedSync(JSON.stringify(['bundled', process.version, process.versions.openssl, process.execPath]), (see) => {
+  bundled ??= remembered(undefined, JSON.stringify(['bundled', process.version, process.versions.openssl, process.execPath]), (see) => {
     see(process.execPath);
     const store = new StoreBuilder();
     const where = `Node.js ${process.version} bundled roots`;
@@ -263,13 +263,12 @@ export function useStoreSnapshot(s: RememberedStores | undefined): void {
   snapshot = s;
 }
 
-/** A store from the snapshot while its inputs are unchanged; else read, and recorded. Only the running system's tree. */
-async function remembered(fs: RootFs, key: string, read: (see: (p: string) => void) => TrustStore): Promise<TrustStore> {
-  return fs instanceof DirTree && fs.isHostRoot ? rememberedSync(key, read) : read(() => {});
-}
-
-function rememberedSync(key: string, read: (see: (p: string) => void) => TrustStore): TrustStore {
-  if (!snapshot) return read(() => {});
+/**
+ * A store from the snapshot while its inputs are unchanged; else read, and recorded. Only stores
+ * of the running system's tree (`fs`; none for Node's bundled roots).
+ */
+function remembered(fs: RootFs | undefined, key: string, read: (see: (p: string) => void) => TrustStore): TrustStore {
+  if (!snapshot || (fs && !(fs instanceof DirTree && fs.isHostRoot))) return read(() => {});
   const known = snapshot.get(key);
   if (known) return known;
   const inputs = snapshot.recorder();
@@ -296,7 +295,7 @@ export async function loadNodeRoots(fs: RootFs, env: Env, system: () => Promise<
   store.sources.push(...base.sources);
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (extra) {
-    const added = await remembered(fs, JSON.stringify(['node-extra', extra]), (see) => {
+    const added = remembered(fs, JSON.stringify(['node-extra', extra]), (see) => {
       const file = new StoreBuilder();
       try {
         see(extra);

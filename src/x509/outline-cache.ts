@@ -4,10 +4,11 @@
 // an entry holds the whole DER and serves only those very bytes, so a store that changes cannot
 // make it stale; another build of the parser (its `id`) starts the file afresh. Only certificates
 // that parsed are recorded, so a damaged one is judged damaged again on every run.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from '../platform/cache-dir.js';
+import { align4, readCacheFile, writeCacheFile } from '../platform/cache-file.js';
 import { OUTLINE_FIELDS, type CertificateOutline } from './certificate.js';
 
 const MAGIC = 0x4f544c32; // "OTL2": the layout in parse()
@@ -54,19 +55,11 @@ export class OutlineCache {
   /** Reads the file; a missing, foreign, damaged or other build's file leaves the cache empty. */
   load(): this {
     this.loaded = true;
-    let fd: number | undefined;
+    const buf = readCacheFile(this.file, MAX_FILE_BYTES);
     try {
-      fd = openSync(this.file, 'r');
-      const st = fstatSync(fd);
-      // Written by someone else (a run under sudo keeping HOME): not ours to believe.
-      if ((process.getuid && st.uid !== process.getuid()) || st.size > MAX_FILE_BYTES) return this;
-      const buf = Buffer.allocUnsafe(st.size);
-      if (readSync(fd, buf, 0, st.size, 0) !== st.size) return this;
-      this.parse(buf);
+      if (buf) this.parse(buf);
     } catch {
       this.entries.clear();
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
     return this;
   }
@@ -117,19 +110,9 @@ export class OutlineCache {
       ints.set(e.outline, i * OUTLINE_LENGTH);
       ints[all.length * OUTLINE_LENGTH + i] = e.der.length;
     });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, Buffer.concat([head, Buffer.from(ints.buffer), ...all.map((e) => e.der)]), { mode: 0o600 });
-      renameSync(tmp, this.file);
-      this.dirty = false;
-    } catch {
-      // A cache that cannot be written only costs the next run its head start.
-    }
+    if (writeCacheFile(this.file, [head, Buffer.from(ints.buffer), ...all.map((e) => e.der)])) this.dirty = false;
   }
 }
-
-const align4 = (n: number) => (n + 3) & ~3;
 
 /** The last bytes of a DER are its signature: unique per certificate (load.ts keys the same way). */
 const keyOf = (der: Buffer) => der.toString('latin1', Math.max(0, der.length - 24));

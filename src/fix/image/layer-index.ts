@@ -21,6 +21,7 @@ import path from 'node:path';
 import { cacheDir } from '../../platform/cache-dir.js';
 import { MAX_BUFFERED, type LayerLocation, type LayerRecord } from './layer-scan.js';
 import type { EntryType } from './tar-format.js';
+import { fileStamp } from '../../platform/file-stamp.js';
 
 // Bump when LayerRecord's meaning or the scan's rules change: older entries are then ignored.
 const FORMAT = 1;
@@ -43,10 +44,9 @@ interface Stored {
   records: [string, EntryType, number, number, number, number, string?, string?][];
 }
 
-/** Which file, and which bytes of it: a rewrite (new inode) or an edit (new time or size) is another. */
+/** Which file (platform/file-stamp.ts), and which bytes of it. */
 export async function identity(loc: LayerLocation): Promise<string> {
-  const s = await stat(loc.file, { bigint: true });
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${loc.start}-${loc.end}`;
+  return `${fileStamp(await stat(loc.file))}:${loc.start}-${loc.end}`;
 }
 
 const TYPES: ReadonlySet<string> = new Set<EntryType>(['file', 'link', 'symlink', 'directory', 'other']);
