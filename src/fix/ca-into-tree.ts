@@ -12,7 +12,7 @@
 //   ollama-tls name, with its OpenSSL subject-hash link.
 // Every change is marked or named from the CA's fingerprint, so untrust removes exactly it.
 import { familyFacts, type LinuxFamily } from '../platform/linux-families.js';
-import type { RootFs } from '../platform/rootfs.js';
+import { readTextIn, type RootFs } from '../platform/rootfs.js';
 import { GO_CERT_FILES } from '../trust/store-paths.js';
 import type { Certificate } from '../x509/certificate.js';
 import { pemFingerprints } from '../x509/load.js';
@@ -65,13 +65,8 @@ export function bundleFiles(fs: RootFs, where: TreeTrust): string[] {
   return files;
 }
 
-function readText(fs: RootFs, p: string): string | undefined {
-  try {
-    return fs.readFile(p).toString('latin1');
-  } catch {
-    return undefined;
-  }
-}
+// PEM files, read as Latin-1: every byte kept as it is.
+const readText = (fs: RootFs, p: string) => readTextIn(fs, p, 'latin1');
 
 function bundleHas(fs: RootFs, file: string, sha256: string): boolean {
   const text = readText(fs, file);

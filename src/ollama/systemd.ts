@@ -11,7 +11,7 @@
 // - `EnvironmentFile=` (`-` = may be missing) overrides every `Environment=`, later files win;
 // - the manager's `DefaultEnvironment=` (system.conf) is underneath them all.
 import path from 'node:path';
-import type { RootFs } from '../platform/rootfs.js';
+import { readTextIn, type RootFs } from '../platform/rootfs.js';
 
 /** Highest priority first. */
 export const UNIT_DIRS = [
@@ -218,14 +218,6 @@ function isDevNull(fs: RootFs, p: string): boolean {
   }
 }
 
-function readText(fs: RootFs, p: string): string | undefined {
-  try {
-    return fs.readFile(p).toString('utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Directories that are the same directory in the tree (/lib -> usr/lib on merged-/usr systems) count once. */
 function distinctDirs(fs: RootFs, dirs: string[]): string[] {
   const seen = new Set<string>();
@@ -287,7 +279,7 @@ function managerEnvironment(fs: RootFs): EnvAssignment[] {
   ];
   let list: EnvAssignment[] = [];
   for (const file of files) {
-    const text = readText(fs, file);
+    const text = readTextIn(fs, file);
     if (text === undefined) continue;
     for (const s of parseUnitText(text)) {
       if (s.section !== 'Manager' || s.key !== 'DefaultEnvironment') continue;
@@ -323,7 +315,7 @@ export function readSystemdService(fs: RootFs, name = 'ollama.service'): Systemd
   let assignments: EnvAssignment[] = [];
   let envFiles: { path: string; optional: boolean; from: string }[] = [];
   for (const file of masked ? [] : files) {
-    const text = readText(fs, file);
+    const text = readTextIn(fs, file);
     if (text === undefined) { notes.push(`${file} cannot be read`); continue; }
     for (const s of parseUnitText(text)) {
       if (s.section !== 'Service') continue;

@@ -34,6 +34,15 @@ export interface RootFs {
   mode(p: string): number | undefined;
 }
 
+/** A file of the tree as text, or undefined when there is none (or it cannot be read). */
+export function readTextIn(fs: RootFs, p: string, encoding: BufferEncoding = 'utf8'): string | undefined {
+  try {
+    return fs.readFile(p).toString(encoding);
+  } catch {
+    return undefined;
+  }
+}
+
 const MAX_LINKS = 40;
 
 /** A link inside a --root tree whose relative target climbs out of the tree. */
