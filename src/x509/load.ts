@@ -46,22 +46,20 @@ export function certificateFromDer(der: Buffer): Certificate | undefined {
  * anything judged must be.
  */
 export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; userFile?: boolean } = {}): Certificate | string {
-  const key = tailKey(der);
-  const bucket = cache.get(key);
-  let cert = cached(bucket, der);
-  if (!cert) {
-    try {
-      // Store roots (read for their outline only) are what runs meet again and again.
-      const storeRoot = !opts.decoded && !opts.userFile;
+  // Store roots (read for their outline only) are what runs meet again and again.
+  const storeRoot = !opts.decoded && !opts.userFile;
+  let cert: Certificate;
+  try {
+    cert = oneCopy(der, () => {
       const outline = storeRoot ? outlines?.get(der) : undefined;
-      cert = new Certificate(der, outline);
-      if (!outline && storeRoot) outlines?.add(der, cert.outline);
-    } catch (err) {
-      if (err instanceof DerError) return err.message;
-      if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
-      throw err;
-    }
-    remember(key, bucket, cert);
+      const made = new Certificate(der, outline);
+      if (!outline && storeRoot) outlines?.add(der, made.outline);
+      return made;
+    });
+  } catch (err) {
+    if (err instanceof DerError) return err.message;
+    if (err instanceof RangeError || err instanceof TypeError) return 'a field is missing or malformed';
+    throw err;
   }
   if (!opts.decoded && !opts.userFile) return cert;
   const undecodable = cert.decodeError;
@@ -74,17 +72,20 @@ export function certificateOrReason(der: Buffer, opts: { decoded?: boolean; user
  * and its notBefore as that run found them, so nothing is walked again.
  */
 export function knownCertificate(der: Buffer, outline: CertificateOutline, notBefore: Date): Certificate {
-  const key = tailKey(der);
+  return oneCopy(der, () => new Certificate(der, outline, { notBefore }));
+}
+
+/** This run's one certificate with this DER: the one made before, or `make`'s, kept from now on. */
+function oneCopy(der: Buffer, make: () => Certificate): Certificate {
+  const key = der.toString('latin1', Math.max(0, der.length - 24));
   const bucket = cache.get(key);
   let cert = cached(bucket, der);
   if (!cert) {
-    cert = new Certificate(der, outline, { notBefore });
+    cert = make();
     remember(key, bucket, cert);
   }
   return cert;
 }
-
-const tailKey = (der: Buffer) => der.toString('latin1', Math.max(0, der.length - 24));
 
 /**
  * Real OpenSSL (d2i_X509, through Node) as the last judge of a user's certificate: what it
