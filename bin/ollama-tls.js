@@ -62,7 +62,7 @@ function startEsmBundle() {
 
 /**
  * A CommonJS bundle of dist/bundle/, compiled with V8's code cache kept in ollama-tls's cache
- * directory (dist/bundle/cache-dir.cjs, built from platform/cache-dir.ts), named by the bundle's
+ * directory (dist/bundle/cache.cjs, built from platform/cache-dir.ts and cache-file.ts), named by the bundle's
  * hash (its first line), this Node and its flags: a warm doctor run then compiles almost nothing
  * (Node 20 has no compile cache, and Node's module loaders take no cached data). Without a
  * writable cache directory, or with a cache V8 rejects, it compiles as require() would. The
@@ -75,10 +75,12 @@ function loadCommonJsBundle(name) {
   const filename = path.join(dir, name);
   // ASCII by construction (scripts/bundle.mjs): Latin-1 is a copy, UTF-8 would be a decode.
   const source = readFileSync(filename, 'latin1');
+  let cache;
   let cacheFile;
   let cachedData;
   try {
-    const home = commonJs(path.join(dir, 'cache-dir.cjs')).cacheDir();
+    cache = commonJs(path.join(dir, 'cache.cjs'));
+    const home = cache.cacheDir();
     if (home) {
       // The build names the bundle by hash on its first line (scripts/bundle.mjs).
       const hash = /^\/\/ sha256:([0-9a-f]{32})\n/.exec(source)?.[1];
@@ -86,8 +88,8 @@ function loadCommonJsBundle(name) {
       // --cpu-prof) each keep their own rather than replace each other's on every run.
       const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
       if (hash) cacheFile = path.join(home, 'code-cache', `${path.basename(name, '.cjs')}-${hash}-${process.version}-${process.arch}${flags ? `-${fnv1a(flags)}` : ''}.bin`);
-      // Only our own: a file someone else wrote there is code we did not compile.
-      if (cacheFile && (!process.getuid || require('node:fs').statSync(cacheFile).uid === process.getuid())) cachedData = readFileSync(cacheFile);
+      // Only our own (readCacheFile): a file someone else wrote there is code we did not compile.
+      if (cacheFile) cachedData = cache.readCacheFile(cacheFile, MAX_CODE_CACHE_BYTES);
     }
   } catch {
     cachedData = undefined; // none yet (or no cache directory): written when this run ends
@@ -96,7 +98,7 @@ function loadCommonJsBundle(name) {
   const script = new vm.Script(wrapper, { filename, cachedData });
   if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
     // At exit, so that the cache holds the functions this run compiled lazily too.
-    process.once('exit', () => writeCodeCache(cacheFile, script));
+    process.once('exit', () => writeCodeCache(cache, cacheFile, script));
   }
   const { pathToFileURL } = require('node:url');
   const mod = { exports: {} };
@@ -115,6 +117,9 @@ function commonJs(file) {
   return mod.exports;
 }
 
+/** More than any bundle's code cache: a bigger file is not ours to load. */
+const MAX_CODE_CACHE_BYTES = 64 << 20;
+
 /** 32-bit FNV-1a of a string, in hex: a short name for a set of flags. */
 function fnv1a(text) {
   let h = 0x811c9dc5;
@@ -123,18 +128,16 @@ function fnv1a(text) {
 }
 
 /** The code cache, written whole or not at all; caches of other builds of the same bundle are removed. */
-function writeCodeCache(file, script) {
+function writeCodeCache(cache, file, script) {
+  // An unwritable cache costs the next run its compile time, nothing else.
+  if (!cache.writeCacheFile(file, [script.createCachedData()])) return;
   try {
-    const { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+    const { readdirSync, rmSync } = require('node:fs');
     const path = require('node:path');
     const dir = path.dirname(file);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const [bundle, hash] = path.basename(file).split('-');
     for (const old of readdirSync(dir)) if (old.startsWith(`${bundle}-`) && !old.startsWith(`${bundle}-${hash}-`)) rmSync(path.join(dir, old), { force: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
-    renameSync(tmp, file);
   } catch {
-    // An unwritable cache costs the next run its compile time, nothing else.
+    // Another build's cache left behind is only disk space.
   }
 }

@@ -149,13 +149,16 @@ if (stray) throw new Error(`doctor.cjs: import() left that the launcher cannot s
 // Its first line names the rest by hash: the launcher's key for the code cache, not computed per run.
 const doctorHash = createHash('sha256').update(doctorText).digest('hex').slice(0, 32);
 writeFileSync(doctorOut.path, `// sha256:${doctorHash}\n${doctorText}`);
-// The launcher keeps the code cache in the user's cache directory: where that is, it learns from
-// this file, built from the one module that says it (platform/cache-dir.ts).
+// The launcher keeps the code cache in the user's cache directory: where that is and how a cache
+// file is read and written, it learns from this file, built from the modules that say it
+// (platform/cache-dir.ts, platform/cache-file.ts).
 await build({
   ...common,
-  entryPoints: { 'cache-dir': path.join(root, 'src/platform/cache-dir.ts') },
-  outdir,
-  outExtension: { '.js': '.cjs' },
+  stdin: {
+    contents: "export { cacheDir } from './src/platform/cache-dir.ts';\nexport { readCacheFile, writeCacheFile } from './src/platform/cache-file.ts';\n",
+    resolveDir: root, sourcefile: 'cache.ts', loader: 'ts',
+  },
+  outfile: path.join(outdir, 'cache.cjs'),
   format: 'cjs',
   logLevel: 'warning',
 });
